@@ -1,0 +1,26 @@
+"""URL map; see DESIGN.md for the members' side."""
+
+from django.conf import settings
+from django.conf.urls.static import static
+from django.urls import include, path
+from wagtail import urls as wagtail_urls
+from wagtail.admin import urls as wagtailadmin_urls
+from wagtail.documents import urls as wagtaildocs_urls
+
+from learning import views as learning_views
+
+urlpatterns = [
+    path("admin/", include(wagtailadmin_urls)),
+    path("documents/", include(wagtaildocs_urls)),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/login/", learning_views.login_view, name="login"),
+    path("accounts/logout/", learning_views.logout_view, name="logout"),
+    path("accounts/password/", learning_views.password_change, name="password_change"),
+    path("quiz/", include("quizzes.urls")),
+    path("", include("learning.urls")),
+]
+
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+urlpatterns.append(path("", include(wagtail_urls)))

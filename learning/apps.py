@@ -1,0 +1,43 @@
+"""App configuration for ``learning`` and the member-aware Wagtail users admin."""
+
+from __future__ import annotations
+
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
+from wagtail.users.apps import WagtailUsersAppConfig
+
+
+class LearningConfig(AppConfig):
+    default = True
+    name = "learning"
+    verbose_name = _("Learning")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from learning.permissions import roles_sync_permissions_after_migrate
+
+        post_migrate.connect(
+            roles_sync_permissions_after_migrate, dispatch_uid="learning_roles_sync"
+        )
+
+
+class MembersAdminConfig(WagtailUsersAppConfig):
+    """Wagtail's users app with Dangjian's member admin in place of its user admin.
+
+    One place manages accounts: administrators see everyone and assign roles; a branch
+    secretary sees and edits only the members of their own subtree.
+    """
+
+    default = False
+    user_viewset = "learning.admin_views.MemberViewSet"
+
+    def ready(self) -> None:
+        super().ready()
+        from wagtail.permissions import register_permission_policy
+
+        from learning.models import Member
+        from learning.permissions import MemberPermissionPolicy
+
+        # Replaces the plain model policy Wagtail registered a line above.
+        register_permission_policy(Member, MemberPermissionPolicy(Member))

@@ -1,0 +1,432 @@
+"""Bulk member import from an ``.xlsx`` sheet.
+
+The sheet has a header row with the columns 用户名, 姓名, 手机, 组织编码 (English
+headers are accepted too). Every row is checked — format first, then against the
+database — before anything is written; one bad cell means nothing is imported, and
+each problem names its row and column so the sheet can be fixed and uploaded again.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import secrets
+import string
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from learning import roles
+from learning.models import PHONE_PATTERN, Member, Organization
+
+COLUMN_USERNAME = "用户名"
+COLUMN_NAME = "姓名"
+COLUMN_PHONE = "手机"
+COLUMN_ORGANIZATION = "组织编码"
+COLUMNS = [COLUMN_USERNAME, COLUMN_NAME, COLUMN_PHONE, COLUMN_ORGANIZATION]
+REQUIRED_COLUMNS = [COLUMN_USERNAME, COLUMN_NAME, COLUMN_ORGANIZATION]
+HEADER_ALIASES = {
+    "用户名": COLUMN_USERNAME,
+    "username": COLUMN_USERNAME,
+    "姓名": COLUMN_NAME,
+    "name": COLUMN_NAME,
+    "手机": COLUMN_PHONE,
+    "手机号": COLUMN_PHONE,
+    "phone": COLUMN_PHONE,
+    "mobile": COLUMN_PHONE,
+    "组织编码": COLUMN_ORGANIZATION,
+    "organization code": COLUMN_ORGANIZATION,
+    "organisation code": COLUMN_ORGANIZATION,
+}
+MAX_ROWS = 20_000
+_username_validator = UnicodeUsernameValidator()
+
+
+@dataclass(frozen=True)
+class ImportProblem:
+    """One thing wrong with the file: its row (1-based, as Excel shows it) and column."""
+
+    row: int
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        if self.row == 0:
+            return self.message
+        return _("Row %(row)d, column %(column)s: %(message)s") % {
+            "row": self.row,
+            "column": self.column,
+            "message": self.message,
+        }
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    row: int
+    username: str
+    display_name: str
+    phone: str | None
+    organization_code: str
+
+
+@dataclass
+class MemberImportResult:
+    rows: list[MemberRow] = field(default_factory=list)
+    problems: list[ImportProblem] = field(default_factory=list)
+    created: int = 0
+    dry_run: bool = False
+    initial_password: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _cell_text(value: Any) -> str:
+    """A cell as text: numbers typed into Excel (phone numbers) lose their ``.0``."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def parse_member_rows(rows: Iterable[Sequence[Any]]) -> tuple[list[MemberRow], list[ImportProblem]]:
+    """Check the header and every cell's format. Pure: no database access."""
+    iterator = iter(rows)
+    header = next(iterator, None)
+    if header is None:
+        return [], [ImportProblem(0, "", _("The file is empty."))]
+    positions: dict[str, int] = {}
+    for index, title in enumerate(header):
+        canonical = HEADER_ALIASES.get(_cell_text(title).lower())
+        if canonical and canonical not in positions:
+            positions[canonical] = index
+    missing = [column for column in REQUIRED_COLUMNS if column not in positions]
+    if missing:
+        message = _("The header row is missing the column(s): %(columns)s.") % {
+            "columns": "、".join(missing)
+        }
+        return [], [ImportProblem(1, "、".join(missing), message)]
+
+    parsed: list[MemberRow] = []
+    problems: list[ImportProblem] = []
+    for row_number, values in enumerate(iterator, start=2):
+        cells = {
+            column: _cell_text(values[index]) if index < len(values) else ""
+            for column, index in positions.items()
+        }
+        if not any(cells.values()):
+            continue
+        if len(parsed) >= MAX_ROWS:
+            problems.append(
+                ImportProblem(
+                    row_number,
+                    "",
+                    _("Too many rows: at most %(max)d per file.") % {"max": MAX_ROWS},
+                )
+            )
+            break
+        row_problems = _check_cells(row_number, cells)
+        problems.extend(row_problems)
+        if not row_problems:
+            parsed.append(
+                MemberRow(
+                    row=row_number,
+                    username=cells[COLUMN_USERNAME],
+                    display_name=cells[COLUMN_NAME],
+                    phone=cells.get(COLUMN_PHONE) or None,
+                    organization_code=cells[COLUMN_ORGANIZATION],
+                )
+            )
+    if not parsed and not problems:
+        problems.append(ImportProblem(0, "", _("The file has no member rows.")))
+    return parsed, problems
+
+
+def _check_cells(row: int, cells: dict[str, str]) -> list[ImportProblem]:
+
+    problems = []
+    username = cells[COLUMN_USERNAME]
+    if not username:
+        problems.append(ImportProblem(row, COLUMN_USERNAME, _("The username is empty.")))
+    elif len(username) > 150:
+        problems.append(
+            ImportProblem(row, COLUMN_USERNAME, _("The username is longer than 150 characters."))
+        )
+    else:
+        try:
+            _username_validator(username)
+        except ValidationError:
+            problems.append(
+                ImportProblem(
+                    row,
+                    COLUMN_USERNAME,
+                    _("The username may contain only letters, digits and @ . + - _ characters."),
+                )
+            )
+    name = cells[COLUMN_NAME]
+    if not name:
+        problems.append(ImportProblem(row, COLUMN_NAME, _("The name is empty.")))
+    elif len(name) > 100:
+        problems.append(
+            ImportProblem(row, COLUMN_NAME, _("The name is longer than 100 characters."))
+        )
+    phone = cells.get(COLUMN_PHONE, "")
+    if phone and not re.fullmatch(PHONE_PATTERN, phone):
+        problems.append(
+            ImportProblem(
+                row,
+                COLUMN_PHONE,
+                _("“%(phone)s” is not an 11-digit mainland mobile number.") % {"phone": phone},
+            )
+        )
+    if not cells[COLUMN_ORGANIZATION]:
+        problems.append(
+            ImportProblem(row, COLUMN_ORGANIZATION, _("The organisation code is empty."))
+        )
+    return problems
+
+
+def check_member_rows_against_database(
+    rows: list[MemberRow], *, allowed_organizations: Iterable[Organization] | None = None
+) -> list[ImportProblem]:
+    """Duplicates inside the file, names already taken, unknown or foreign organisations."""
+    problems: list[ImportProblem] = []
+    username_counts = Counter(row.username.lower() for row in rows)
+    phone_counts = Counter(row.phone for row in rows if row.phone)
+    taken_usernames = {
+        name.lower()
+        for name in Member.objects.filter(username__in=[row.username for row in rows]).values_list(
+            "username", flat=True
+        )
+    }
+    taken_phones = set(
+        Member.objects.filter(phone__in=[row.phone for row in rows if row.phone]).values_list(
+            "phone", flat=True
+        )
+    )
+    organizations = {
+        organization.code: organization
+        for organization in Organization.objects.filter(
+            code__in={row.organization_code for row in rows}
+        )
+    }
+    allowed_ids = (
+        None
+        if allowed_organizations is None
+        else {organization.pk for organization in allowed_organizations}
+    )
+    for row in rows:
+        if username_counts[row.username.lower()] > 1:
+            problems.append(
+                ImportProblem(
+                    row.row,
+                    COLUMN_USERNAME,
+                    _("The username “%(username)s” appears more than once in the file.")
+                    % {"username": row.username},
+                )
+            )
+        elif row.username.lower() in taken_usernames:
+            problems.append(
+                ImportProblem(
+                    row.row,
+                    COLUMN_USERNAME,
+                    _("The username “%(username)s” is already taken.") % {"username": row.username},
+                )
+            )
+        if row.phone and phone_counts[row.phone] > 1:
+            problems.append(
+                ImportProblem(
+                    row.row,
+                    COLUMN_PHONE,
+                    _("The mobile number %(phone)s appears more than once in the file.")
+                    % {"phone": row.phone},
+                )
+            )
+        elif row.phone in taken_phones:
+            problems.append(
+                ImportProblem(
+                    row.row,
+                    COLUMN_PHONE,
+                    _("The mobile number %(phone)s already belongs to another member.")
+                    % {"phone": row.phone},
+                )
+            )
+        organization = organizations.get(row.organization_code)
+        if organization is None:
+            problems.append(
+                ImportProblem(
+                    row.row,
+                    COLUMN_ORGANIZATION,
+                    _("There is no organisation with the code “%(code)s”.")
+                    % {"code": row.organization_code},
+                )
+            )
+        elif not organization.is_active:
+            problems.append(
+                ImportProblem(
+                    row.row,
+                    COLUMN_ORGANIZATION,
+                    _("The organisation “%(code)s” is no longer active.")
+                    % {"code": row.organization_code},
+                )
+            )
+        elif allowed_ids is not None and organization.pk not in allowed_ids:
+            problems.append(
+                ImportProblem(
+                    row.row,
+                    COLUMN_ORGANIZATION,
+                    _("You may not add members to the organisation “%(code)s”.")
+                    % {"code": row.organization_code},
+                )
+            )
+    return problems
+
+
+def read_xlsx_rows(file: IO[bytes]) -> tuple[list[tuple[Any, ...]], list[ImportProblem]]:
+    """The first sheet's rows as tuples; a file that is not a readable .xlsx is a problem."""
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        data = file.read()
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (InvalidFileException, OSError, ValueError, KeyError, TypeError) as error:
+        return [], [
+            ImportProblem(
+                0,
+                "",
+                _("The file could not be read as an Excel .xlsx workbook (%(error)s).")
+                % {"error": error.__class__.__name__},
+            )
+        ]
+    except Exception as error:  # zipfile.BadZipFile and friends from a corrupt upload
+        return [], [
+            ImportProblem(
+                0,
+                "",
+                _("The file could not be read as an Excel .xlsx workbook (%(error)s).")
+                % {"error": error.__class__.__name__},
+            )
+        ]
+    try:
+        sheet = workbook.worksheets[0]
+        rows = [tuple(row) for row in sheet.iter_rows(values_only=True, max_row=MAX_ROWS + 2)]
+    finally:
+        workbook.close()
+    return rows, []
+
+
+def generate_initial_password() -> str:
+    """A random initial password that passes Django's validators (members must change it)."""
+    alphabet = string.ascii_letters + string.digits
+    while True:
+        candidate = "".join(secrets.choice(alphabet) for _index in range(10))
+        if any(c.isdigit() for c in candidate) and any(c.isalpha() for c in candidate):
+            return candidate
+
+
+def members_import(
+    *,
+    file: IO[bytes],
+    initial_password: str | None = None,
+    created_by: Member | None = None,
+    allowed_organizations: Iterable[Organization] | None = None,
+    dry_run: bool = False,
+) -> MemberImportResult:
+    """Validate the whole sheet, then create every member in one transaction (or none).
+
+    Imported members get the ``member`` role, their organisation from the row, and the
+    initial password (generated when not given); they must change it at first login.
+    """
+    result = MemberImportResult(dry_run=dry_run)
+    raw_rows, problems = read_xlsx_rows(file)
+    if problems:
+        result.problems = problems
+        return result
+    parsed, problems = parse_member_rows(raw_rows)
+    problems += check_member_rows_against_database(
+        parsed, allowed_organizations=allowed_organizations
+    )
+    if initial_password:
+        try:
+            validate_password(initial_password)
+        except ValidationError as error:
+            problems.append(
+                ImportProblem(
+                    0, "", _("Initial password: %(error)s") % {"error": " ".join(error.messages)}
+                )
+            )
+    result.rows = parsed
+    result.problems = sorted(problems, key=lambda problem: (problem.row, problem.column))
+    if result.problems or dry_run:
+        return result
+
+    from learning import services
+
+    password = initial_password or generate_initial_password()
+    organizations = {
+        organization.code: organization
+        for organization in Organization.objects.filter(
+            code__in={row.organization_code for row in parsed}
+        )
+    }
+    with transaction.atomic():
+        for row in parsed:
+            services.member_create(
+                username=row.username,
+                display_name=row.display_name,
+                phone=row.phone,
+                organization=organizations[row.organization_code],
+                password=password,
+                must_change_password=True,
+                role_names=[roles.MEMBER],
+                created_by=created_by,
+            )
+    result.created = len(parsed)
+    result.initial_password = password
+    return result
+
+
+def member_import_template() -> bytes:
+    """A blank import sheet with the header, an example row and instructions."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font, PatternFill
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "党员"
+    sheet.append(COLUMNS)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="FDECEA")
+    sheet.append(["zhangsan", "张三", "13800138000", "DW01-ZB01"])
+    for column, width in zip("ABCD", (18, 14, 16, 18), strict=True):
+        sheet.column_dimensions[column].width = width
+    # Phone numbers as text, so Excel keeps all 11 digits.
+    for row in sheet.iter_rows(min_row=2, max_row=2000, min_col=3, max_col=3):
+        for cell in row:
+            cell.number_format = "@"
+    notes = workbook.create_sheet("填写说明")
+    for line in [
+        "每行一名党员，第一行是表头，请勿修改表头。示例行（张三）导入前请删除。",
+        "用户名：必填，登录用，只能包含字母、数字和 @ . + - _，不可与已有账号重复。",
+        "姓名：必填，最多 100 个字。",
+        "手机：选填，11 位大陆手机号，可用于登录，不可重复。",
+        "组织编码：必填，党员所在组织的编码（在后台“组织”列表中查看）。",
+        "任何一行有错误时，整个文件都不会导入；请按提示的行号和列名修改后重新上传。",
+        "导入的账号使用统一的初始密码，党员首次登录时必须修改密码。",
+    ]:
+        notes.append([line])
+    notes.column_dimensions["A"].width = 90
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,26 @@
+"""Middleware that sends members with a temporary password to the change form first."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+
+
+class PasswordChangeRequiredMiddleware:
+    """Imported or reset accounts must choose their own password before anything else."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and user.must_change_password:
+            allowed = [reverse("password_change"), reverse("logout")]
+            allowed += settings.DANGJIAN_PASSWORD_CHANGE_EXEMPT_PREFIXES
+            if not any(request.path.startswith(prefix) for prefix in allowed):
+                return redirect(f"{reverse('password_change')}?required=1")
+        return self.get_response(request)

@@ -1,0 +1,74 @@
+"""Roles are Django groups. This module names them and declares their permissions.
+
+The groups are created by a data migration (``0002_roles``); the permissions declared
+here are added after every ``migrate`` (see ``learning.apps``), because on a fresh
+database permissions only exist once ``post_migrate`` has run. Permissions are only
+ever added, never removed, so an administrator's changes in the admin survive.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+MEMBER = "党员"
+EDITOR = "编辑"
+APPROVER = "审核"
+SECRETARY = "支部书记"
+ADMINISTRATOR = "管理员"
+
+ROLE_LABELS = {
+    MEMBER: _("Member"),
+    EDITOR: _("Editor"),
+    APPROVER: _("Approver"),
+    SECRETARY: _("Branch secretary"),
+    ADMINISTRATOR: _("Administrator"),
+}
+
+# Wagtail's own migrations create these two groups with page and collection
+# permissions; Dangjian adopts them as its editor and approver roles.
+WAGTAIL_GROUP_RENAMES = {"Editors": EDITOR, "Moderators": APPROVER}
+
+_CONTENT_PERMISSIONS = [
+    "wagtailadmin.access_admin",
+    "wagtailimages.add_image",
+    "wagtailimages.change_image",
+    "wagtailimages.choose_image",
+    "wagtaildocs.add_document",
+    "wagtaildocs.change_document",
+    "wagtaildocs.choose_document",
+]
+
+# "app_label.codename" for single permissions, "app_label.*" for all of an app's.
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    MEMBER: [],
+    EDITOR: list(_CONTENT_PERMISSIONS),
+    APPROVER: list(_CONTENT_PERMISSIONS),
+    SECRETARY: [
+        "wagtailadmin.access_admin",
+        "learning.manage_org_members",
+        "learning.view_organization",
+    ],
+    ADMINISTRATOR: [
+        "wagtailadmin.access_admin",
+        "learning.*",
+        "cms.*",
+        "quizzes.*",
+        "auth.add_group",
+        "auth.change_group",
+        "auth.delete_group",
+        "auth.view_group",
+        "wagtailcore.add_site",
+        "wagtailcore.change_site",
+        "wagtailcore.view_site",
+        "wagtailcore.add_workflow",
+        "wagtailcore.change_workflow",
+        "wagtailcore.add_task",
+        "wagtailcore.change_task",
+        "wagtailredirects.add_redirect",
+        "wagtailredirects.change_redirect",
+        "wagtailredirects.delete_redirect",
+    ],
+}
+
+ALL_ROLES = list(ROLE_PERMISSIONS)
+STAFF_ROLES = {EDITOR, APPROVER, SECRETARY, ADMINISTRATOR}

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from learning import views
+
+app_name = "learning"
+
+urlpatterns = [
+    path("learn/", views.learn, name="learn"),
+    path("points/", views.points, name="points"),
+    path("me/", views.account, name="account"),
+]

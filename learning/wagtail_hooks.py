@@ -1,0 +1,214 @@
+"""Wagtail admin registration for the learning app: organisations, secretaries, import."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import path, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from wagtail import hooks
+from wagtail.admin.menu import MenuItem
+from wagtail.admin.ui.tables import Column, TitleColumn
+from wagtail.admin.views import generic
+from wagtail.admin.viewsets.model import ModelViewSet
+from wagtail.permissions import policy_registry
+
+from learning import services
+from learning.admin_forms import OrganizationForm
+from learning.importers.members import member_import_template, members_import
+from learning.models import Member, Organization, OrganizationSecretary
+from learning.selectors import organizations_visible_to
+
+
+class IndentedTitleColumn(TitleColumn):
+    """The organisation name, indented by depth so the list reads as a tree."""
+
+    def get_value(self, instance: Organization) -> str:
+        indent = "\u3000" * (instance.depth - 1)
+        prefix = "└ " if instance.depth > 1 else ""
+        return f"{indent}{prefix}{instance.name}"
+
+
+class OrganizationIndexView(generic.IndexView):
+    def get_base_queryset(self) -> QuerySet[Organization]:
+        return organizations_visible_to(self.request.user).order_by("path")
+
+    def order_queryset(self, queryset: QuerySet[Organization]) -> QuerySet[Organization]:
+        return queryset.order_by("path")
+
+
+class OrganizationCreateView(generic.CreateView):
+    def save_instance(self) -> Organization:
+        data = self.form.cleaned_data
+        return services.organization_create(
+            name=data["name"],
+            code=data["code"],
+            kind=data["kind"],
+            parent=data.get("parent"),
+            sort_order=data.get("sort_order") or 0,
+            is_active=data.get("is_active", True),
+        )
+
+
+class OrganizationEditView(generic.EditView):
+    def save_instance(self) -> Organization:
+        data = self.form.cleaned_data
+        changed = {
+            name: data[name]
+            for name in ("name", "code", "kind", "sort_order", "is_active")
+            if name in self.form.changed_data
+        }
+        return services.organization_update(
+            organization=self.object, parent=data.get("parent"), **changed
+        )
+
+
+class OrganizationViewSet(ModelViewSet):
+    model = Organization
+    icon = "site"
+    menu_label = gettext_lazy("Organisations")
+    menu_order = 200
+    add_to_admin_menu = True
+    index_view_class = OrganizationIndexView
+    add_view_class = OrganizationCreateView
+    edit_view_class = OrganizationEditView
+    search_fields = ["name", "code"]
+    list_filter = ["kind", "is_active"]
+    list_per_page = 100
+    list_export = ["code", "name", "kind", "is_active"]
+    copy_view_enabled = False
+    inspect_view_enabled = True
+
+    def get_form_class(self, for_update: bool = False) -> type[OrganizationForm]:
+        return OrganizationForm
+
+    @property
+    def columns(self) -> list[Column]:
+        return [
+            IndentedTitleColumn(
+                "name", label=gettext_lazy("name"), url_name=self.get_url_name("edit")
+            ),
+            Column("code", label=gettext_lazy("code")),
+            Column("kind", label=gettext_lazy("kind"), accessor="get_kind_display"),
+            Column(
+                "members",
+                label=gettext_lazy("members"),
+                accessor=lambda organization: organization.members.filter(is_active=True).count(),
+            ),
+            Column(
+                "is_active",
+                label=gettext_lazy("active"),
+                accessor=lambda organization: _("Yes") if organization.is_active else _("No"),
+            ),
+        ]
+
+
+class SecretaryCreateView(generic.CreateView):
+    def save_instance(self) -> OrganizationSecretary:
+        return services.secretary_assign(
+            member=self.form.cleaned_data["member"],
+            organization=self.form.cleaned_data["organization"],
+        )
+
+
+class SecretaryViewSet(ModelViewSet):
+    model = OrganizationSecretary
+    icon = "user"
+    menu_label = gettext_lazy("Secretaries")
+    menu_order = 220
+    add_to_admin_menu = True
+    form_fields = ["member", "organization"]
+    add_view_class = SecretaryCreateView
+    list_display = ["member", "organization", "created_at"]
+    search_fields = ["member__display_name", "member__username", "organization__name"]
+    copy_view_enabled = False
+
+
+def _can_add_members(request: HttpRequest) -> bool:
+    return policy_registry.get_by_type(Member).user_has_permission(request.user, "add")
+
+
+def _require_member_add_permission(request: HttpRequest) -> None:
+    if not _can_add_members(request):
+        raise PermissionDenied
+
+
+class MemberImportMenuItem(MenuItem):
+    def is_shown(self, request: HttpRequest) -> bool:
+        return _can_add_members(request)
+
+
+def member_import_view(request: HttpRequest) -> HttpResponse:
+    """Upload an .xlsx of members: check everything, then import all rows or none."""
+    _require_member_add_permission(request)
+    context: dict[str, Any] = {"template_url": reverse("learning_member_import_template")}
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        dry_run = bool(request.POST.get("dry_run"))
+        password = request.POST.get("initial_password", "").strip() or None
+        if upload is None:
+            context["error"] = _("Choose an .xlsx file to upload.")
+        elif upload.size > 5 * 1024 * 1024:
+            context["error"] = _("The file is larger than 5 MB.")
+        else:
+            result = members_import(
+                file=upload,
+                initial_password=password,
+                created_by=request.user,
+                allowed_organizations=organizations_visible_to(request.user),
+                dry_run=dry_run,
+            )
+            context["result"] = result
+            if result.ok and not dry_run:
+                messages.success(
+                    request,
+                    _("%(count)d members imported.") % {"count": result.created},
+                )
+    return render(request, "learning/admin/member_import.html", context)
+
+
+def member_import_template_view(request: HttpRequest) -> HttpResponse:
+    """The blank .xlsx import sheet with an example row and instructions."""
+    _require_member_add_permission(request)
+    response = HttpResponse(
+        member_import_template(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = 'attachment; filename="member-import-template.xlsx"'
+    return response
+
+
+@hooks.register("register_admin_viewset")
+def register_viewsets() -> list[ModelViewSet]:
+    return [
+        OrganizationViewSet("organizations"),
+        SecretaryViewSet("secretaries"),
+    ]
+
+
+@hooks.register("register_admin_urls")
+def register_import_urls() -> list[Any]:
+    return [
+        path("members/import/", member_import_view, name="learning_member_import"),
+        path(
+            "members/import/template.xlsx",
+            member_import_template_view,
+            name="learning_member_import_template",
+        ),
+    ]
+
+
+@hooks.register("register_admin_menu_item")
+def register_import_menu_item() -> MenuItem:
+    return MemberImportMenuItem(
+        gettext_lazy("Import members"),
+        reverse("learning_member_import"),
+        icon_name="upload",
+        order=215,
+    )

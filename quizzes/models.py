@@ -1,0 +1,1 @@
+"""Question bank, quizzes and attempts (built in the quiz-engine issue)."""

@@ -1,0 +1,87 @@
+"""Shared fixtures: a small organisation tree and people in each role."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import pytest
+from django.conf import settings
+
+from learning import roles, services
+from learning.models import Member, Organization
+from tests.factories import MemberFactory, OrganizationFactory
+
+# Benchmarks run with `make bench`, never in the normal suite.
+collect_ignore_glob = [] if os.environ.get("DANGJIAN_BENCH") else ["benchmarks/*"]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests that need a real PostgreSQL or Redis run only where one is configured."""
+    on_postgres = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+    has_redis = bool(os.environ.get("REDIS_URL"))
+    for item in items:
+        if "postgres" in item.keywords and not on_postgres:
+            item.add_marker(pytest.mark.skip(reason="needs DATABASE_URL=postgres://…"))
+        if "redis" in item.keywords and not has_redis:
+            item.add_marker(pytest.mark.skip(reason="needs REDIS_URL=redis://…"))
+
+
+@dataclass
+class Tree:
+    committee: Organization
+    general_a: Organization
+    general_b: Organization
+    branch_a1: Organization
+    branch_a2: Organization
+    branch_b1: Organization
+    group_a1: Organization
+
+
+@pytest.fixture
+def tree(db: None) -> Tree:
+    """某党委 › {第一党总支 › {第一党支部 › 第一党小组, 第二党支部}, 第二党总支 › 第三党支部}."""
+    committee = OrganizationFactory(name="某党委", code="DW", kind=Organization.Kind.COMMITTEE)
+    general_a = OrganizationFactory(
+        name="第一党总支", code="ZZB1", kind=Organization.Kind.GENERAL_BRANCH, parent=committee
+    )
+    general_b = OrganizationFactory(
+        name="第二党总支", code="ZZB2", kind=Organization.Kind.GENERAL_BRANCH, parent=committee
+    )
+    branch_a1 = OrganizationFactory(name="第一党支部", code="ZB1", parent=general_a)
+    branch_a2 = OrganizationFactory(name="第二党支部", code="ZB2", parent=general_a)
+    branch_b1 = OrganizationFactory(name="第三党支部", code="ZB3", parent=general_b)
+    group_a1 = OrganizationFactory(
+        name="第一党小组", code="XZ1", kind=Organization.Kind.GROUP, parent=branch_a1
+    )
+    return Tree(committee, general_a, general_b, branch_a1, branch_a2, branch_b1, group_a1)
+
+
+@pytest.fixture
+def secretary_a(tree: Tree) -> Member:
+    """Secretary of 第一党总支: sees 第一党总支 and everything below it, nothing else."""
+    secretary = MemberFactory(
+        username="secretary_a", display_name="王书记", organization=tree.branch_a1
+    )
+    services.secretary_assign(member=secretary, organization=tree.general_a)
+    return secretary
+
+
+@pytest.fixture
+def administrator(tree: Tree) -> Member:
+    return MemberFactory(
+        username="admin_user",
+        display_name="管理员",
+        organization=tree.committee,
+        role_names=[roles.ADMINISTRATOR],
+    )
+
+
+@pytest.fixture
+def editor(tree: Tree) -> Member:
+    return MemberFactory(
+        username="editor_user",
+        display_name="编辑甲",
+        organization=tree.committee,
+        role_names=[roles.EDITOR],
+    )
