@@ -48,7 +48,7 @@ def test_embedded_defaults_need_no_services():
     result = _import_settings("config.settings.dev", {})
     assert result.returncode == 0, result.stderr
     assert '"db": "django.db.backends.sqlite3"' in result.stdout
-    assert '"broker": "filesystem://"' in result.stdout
+    assert '"broker": "filesystem://localhost//"' in result.stdout
     assert "LocMemCache" in result.stdout
     assert '"lang": "zh-hans"' in result.stdout
     assert '"tz": "Asia/Shanghai"' in result.stdout
@@ -127,3 +127,23 @@ def test_home_page_is_the_site_root():
 
     site = Site.objects.get(is_default_site=True)
     assert isinstance(site.root_page.specific, HomePage)
+
+
+@pytest.mark.redis
+def test_redis_serves_as_cache_and_celery_broker():
+    from django.core.cache.backends.redis import RedisCache
+    from kombu import Connection
+
+    url = os.environ["REDIS_URL"]
+    cache = RedisCache(url, {"KEY_PREFIX": "dangjian-test"})
+    cache.set("probe", {"points": 3}, 30)
+    assert cache.get("probe") == {"points": 3}
+    cache.delete("probe")
+
+    with Connection(url) as connection:
+        queue = connection.SimpleQueue("dangjian-test-probe")
+        queue.put({"task": "probe"})
+        message = queue.get(timeout=5)
+        assert message.payload == {"task": "probe"}
+        message.ack()
+        queue.close()

@@ -20,10 +20,8 @@ from typing import IO, Any
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils.translation import gettext as _
 
-from learning import roles
 from learning.models import PHONE_PATTERN, Member, Organization
 
 COLUMN_USERNAME = "用户名"
@@ -379,18 +377,20 @@ def members_import(
             code__in={row.organization_code for row in parsed}
         )
     }
-    with transaction.atomic():
-        for row in parsed:
-            services.member_create(
+    services.members_bulk_create(
+        people=[
+            services.NewMember(
                 username=row.username,
                 display_name=row.display_name,
                 phone=row.phone,
                 organization=organizations[row.organization_code],
-                password=password,
-                must_change_password=True,
-                role_names=[roles.MEMBER],
-                created_by=created_by,
             )
+            for row in parsed
+        ],
+        password=password,
+        must_change_password=True,
+        created_by=created_by,
+    )
     result.created = len(parsed)
     result.initial_password = password
     return result

@@ -36,6 +36,7 @@ def test_path_display_names_every_ancestor(tree):
 
 def test_children_are_kept_in_sort_order(tree):
     late = OrganizationFactory(name="后建先排", parent=tree.general_b, sort_order=0)
+    tree.general_b.refresh_from_db()
     children = list(tree.general_b.get_children())
     assert children[0] == late
 
