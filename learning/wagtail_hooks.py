@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -165,11 +164,6 @@ def member_import_view(request: HttpRequest) -> HttpResponse:
                 dry_run=dry_run,
             )
             context["result"] = result
-            if result.ok and not dry_run:
-                messages.success(
-                    request,
-                    _("%(count)d members imported.") % {"count": result.created},
-                )
     return render(request, "learning/admin/member_import.html", context)
 
 
