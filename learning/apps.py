@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 from wagtail.users.apps import WagtailUsersAppConfig
@@ -15,7 +16,10 @@ class LearningConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from learning.db import register_sqlite_functions
         from learning.permissions import roles_sync_permissions_after_migrate
+
+        connection_created.connect(register_sqlite_functions, dispatch_uid="learning_sqlite_fns")
 
         post_migrate.connect(
             roles_sync_permissions_after_migrate, dispatch_uid="learning_roles_sync"

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from learning import roles
+from learning.ledger import headcount_record
 from learning.models import Member, Membership, Organization, OrganizationSecretary
 
 
@@ -162,18 +163,17 @@ def members_bulk_create(
         member.username: member
         for member in Member.objects.filter(username__in=[person.username for person in people])
     }
-    Membership.objects.bulk_create(
-        [
-            Membership(
-                member=created[person.username],
-                organization=person.organization,
-                start_date=person.joined_on or today,
-                created_by=created_by,
-            )
-            for person in people
-        ],
-        batch_size=500,
-    )
+    memberships = [
+        Membership(
+            member=created[person.username],
+            organization=person.organization,
+            start_date=person.joined_on or today,
+            created_by=created_by,
+        )
+        for person in people
+    ]
+    Membership.objects.bulk_create(memberships, batch_size=500)
+    headcount_record((m.organization.pk, m.start_date, +1) for m in memberships)
     member_group = Group.objects.get(name=roles.MEMBER)
     through = Member.groups.through
     through.objects.bulk_create(
@@ -201,9 +201,12 @@ def membership_start(
     note: str = "",
 ) -> Membership:
     """Record that ``member`` belongs to ``organization`` from ``on`` (no current one yet)."""
-    return Membership.objects.create(
-        member=member, organization=organization, start_date=on, created_by=by, note=note
-    )
+    with transaction.atomic():
+        membership = Membership.objects.create(
+            member=member, organization=organization, start_date=on, created_by=by, note=note
+        )
+        headcount_record([(organization.pk, on, +1)])
+    return membership
 
 
 @transaction.atomic
@@ -239,6 +242,7 @@ def member_transfer(
             )
         if on == current.start_date:
             # A period of zero days never existed: correct the current one in place.
+            headcount_record([(current.organization_id, on, -1), (to.pk, current.start_date, +1)])
             current.organization = to
             current.note = note or current.note
             current.save(update_fields=["organization", "note"])
@@ -247,6 +251,7 @@ def member_transfer(
             return current
         current.end_date = on
         current.save(update_fields=["end_date"])
+        headcount_record([(current.organization_id, on, -1)])
     membership = membership_start(member=member, organization=to, on=on, by=by, note=note)
     member.organization = to
     member.save(update_fields=["organization"])

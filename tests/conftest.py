@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 from django.conf import settings
+from django.test import TransactionTestCase
 
 from learning import roles, services
+from learning.db import ledger_maintenance
 from learning.models import Member, Organization
 from tests.factories import MemberFactory, OrganizationFactory
 
@@ -25,6 +28,25 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.skip(reason="needs DATABASE_URL=postgres://…"))
         if "redis" in item.keywords and not has_redis:
             item.add_marker(pytest.mark.skip(reason="needs REDIS_URL=redis://…"))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _ledger_rows_removable_between_tests() -> Iterator[None]:
+    """Let Django's flush after a transactional test empty the append-only ledger.
+
+    On SQLite the flush is a DELETE, which the ledger's trigger refuses unless the
+    process is in maintenance mode; on PostgreSQL it is a TRUNCATE, which the row
+    trigger does not see.
+    """
+    original = TransactionTestCase._fixture_teardown
+
+    def teardown(self: TransactionTestCase) -> None:
+        with ledger_maintenance():
+            original(self)
+
+    TransactionTestCase._fixture_teardown = teardown  # type: ignore[method-assign]
+    yield
+    TransactionTestCase._fixture_teardown = original  # type: ignore[method-assign]
 
 
 @dataclass

@@ -29,3 +29,8 @@ LOGGING = {
 }
 STATIC_ROOT = _TEST_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+
+# A file, not SQLite's shared in-memory database: that one answers concurrent writers
+# with "table is locked" instead of waiting, so concurrency tests could not run on it.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["TEST"] = {"NAME": str(_TEST_DIR / "test.sqlite3")}

@@ -15,7 +15,7 @@ from tests.factories import MemberFactory
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_simultaneous_transfers_of_one_member_keep_one_current_membership(tree):
     member = MemberFactory(organization=tree.branch_a1, joined_on=datetime.date(2024, 1, 1))
     targets = [tree.branch_a2, tree.branch_b1, tree.group_a1, tree.committee]

@@ -41,6 +41,14 @@ class Organization(MP_Node):
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     sort_order = models.PositiveIntegerField(_("sort order"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
+    hide_member_names = models.BooleanField(
+        _("hide member names in rankings"),
+        default=False,
+        help_text=_(
+            "Rankings and office screens for this organisation and everything below it "
+            "show only totals, never individual names."
+        ),
+    )
 
     node_order_by = ["sort_order", "code"]
 
@@ -56,6 +64,10 @@ class Organization(MP_Node):
         names = [ancestor.name for ancestor in self.get_ancestors()]
         names.append(self.name)
         return separator.join(names)
+
+    def ancestor_paths(self) -> list[str]:
+        """The paths of this organisation and of every organisation above it, root first."""
+        return [self.path[:end] for end in range(self.steplen, len(self.path) + 1, self.steplen)]
 
     def subtree(self) -> models.QuerySet[Organization]:
         """This organisation and every organisation below it."""

@@ -1,0 +1,99 @@
+"""Database-level guards that hold even for raw SQL: the ledger is append-only.
+
+A trigger refuses UPDATE and DELETE on ``learning_pointsentry`` on PostgreSQL and on
+SQLite. SQLite has no session settings, so its trigger asks a function the project
+registers on every connection; ``ledger_maintenance()`` lets the test suite empty the
+table between tests (Django flushes SQLite with DELETE; PostgreSQL with TRUNCATE, which
+row triggers do not see). A connection without the function (the sqlite3 shell) gets an
+error, so it is refused as well.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+LEDGER_TABLE = "learning_pointsentry"
+SQLITE_MAINTENANCE_FUNCTION = "dangjian_ledger_maintenance"
+
+_maintenance = False
+
+POSTGRESQL_INSTALL = f"""
+CREATE OR REPLACE FUNCTION {LEDGER_TABLE}_append_only() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION 'the points ledger is append-only: % refused', TG_OP
+        USING ERRCODE = 'integrity_constraint_violation',
+              HINT = 'Add a reversal entry instead.';
+END;
+$$ LANGUAGE plpgsql;
+DROP TRIGGER IF EXISTS {LEDGER_TABLE}_append_only ON {LEDGER_TABLE};
+CREATE TRIGGER {LEDGER_TABLE}_append_only
+    BEFORE UPDATE OR DELETE ON {LEDGER_TABLE}
+    FOR EACH ROW EXECUTE FUNCTION {LEDGER_TABLE}_append_only();
+"""
+
+POSTGRESQL_UNINSTALL = f"""
+DROP TRIGGER IF EXISTS {LEDGER_TABLE}_append_only ON {LEDGER_TABLE};
+DROP FUNCTION IF EXISTS {LEDGER_TABLE}_append_only();
+"""
+
+SQLITE_INSTALL = [
+    f"""
+    CREATE TRIGGER IF NOT EXISTS {LEDGER_TABLE}_no_update BEFORE UPDATE ON {LEDGER_TABLE}
+    WHEN NOT {SQLITE_MAINTENANCE_FUNCTION}()
+    BEGIN SELECT RAISE(ABORT, 'the points ledger is append-only: UPDATE refused'); END
+    """,
+    f"""
+    CREATE TRIGGER IF NOT EXISTS {LEDGER_TABLE}_no_delete BEFORE DELETE ON {LEDGER_TABLE}
+    WHEN NOT {SQLITE_MAINTENANCE_FUNCTION}()
+    BEGIN SELECT RAISE(ABORT, 'the points ledger is append-only: DELETE refused'); END
+    """,
+]
+
+SQLITE_UNINSTALL = [
+    f"DROP TRIGGER IF EXISTS {LEDGER_TABLE}_no_update",
+    f"DROP TRIGGER IF EXISTS {LEDGER_TABLE}_no_delete",
+]
+
+
+def _maintenance_allowed() -> int:
+    return int(_maintenance)
+
+
+def register_sqlite_functions(sender: Any, connection: Any, **kwargs: Any) -> None:
+    """``connection_created`` receiver: give SQLite connections the trigger's function."""
+    if connection.vendor != "sqlite":
+        return
+    connection.connection.create_function(
+        SQLITE_MAINTENANCE_FUNCTION, 0, _maintenance_allowed, deterministic=False
+    )
+
+
+@contextmanager
+def ledger_maintenance() -> Iterator[None]:
+    """Let this process delete ledger rows on SQLite (used only to reset test databases)."""
+    global _maintenance
+    previous, _maintenance = _maintenance, True
+    try:
+        yield
+    finally:
+        _maintenance = previous
+
+
+def install_ledger_guards(schema_editor: Any) -> None:
+    vendor = schema_editor.connection.vendor
+    if vendor == "postgresql":
+        schema_editor.execute(POSTGRESQL_INSTALL, params=None)
+    elif vendor == "sqlite":
+        for statement in SQLITE_INSTALL:
+            schema_editor.execute(statement)
+
+
+def uninstall_ledger_guards(schema_editor: Any) -> None:
+    vendor = schema_editor.connection.vendor
+    if vendor == "postgresql":
+        schema_editor.execute(POSTGRESQL_UNINSTALL, params=None)
+    elif vendor == "sqlite":
+        for statement in SQLITE_UNINSTALL:
+            schema_editor.execute(statement)

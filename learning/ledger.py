@@ -1,0 +1,389 @@
+"""The only way points enter (or leave) the ledger: ``points_award`` and ``points_reverse``.
+
+Each award runs in one transaction that, in this order, locks the member's cap row for
+the rule and day, inserts the entry (its idempotency key is unique, so a repeated or
+concurrent request can never award twice), and adds the points to the member's and the
+branch's totals for the day, week, month, quarter, year and all time. Rows are always
+locked in that order (cap row, member totals, branch totals; within a table by period
+kind), so concurrent awards queue behind each other instead of deadlocking. The totals
+are upserts that add to the stored value (``points = points + excluded.points``), which
+is correct under concurrency on PostgreSQL (the row lock serialises them) and on SQLite
+(one writer at a time).
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import connection, models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from learning.models import (
+    BranchPeriodTotal,
+    HeadcountChange,
+    Member,
+    MemberPeriodPoints,
+    MemberRuleDayPoints,
+    Organization,
+    PointsEntry,
+    PointsRule,
+)
+from learning.periods import period_starts_for
+
+logger = logging.getLogger(__name__)
+
+LEDGER_VERSION_KEY = "dangjian:ledger-version:{path}"
+
+
+class AwardStatus(models.TextChoices):
+    AWARDED = "awarded", _("Awarded")
+    PARTIAL = "partial", _("Awarded up to the daily cap")
+    CAPPED = "capped", _("Daily cap reached")
+    DUPLICATE = "duplicate", _("Already awarded")
+    INACTIVE_RULE = "inactive_rule", _("Rule switched off")
+    NO_ORGANIZATION = "no_organization", _("Member belongs to no organisation")
+
+
+@dataclass(frozen=True)
+class AwardResult:
+    """What ``points_award`` did: the entry (new or earlier), the points, and why."""
+
+    status: str
+    points: int
+    entry: PointsEntry | None
+
+    @property
+    def created(self) -> bool:
+        return self.status in (AwardStatus.AWARDED, AwardStatus.PARTIAL)
+
+    @property
+    def reason(self) -> str:
+        return str(AwardStatus(self.status).label)
+
+
+def points_award(
+    *,
+    member: Member,
+    rule_code: str,
+    key: str,
+    source: models.Model | None = None,
+    quantity: int = 1,
+    occurred_at: datetime.datetime | None = None,
+    note: str = "",
+    created_by: Member | None = None,
+) -> AwardResult:
+    """Award ``quantity`` units of rule ``rule_code`` to ``member``, once per ``key``.
+
+    The points are the rule's points times ``quantity`` (limited by the rule's most
+    points per award), then limited by what is left of the rule's daily cap for the
+    member's local day: a partial award up to the cap, nothing once capped. The same
+    ``key`` never awards twice: the earlier entry is returned instead.
+    """
+    if not isinstance(quantity, int) or quantity < 1:
+        raise ValueError("quantity must be a positive whole number")
+    if not key or len(key) > 200:
+        raise ValueError("an idempotency key of 1 to 200 characters is required")
+    rule = _rule(rule_code)
+
+    earlier = PointsEntry.objects.filter(idempotency_key=key).first()
+    if earlier is not None:
+        return AwardResult(AwardStatus.DUPLICATE, earlier.points, earlier)
+    if not rule.is_active:
+        return AwardResult(AwardStatus.INACTIVE_RULE, 0, None)
+
+    at = occurred_at or timezone.now()
+    day = timezone.localdate(at)
+    requested = rule.points_for(quantity)
+    source_type_id, source_id = _source_reference(source)
+
+    with transaction.atomic():
+        placement = _member_placement(member.pk)
+        if placement is None:
+            return AwardResult(AwardStatus.NO_ORGANIZATION, 0, None)
+        organization_id, branch_id, branch_path = placement
+
+        points = requested
+        if rule.daily_cap is not None:
+            used = _lock_rule_day(member.pk, rule.pk, day)
+            points = min(requested, rule.daily_cap - used)
+            if points <= 0:
+                return AwardResult(AwardStatus.CAPPED, 0, None)
+
+        entry = PointsEntry(
+            member_id=member.pk,
+            organization_id=organization_id,
+            branch_id=branch_id,
+            rule_id=rule.pk,
+            points=points,
+            local_date=day,
+            source_type_id=source_type_id,
+            source_id=source_id,
+            idempotency_key=key,
+            created_at=at,
+            created_by_id=created_by.pk if created_by else None,
+            note=note,
+        )
+        if not _insert_entry(entry):
+            # A concurrent request with the same key won; nothing of ours was written
+            # except a +0 on the cap row.
+            inserted = False
+        else:
+            inserted = True
+            _add_to_rule_day(member.pk, rule.pk, day, points)
+            _add_to_totals(member.pk, branch_id, day, points)
+            transaction.on_commit(lambda: _touch_versions(branch_path))
+
+    if not inserted:
+        earlier = PointsEntry.objects.get(idempotency_key=key)
+        return AwardResult(AwardStatus.DUPLICATE, earlier.points, earlier)
+    status = AwardStatus.AWARDED if points == requested else AwardStatus.PARTIAL
+    return AwardResult(status, points, entry)
+
+
+def points_reverse(*, entry: PointsEntry, reason: str, by: Member | None) -> PointsEntry:
+    """Cancel ``entry`` with a negative entry of the same size, counted where it was.
+
+    The reversal keeps the original's member, branch and day so every total it touched
+    goes back; an entry can be reversed once, and a reversal cannot itself be reversed.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Give a reason for the reversal.")})
+    if entry.reverses_id is not None:
+        raise ValidationError(_("A reversal cannot be reversed."))
+    key = f"reversal:{entry.pk}"
+    with transaction.atomic():
+        original = PointsEntry.objects.select_related("branch").get(pk=entry.pk)
+        if PointsEntry.objects.filter(reverses=original).exists():
+            raise ValidationError(_("This entry has already been reversed."))
+        if original.rule.daily_cap is not None:
+            _lock_rule_day(original.member_id, original.rule_id, original.local_date)
+        reversal = PointsEntry(
+            member_id=original.member_id,
+            organization_id=original.organization_id,
+            branch_id=original.branch_id,
+            rule_id=original.rule_id,
+            points=-original.points,
+            local_date=original.local_date,
+            source_type_id=original.source_type_id,
+            source_id=original.source_id,
+            idempotency_key=key,
+            created_at=timezone.now(),
+            created_by_id=by.pk if by else None,
+            note=reason[:500],
+            reverses=original,
+        )
+        if not _insert_entry(reversal):
+            raise ValidationError(_("This entry has already been reversed."))
+        _add_to_rule_day(
+            original.member_id, original.rule_id, original.local_date, -original.points
+        )
+        _add_to_totals(
+            original.member_id, original.branch_id, original.local_date, -original.points
+        )
+        branch_path = original.branch.path
+        transaction.on_commit(lambda: _touch_versions(branch_path))
+    logger.info("points entry %s reversed by %s: %s", original.pk, by, reason)
+    return reversal
+
+
+def ledger_version(path: str) -> str:
+    """A token that changes whenever points change anywhere in the subtree at ``path``."""
+    return str(cache.get(LEDGER_VERSION_KEY.format(path=path), "0"))
+
+
+def headcount_record(changes: Iterable[tuple[int, datetime.date, int]]) -> None:
+    """Add (organisation id, day, +/- members) changes to the headcount table."""
+    summed: dict[tuple[int, datetime.date], int] = defaultdict(int)
+    for organization_id, day, delta in changes:
+        summed[(organization_id, day)] += delta
+    rows = [(org, _date(day), delta) for (org, day), delta in sorted(summed.items()) if delta]
+    if not rows:
+        return
+    table = _table(HeadcountChange)
+    with connection.cursor() as cursor:
+        for chunk in _chunks(rows, 300):
+            cursor.execute(
+                f"INSERT INTO {table} (organization_id, day, delta) VALUES "
+                + ", ".join(["(%s, %s, %s)"] * len(chunk))
+                + f" ON CONFLICT (organization_id, day) DO UPDATE"
+                f" SET delta = {table}.delta + excluded.delta",
+                [value for row in chunk for value in row],
+            )
+
+
+# --- internals -----------------------------------------------------------------
+
+
+def _rule(code: str) -> PointsRule:
+    try:
+        return PointsRule.objects.get(code=code)
+    except PointsRule.DoesNotExist:
+        raise ValueError(f"unknown points rule {code!r}") from None
+
+
+def _source_reference(source: models.Model | None) -> tuple[int | None, str]:
+    if source is None:
+        return None, ""
+    content_type = ContentType.objects.get_for_model(source, for_concrete_model=False)
+    return content_type.pk, str(source.pk)
+
+
+def _date(day: datetime.date) -> Any:
+    return connection.ops.adapt_datefield_value(day)
+
+
+def _table(model: type[models.Model]) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _member_placement(member_id: int) -> tuple[int, int, str] | None:
+    """The member's organisation now, and the branch its points count for.
+
+    The branch is the nearest organisation of kind "branch" at or above the member's
+    organisation; members attached directly to a committee or general branch count
+    for that organisation itself.
+    """
+    organizations = _table(Organization)
+    members = _table(Member)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT o.id, o.path, b.id, b.path FROM {members} m"
+            f" JOIN {organizations} o ON o.id = m.organization_id"
+            f" LEFT JOIN {organizations} b ON b.kind = %s"
+            f"  AND substr(o.path, 1, length(b.path)) = b.path"
+            f" WHERE m.id = %s ORDER BY b.depth DESC LIMIT 1",
+            [Organization.Kind.BRANCH, member_id],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    organization_id, organization_path, branch_id, branch_path = row
+    if branch_id is None:
+        return organization_id, organization_id, organization_path
+    return organization_id, branch_id, branch_path
+
+
+def _lock_rule_day(member_id: int, rule_id: int, day: datetime.date) -> int:
+    """Lock (creating if needed) the member's cap row and return the points it holds."""
+    table = _table(MemberRuleDayPoints)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (member_id, rule_id, day, points) VALUES (%s, %s, %s, 0)"
+            f" ON CONFLICT (member_id, rule_id, day) DO UPDATE SET points = {table}.points"
+            f" RETURNING points",
+            [member_id, rule_id, _date(day)],
+        )
+        return int(cursor.fetchone()[0])
+
+
+def _add_to_rule_day(member_id: int, rule_id: int, day: datetime.date, points: int) -> None:
+    table = _table(MemberRuleDayPoints)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (member_id, rule_id, day, points) VALUES (%s, %s, %s, %s)"
+            f" ON CONFLICT (member_id, rule_id, day) DO UPDATE"
+            f" SET points = {table}.points + excluded.points",
+            [member_id, rule_id, _date(day), points],
+        )
+
+
+_ENTRY_COLUMNS = (
+    "member_id",
+    "organization_id",
+    "branch_id",
+    "rule_id",
+    "points",
+    "local_date",
+    "source_type_id",
+    "source_id",
+    "idempotency_key",
+    "created_at",
+    "created_by_id",
+    "note",
+    "reverses_id",
+)
+
+
+def _insert_entry(entry: PointsEntry) -> bool:
+    """Insert ``entry`` unless its key exists; True (and ``entry.pk`` set) if inserted."""
+    table = _table(PointsEntry)
+    adapted = {
+        "created_at": connection.ops.adapt_datetimefield_value(entry.created_at),
+        "local_date": _date(entry.local_date),
+    }
+    values = [adapted.get(column, getattr(entry, column)) for column in _ENTRY_COLUMNS]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({', '.join(_ENTRY_COLUMNS)})"
+            f" VALUES ({', '.join(['%s'] * len(_ENTRY_COLUMNS))})"
+            f" ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
+            values,
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    entry.pk = row[0]
+    entry._state.adding = False
+    entry._state.db = connection.alias
+    return True
+
+
+def _add_to_totals(member_id: int, branch_id: int, day: datetime.date, points: int) -> None:
+    """Add ``points`` to the member's and the branch's totals for every period of ``day``.
+
+    A member counts as active in a period while their net points there are above zero,
+    so the branch's active-member count moves only when that crosses zero.
+    """
+    periods = period_starts_for(day)
+    member_table = _table(MemberPeriodPoints)
+    branch_table = _table(BranchPeriodTotal)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {member_table} (member_id, branch_id, period, start, points) VALUES "
+            + ", ".join(["(%s, %s, %s, %s, %s)"] * len(periods))
+            + " ON CONFLICT (member_id, branch_id, period, start) DO UPDATE"
+            f" SET points = {member_table}.points + excluded.points"
+            " RETURNING period, points",
+            [
+                value
+                for kind, start in periods
+                for value in (member_id, branch_id, kind, _date(start), points)
+            ],
+        )
+        after = {kind: int(total) for kind, total in cursor.fetchall()}
+        rows: list[Any] = []
+        for kind, start in periods:
+            new_total = after[kind]
+            old_total = new_total - points
+            active_change = int(new_total > 0) - int(old_total > 0)
+            rows.extend((branch_id, kind, _date(start), points, active_change))
+        cursor.execute(
+            f"INSERT INTO {branch_table} (branch_id, period, start, points, active_members) VALUES "
+            + ", ".join(["(%s, %s, %s, %s, %s)"] * len(periods))
+            + " ON CONFLICT (period, start, branch_id) DO UPDATE"
+            f" SET points = {branch_table}.points + excluded.points,"
+            f" active_members = {branch_table}.active_members + excluded.active_members",
+            rows,
+        )
+
+
+def _touch_versions(branch_path: str) -> None:
+    """Tell cached screen snapshots of every subtree containing the branch to refresh."""
+    stamp = str(timezone.now().timestamp())
+    prefixes = [branch_path[:end] for end in range(4, len(branch_path) + 1, 4)]
+    cache.set_many({LEDGER_VERSION_KEY.format(path=prefix): stamp for prefix in prefixes}, None)
+
+
+def _chunks(rows: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]

@@ -1,0 +1,279 @@
+"""The points ledger: rules as data, append-only entries, and the totals kept beside them.
+
+``PointsEntry`` rows are never updated or deleted (the model refuses, and a database
+trigger installed by a migration refuses too). Every total below is maintained by
+``learning.ledger.points_award`` in the same transaction as the entry it counts, and
+``python manage.py check_ledger`` recomputes them all from the entries.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
+from wagtail.models import RevisionMixin
+
+from learning.models.organisations import Member, Organization
+from learning.periods import Period
+
+
+class LedgerAppendOnlyError(Exception):
+    """Raised when code tries to change or remove a ledger entry."""
+
+
+class PointsRule(RevisionMixin, models.Model):
+    """How many points one kind of study action earns, and how many a day at most."""
+
+    code = models.SlugField(
+        _("code"),
+        max_length=50,
+        unique=True,
+        help_text=_("Used by the program to award points; do not change it."),
+    )
+    name = models.CharField(_("name"), max_length=100)
+    points = models.PositiveIntegerField(
+        _("points per unit"),
+        validators=[MinValueValidator(1)],
+        help_text=_("Points for one unit of the action (one lesson, five minutes, one answer)."),
+    )
+    max_points_per_award = models.PositiveIntegerField(
+        _("most points per award"),
+        null=True,
+        blank=True,
+        help_text=_("For awards that depend on a score, e.g. a weekly quiz worth up to 5."),
+    )
+    daily_cap = models.PositiveIntegerField(
+        _("daily cap"),
+        null=True,
+        blank=True,
+        help_text=_("Most points a member can earn with this rule on one day. Empty: no cap."),
+    )
+    is_active = models.BooleanField(
+        _("active"), default=True, help_text=_("Inactive rules award nothing.")
+    )
+    description = models.TextField(
+        _("description for members"),
+        blank=True,
+        help_text=_("Shown to members on their points page: how to earn these points."),
+    )
+    sort_order = models.PositiveIntegerField(_("sort order"), default=0)
+
+    class Meta:
+        verbose_name = _("points rule")
+        verbose_name_plural = _("points rules")
+        ordering = ["sort_order", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def points_for(self, quantity: int) -> int:
+        """The points ``quantity`` units are worth before the daily cap."""
+        points = self.points * quantity
+        if self.max_points_per_award is not None:
+            points = min(points, self.max_points_per_award)
+        return points
+
+
+class PointsEntryQuerySet(models.QuerySet["PointsEntry"]):
+    def update(self, **kwargs: Any) -> int:
+        raise LedgerAppendOnlyError("ledger entries are never updated; add a reversal instead")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise LedgerAppendOnlyError("ledger entries are never deleted; add a reversal instead")
+
+
+class PointsEntry(models.Model):
+    """One award (or reversal) of points. Append-only."""
+
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.PROTECT, related_name="points_entries"
+    )
+    organization = models.ForeignKey(
+        Organization,
+        verbose_name=_("organisation"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Where the member belonged when the points were earned."),
+    )
+    branch = models.ForeignKey(
+        Organization,
+        verbose_name=_("branch"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("The branch the points count for in rankings, fixed at the moment."),
+    )
+    rule = models.ForeignKey(
+        PointsRule, verbose_name=_("rule"), on_delete=models.PROTECT, related_name="entries"
+    )
+    points = models.IntegerField(_("points"))
+    local_date = models.DateField(_("date"))
+    source_type = models.ForeignKey(
+        ContentType, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    source_id = models.CharField(max_length=64, blank=True, default="")
+    source = GenericForeignKey("source_type", "source_id")
+    idempotency_key = models.CharField(_("idempotency key"), max_length=200, unique=True)
+    created_at = models.DateTimeField(_("recorded at"), db_index=True)
+    created_by = models.ForeignKey(
+        Member,
+        verbose_name=_("recorded by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    reverses = models.OneToOneField(
+        "self",
+        verbose_name=_("reverses"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reversed_by",
+    )
+
+    objects = PointsEntryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("points entry")
+        verbose_name_plural = _("points ledger")
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["member", "local_date"]),
+            models.Index(fields=["branch", "-id"]),
+            models.Index(fields=["local_date"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(points__gt=0) | models.Q(reverses__isnull=False),
+                name="points_entry_negative_only_for_reversal",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member} {self.points:+d} {self.rule} {self.local_date}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise LedgerAppendOnlyError("ledger entries are never updated; add a reversal instead")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise LedgerAppendOnlyError("ledger entries are never deleted; add a reversal instead")
+
+
+class MemberRuleDayPoints(models.Model):
+    """Points one member earned with one rule on one day: what the daily cap checks."""
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+")
+    rule = models.ForeignKey(PointsRule, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    points = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member", "rule", "day"], name="member_rule_day_points_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member_id}/{self.rule_id} {self.day}: {self.points}"
+
+
+class MemberPeriodPoints(models.Model):
+    """A member's net points in one branch for one period (a row per period kind)."""
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+")
+    branch = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    period = models.CharField(max_length=8, choices=Period.choices)
+    start = models.DateField()
+    points = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member", "branch", "period", "start"],
+                name="member_period_points_unique",
+            )
+        ]
+        indexes = [models.Index(fields=["branch", "period", "start", "points"])]
+
+    def __str__(self) -> str:
+        return f"{self.member_id}@{self.branch_id} {self.period} {self.start}: {self.points}"
+
+
+class BranchPeriodTotal(models.Model):
+    """A branch's net points and number of active members for one period.
+
+    A member is active in a period when their net points there are above zero; a
+    reversal that brings them back to zero makes them inactive again.
+    """
+
+    branch = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    period = models.CharField(max_length=8, choices=Period.choices)
+    start = models.DateField()
+    points = models.IntegerField(default=0)
+    active_members = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period", "start", "branch"], name="branch_period_total_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.branch_id} {self.period} {self.start}: {self.points}"
+
+
+class HeadcountChange(models.Model):
+    """Net change of an organisation's member count on one day (joins minus departures).
+
+    An organisation's headcount on day D is the sum of its changes up to D; this keeps
+    "members on the period's last day" a sum over a few rows instead of a scan of every
+    membership.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    delta = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "day"], name="headcount_change_unique")
+        ]
+        indexes = [models.Index(fields=["day", "organization"])]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id} {self.day}: {self.delta:+d}"
+
+
+@register_setting(icon="pick")
+class LeaderboardSettings(BaseGenericSetting):
+    """How rankings treat small branches and which metric they show first."""
+
+    class Metric(models.TextChoices):
+        PER_MEMBER = "per_member", _("Points per member")
+        TOTAL = "total", _("Total points")
+        PARTICIPATION = "participation", _("Participation rate")
+
+    min_branch_size = models.PositiveIntegerField(
+        _("minimum branch size"),
+        default=3,
+        help_text=_(
+            "Branches with fewer members are still ranked but marked, because a "
+            "per-member average of very few people says little."
+        ),
+    )
+    default_metric = models.CharField(
+        _("default metric"), max_length=20, choices=Metric.choices, default=Metric.PER_MEMBER
+    )
+
+    class Meta:
+        verbose_name = _("leaderboard settings")
