@@ -7,6 +7,7 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from learning import screen_views
 from learning import views as learning_views
 
 urlpatterns = [
@@ -17,6 +18,12 @@ urlpatterns = [
     path("accounts/logout/", learning_views.logout_view, name="logout"),
     path("accounts/password/", learning_views.password_change, name="password_change"),
     path("quiz/", include("quizzes.urls")),
+    path("screens/<str:token>/", screen_views.screen_page, name="screen"),
+    path(
+        "screens/<str:token>/snapshot.json",
+        screen_views.screen_snapshot_view,
+        name="screen_snapshot",
+    ),
     path("", include("learning.urls")),
 ]
 

@@ -102,7 +102,7 @@ class OrganizationForm(forms.ModelForm):
 
     class Meta:
         model = Organization
-        fields = ["name", "code", "kind", "parent", "sort_order", "is_active"]
+        fields = ["name", "code", "kind", "parent", "sort_order", "is_active", "hide_member_names"]
 
     def __init__(self, *args: Any, for_user: Member | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -45,3 +45,9 @@ class MembersAdminConfig(WagtailUsersAppConfig):
 
         # Replaces the plain model policy Wagtail registered a line above.
         register_permission_policy(Member, MemberPermissionPolicy(Member))
+
+        from learning.admin_points import NoAddDeletePolicy, ReadOnlyLedgerPolicy
+        from learning.models import PointsEntry, PointsRule
+
+        register_permission_policy(PointsRule, NoAddDeletePolicy(PointsRule))
+        register_permission_policy(PointsEntry, ReadOnlyLedgerPolicy(PointsEntry))

@@ -94,8 +94,8 @@ def points_award(
         raise ValueError("an idempotency key of 1 to 200 characters is required")
     rule = _rule(rule_code)
 
-    earlier = PointsEntry.objects.filter(idempotency_key=key).first()
-    if earlier is not None:
+    if _key_used(key):
+        earlier = PointsEntry.objects.get(idempotency_key=key)
         return AwardResult(AwardStatus.DUPLICATE, earlier.points, earlier)
     if not rule.is_active:
         return AwardResult(AwardStatus.INACTIVE_RULE, 0, None)
@@ -224,11 +224,35 @@ def headcount_record(changes: Iterable[tuple[int, datetime.date, int]]) -> None:
 # --- internals -----------------------------------------------------------------
 
 
+# The two reads every award makes are plain SQL: building them with the ORM cost
+# more than running them (measured: about half of an award's time on SQLite).
+
+
 def _rule(code: str) -> PointsRule:
-    try:
-        return PointsRule.objects.get(code=code)
-    except PointsRule.DoesNotExist:
-        raise ValueError(f"unknown points rule {code!r}") from None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, points, max_points_per_award, daily_cap, is_active"
+            f" FROM {_table(PointsRule)} WHERE code = %s",
+            [code],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise ValueError(f"unknown points rule {code!r}")
+    rule_id, points, most, cap, active = row
+    return PointsRule(
+        pk=rule_id,
+        code=code,
+        points=points,
+        max_points_per_award=most,
+        daily_cap=cap,
+        is_active=bool(active),
+    )
+
+
+def _key_used(key: str) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT 1 FROM {_table(PointsEntry)} WHERE idempotency_key = %s", [key])
+        return cursor.fetchone() is not None
 
 
 def _source_reference(source: models.Model | None) -> tuple[int | None, str]:

@@ -47,6 +47,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "wagtailadmin.access_admin",
         "learning.manage_org_members",
         "learning.view_organization",
+        "learning.view_pointsentry",
     ],
     ADMINISTRATOR: [
         "wagtailadmin.access_admin",

@@ -31,10 +31,16 @@ def organization_create(
     parent: Organization | None = None,
     sort_order: int = 0,
     is_active: bool = True,
+    hide_member_names: bool = False,
 ) -> Organization:
     """Add an organisation under ``parent`` (or as a root) in sort order."""
     organization = Organization(
-        name=name, code=code, kind=kind, sort_order=sort_order, is_active=is_active
+        name=name,
+        code=code,
+        kind=kind,
+        sort_order=sort_order,
+        is_active=is_active,
+        hide_member_names=hide_member_names,
     )
     organization.full_clean(exclude=["path", "depth", "numchild"])
     with transaction.atomic():

@@ -7,5 +7,6 @@ app_name = "learning"
 urlpatterns = [
     path("learn/", views.learn, name="learn"),
     path("points/", views.points, name="points"),
+    path("points/leaderboards/", views.leaderboards, name="leaderboards"),
     path("me/", views.account, name="account"),
 ]

@@ -6,12 +6,29 @@ from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from learning import roles, services
-from learning.forms import LoginForm, MemberPasswordChangeForm
+from learning.forms import (
+    LeaderboardForm,
+    LoginForm,
+    MemberPasswordChangeForm,
+    PointsHistoryFilterForm,
+)
+from learning.leaderboards import (
+    branch_ranking,
+    leaderboard_range,
+    member_branch,
+    member_points_summary,
+    member_rank_in,
+    member_ranking,
+    names_hidden,
+)
+from learning.models import LeaderboardSettings, Organization, PointsEntry
+from learning.periods import Period
 from learning.selectors import user_role_names
 
 
@@ -58,10 +75,98 @@ def learn(request: HttpRequest) -> HttpResponse:
     return render(request, "learning/learn.html", {})
 
 
+HISTORY_PAGE_SIZE = 20
+
+
 @login_required
 def points(request: HttpRequest) -> HttpResponse:
-    """My points and leaderboards (filled by the points-ledger issue)."""
-    return render(request, "learning/points.html", {})
+    """My points: today and total, each rule against its daily cap, my ranks, history."""
+    member = request.user
+    summary = member_points_summary(member=member)
+    form = PointsHistoryFilterForm(request.GET or None)
+    entries = (
+        PointsEntry.objects.filter(member=member)
+        .select_related("rule", "reverses")
+        .order_by("-local_date", "-id")
+    )
+    if form.is_bound and form.is_valid():
+        if form.cleaned_data["rule"]:
+            entries = entries.filter(rule=form.cleaned_data["rule"])
+        if form.cleaned_data["date_from"]:
+            entries = entries.filter(local_date__gte=form.cleaned_data["date_from"])
+        if form.cleaned_data["date_to"]:
+            entries = entries.filter(local_date__lte=form.cleaned_data["date_to"])
+    elif form.is_bound:
+        entries = entries.none()
+    page = Paginator(entries, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "summary": summary,
+        "form": form,
+        "page": page,
+        "filtered": form.is_bound,
+        "query": query.urlencode(),
+    }
+    return render(request, "learning/points.html", context)
+
+
+@login_required
+def leaderboards(request: HttpRequest) -> HttpResponse:
+    """Branch ranking (and member ranking where names are shown) for a chosen period."""
+    member = request.user
+    if member.organization is None:
+        return render(request, "learning/leaderboards.html", {"no_organization": True})
+    scopes = [
+        organization
+        for organization in Organization.objects.filter(
+            path__in=member.organization.ancestor_paths()
+        ).order_by("depth")
+        if organization.kind != Organization.Kind.GROUP
+    ]
+    settings = LeaderboardSettings.load(request_or_site=request)
+    form = LeaderboardForm(
+        request.GET or None,
+        scopes=scopes,
+        initial={"metric": settings.default_metric, "scope": scopes[0].pk},
+    )
+    period, metric, scope = Period.WEEK, settings.default_metric, scopes[0]
+    if form.is_bound and form.is_valid():
+        period = form.cleaned_data["period"]
+        metric = form.cleaned_data["metric"]
+        scope = form.cleaned_data["scope"] or scope
+    date_range = leaderboard_range(period)
+    branch = member_branch(member)
+    ranking = branch_ranking(
+        root=scope, date_range=date_range, metric=metric, min_size=settings.min_branch_size
+    )
+    member_rows = (
+        member_ranking(root=branch, date_range=date_range, limit=MEMBER_RANKING_SIZE)
+        if branch
+        else []
+    )
+    context = {
+        "form": form,
+        "period": period,
+        "period_label": Period(period).label,
+        "metric": metric,
+        "metric_label": LeaderboardSettings.Metric(metric).label,
+        "date_range": date_range,
+        "scope": scope,
+        "ranking": ranking,
+        "best": ranking[0].metric_value if ranking else 0,
+        "my_branch": branch,
+        "member_rows": member_rows,
+        "names_hidden": branch is not None and names_hidden(branch),
+        "my_rank": member_rank_in(member=member, root=branch, date_range=date_range)
+        if branch
+        else None,
+        "min_size": settings.min_branch_size,
+    }
+    return render(request, "learning/leaderboards.html", context)
+
+
+MEMBER_RANKING_SIZE = 20
 
 
 logout_view = auth_views.LogoutView.as_view()

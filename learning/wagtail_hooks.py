@@ -1,4 +1,4 @@
-"""Wagtail admin registration for the learning app: organisations, secretaries, import."""
+"""Wagtail admin registration for the learning app: organisations, members, points, screens."""
 
 from __future__ import annotations
 
@@ -17,9 +17,11 @@ from wagtail.admin.ui.tables import Column, TitleColumn
 from wagtail.admin.views import generic
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.permissions import policy_registry
+from wagtail.snippets.models import register_snippet
 
 from learning import services
 from learning.admin_forms import OrganizationForm
+from learning.admin_points import LedgerViewSet, PointsRuleViewSet, ScreenViewSet
 from learning.importers.members import member_import_template, members_import
 from learning.models import Member, Organization, OrganizationSecretary
 from learning.selectors import organizations_visible_to
@@ -52,6 +54,7 @@ class OrganizationCreateView(generic.CreateView):
             parent=data.get("parent"),
             sort_order=data.get("sort_order") or 0,
             is_active=data.get("is_active", True),
+            hide_member_names=data.get("hide_member_names", False),
         )
 
 
@@ -60,7 +63,7 @@ class OrganizationEditView(generic.EditView):
         data = self.form.cleaned_data
         changed = {
             name: data[name]
-            for name in ("name", "code", "kind", "sort_order", "is_active")
+            for name in ("name", "code", "kind", "sort_order", "is_active", "hide_member_names")
             if name in self.form.changed_data
         }
         return services.organization_update(
@@ -183,7 +186,12 @@ def register_viewsets() -> list[ModelViewSet]:
     return [
         OrganizationViewSet("organizations"),
         SecretaryViewSet("secretaries"),
+        LedgerViewSet("ledger"),
+        ScreenViewSet("screens"),
     ]
+
+
+register_snippet(PointsRuleViewSet)
 
 
 @hooks.register("register_admin_urls")

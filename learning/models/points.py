@@ -143,6 +143,7 @@ class PointsEntry(models.Model):
         verbose_name = _("points entry")
         verbose_name_plural = _("points ledger")
         ordering = ["-id"]
+        permissions = [("reverse_pointsentry", _("Can reverse points entries"))]
         indexes = [
             models.Index(fields=["member", "local_date"]),
             models.Index(fields=["branch", "-id"]),

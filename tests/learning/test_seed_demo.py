@@ -19,10 +19,14 @@ from django.utils import timezone
 from cms.models import HomePage
 from learning import demo_data, roles
 from learning.demo import PersonNames, demo_passwords
-from learning.models import Member, Membership, Organization
+from learning.leaderboards import branch_ranking, leaderboard_range
+from learning.ledger_check import ledger_differences
+from learning.models import Member, Membership, Organization, PointsEntry, Screen
+from learning.periods import Period
 from learning.selectors import organizations_visible_to
 
 PASSWORD = "Demo-pass-2024"
+ACTIVITY_DAYS = 7
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +37,8 @@ def seed_output(django_db_setup: None, django_db_blocker) -> Iterator[str]:
     """
     with django_db_blocker.unblock(), transaction.atomic():
         output = io.StringIO()
-        call_command("seed_demo", password=PASSWORD, stdout=output)
+        # A week of activity is enough to check it; the default 90 days takes longer.
+        call_command("seed_demo", password=PASSWORD, activity_days=ACTIVITY_DAYS, stdout=output)
         yield output.getvalue()
         transaction.set_rollback(True)
 
@@ -179,14 +184,32 @@ def test_second_run_changes_nothing(seeded: str) -> None:
             "group_memberships": Member.groups.through.objects.count(),
             "passwords": dict(Member.objects.values_list("pk", "password")),
             "home_revisions": HomePage.objects.get().revisions.count(),
+            "ledger": PointsEntry.objects.count(),
+            "screens": Screen.objects.count(),
         }
 
     before = snapshot()
     output = io.StringIO()
-    call_command("seed_demo", stdout=output)
+    call_command("seed_demo", activity_days=ACTIVITY_DAYS, stdout=output)
     assert snapshot() == before
     assert "已存在" in output.getvalue()
     assert PASSWORD not in output.getvalue()
+
+
+def test_activity_goes_through_the_ledger_and_differs_by_branch(seeded: str) -> None:
+    assert PointsEntry.objects.filter(idempotency_key__startswith="demo:").count() > 1000
+    assert ledger_differences() == []
+    week = leaderboard_range(Period.WEEK)
+    committee = Organization.objects.get(code=demo_data.COMMITTEE_CODE)
+    rates = {row.participation for row in branch_ranking(root=committee, date_range=week)}
+    assert max(rates) - min(rates) > 0.3
+    # Nothing is recorded in the future.
+    assert not PointsEntry.objects.filter(created_at__gt=timezone.now()).exists()
+
+
+def test_output_links_the_demo_office_screen(seeded: str) -> None:
+    screen = Screen.objects.get(organization__code=demo_data.COMMITTEE_CODE)
+    assert f"/screens/{screen.token}/" in seeded
 
 
 def test_empty_password_is_refused() -> None:

@@ -14,10 +14,12 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.urls import reverse
 
 from cms.models import HomePage
 from learning import demo_data
 from learning.demo import DemoPasswords, DemoSeedError, SeedSummary, demo_passwords, demo_seed
+from learning.demo_activity import DEFAULT_DAYS, demo_activity_seed
 from learning.models import Organization
 
 HOME_PAGE_INTRO = (
@@ -52,24 +54,48 @@ class Command(BaseCommand):
             "--password",
             help="password for every demo account (default: random ones, printed once)",
         )
+        parser.add_argument(
+            "--activity-days",
+            type=int,
+            default=DEFAULT_DAYS,
+            help=f"days of study activity to award (default {DEFAULT_DAYS}; 0 for none)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         explicit_password: str | None = options["password"]
         if explicit_password is not None and not explicit_password.strip():
             raise CommandError("--password must not be empty.")
+        activity_days: int = options["activity_days"]
+        if activity_days < 0:
+            raise CommandError("--activity-days must be 0 or more.")
         with transaction.atomic():
             if Organization.objects.filter(code=demo_data.COMMITTEE_CODE).exists():
                 self.stdout.write(
-                    f"示范数据已存在（组织编码 {demo_data.COMMITTEE_CODE}），未做任何修改。"
+                    f"示范组织已存在（组织编码 {demo_data.COMMITTEE_CODE}），未做修改。"
                 )
-                return
-            passwords = demo_passwords(explicit_password)
-            try:
-                summary = demo_seed(passwords)
-            except DemoSeedError as error:
-                raise CommandError(str(error)) from error
-            intro_published = home_page_intro_publish()
-        self._report(summary, passwords, intro_published=intro_published)
+            else:
+                passwords = demo_passwords(explicit_password)
+                try:
+                    summary = demo_seed(passwords)
+                except DemoSeedError as error:
+                    raise CommandError(str(error)) from error
+                intro_published = home_page_intro_publish()
+                self._report(summary, passwords, intro_published=intro_published)
+        if activity_days:
+            self._seed_activity(activity_days)
+
+    def _seed_activity(self, days: int) -> None:
+        committee = Organization.objects.get(code=demo_data.COMMITTEE_CODE)
+        self.stdout.write("")
+        self.stdout.write(f"正在生成近 {days} 天的学习积分（首次约需半分钟）……")
+        activity = demo_activity_seed(committee=committee, days=days)
+        if activity.awards:
+            self.stdout.write(f"已记入 {activity.awards} 条积分，共 {activity.points} 分。")
+        else:
+            self.stdout.write("学习积分已存在，未做修改。")
+        if activity.screen is not None:
+            url = reverse("screen", kwargs={"token": activity.screen.token})
+            self.stdout.write(f"办公室大屏（无需登录）：http://127.0.0.1:8000{url}")
 
     def _report(
         self, summary: SeedSummary, passwords: DemoPasswords, *, intro_published: bool

@@ -1,0 +1,56 @@
+"""The office screen kiosk: one page per secret link, and its JSON snapshot beside it."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from learning.screens import page_version, screen_for_token, screen_snapshot
+
+KIOSK_HEADERS = {
+    # The token is the credential: keep it out of referrers, search engines and caches.
+    "Referrer-Policy": "no-referrer",
+    "X-Robots-Tag": "noindex, nofollow",
+}
+
+
+@require_GET
+def screen_page(request: HttpRequest, token: str) -> HttpResponse:
+    """The kiosk page: loads once, then refreshes its data from the snapshot URL."""
+    screen = screen_for_token(token)
+    if screen is None:
+        raise Http404(_("This screen link does not exist or has been switched off."))
+    response = render(
+        request,
+        "learning/screen.html",
+        {"screen": screen, "page_version": page_version()},
+    )
+    response["Cache-Control"] = "no-store"
+    for header, value in KIOSK_HEADERS.items():
+        response[header] = value
+    return response
+
+
+@require_GET
+def screen_snapshot_view(request: HttpRequest, token: str) -> HttpResponse:
+    """The screen's data as JSON; 304 when the client already has this version."""
+    screen = screen_for_token(token)
+    if screen is None:
+        response: HttpResponse = JsonResponse(
+            {"error": "revoked", "message": _("This screen link has been switched off.")},
+            status=404,
+        )
+    else:
+        snapshot = screen_snapshot(screen)
+        if request.headers.get("If-None-Match") == snapshot.etag:
+            response = HttpResponse(status=304)
+        else:
+            response = HttpResponse(snapshot.body, content_type="application/json")
+        response["ETag"] = snapshot.etag
+    # Revalidate every time: the ETag makes that cheap.
+    response["Cache-Control"] = "no-cache"
+    for header, value in KIOSK_HEADERS.items():
+        response[header] = value
+    return response

@@ -1,0 +1,218 @@
+"""Office screen snapshots: small JSON documents, cached until points change.
+
+A snapshot holds only aggregates, plus member display names where the screen and
+every organisation involved allow them. It is cached under a key that includes the
+ledger version of the screen's subtree (bumped after every award there), the screen's
+last change and the local date, so an award shows on the next refresh and a thousand
+screens on one subtree cost one computation per change. Without a shared cache
+(the embedded default), the short timeout bounds how stale another process can be.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from functools import cache as memoize
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import override
+
+from learning.leaderboards import (
+    Metric,
+    branch_ranking,
+    leaderboard_range,
+    member_ranking,
+    names_hidden,
+    subtree_figures,
+)
+from learning.ledger import ledger_version
+from learning.models import Organization, PointsEntry, Screen
+from learning.periods import Period
+
+SNAPSHOT_CACHE_SECONDS = 30
+MAX_BRANCHES = 30
+TOP_MEMBERS = 10
+ACTIVITY_ITEMS = 12
+# The files whose change after a deploy makes open screens reload themselves.
+PAGE_FILES = ("templates/learning/screen.html", "static/js/screen.js", "static/css/screen.css")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    body: bytes
+    etag: str
+
+
+@memoize
+def page_version() -> str:
+    """A short hash of the screen page's own files: changes when a deploy changes them."""
+    digest = hashlib.sha256()
+    for name in PAGE_FILES:
+        path = Path(settings.BASE_DIR) / name
+        digest.update(path.read_bytes() if path.exists() else b"")
+    return digest.hexdigest()[:12]
+
+
+def screen_for_token(token: str) -> Screen | None:
+    """The active screen with this secret token, or None (unknown or revoked)."""
+    if not token or len(token) > 64:
+        return None
+    return (
+        Screen.objects.select_related("organization")
+        .filter(token=token, is_active=True, organization__is_active=True)
+        .first()
+    )
+
+
+def screen_snapshot(screen: Screen) -> Snapshot:
+    """The screen's current snapshot, from the cache when nothing changed since."""
+    root = screen.organization
+    key = ":".join(
+        [
+            "dangjian:screen-snapshot",
+            str(screen.pk),
+            str(screen.updated_at.timestamp()),
+            ledger_version(root.path),
+            timezone.localdate().isoformat(),
+            page_version(),
+        ]
+    )
+    cached = cache.get(key)
+    if cached is not None:
+        return Snapshot(body=cached[0], etag=cached[1])
+    with override(settings.LANGUAGE_CODE):
+        data = screen_data(screen)
+    body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+    # The ETag covers the data, not the moment it was computed.
+    stable = {k: v for k, v in data.items() if k != "generated_at"}
+    etag = '"' + hashlib.sha256(json.dumps(stable, sort_keys=True).encode()).hexdigest()[:20] + '"'
+    cache.set(key, (body, etag), SNAPSHOT_CACHE_SECONDS)
+    return Snapshot(body=body, etag=etag)
+
+
+def screen_data(screen: Screen) -> dict[str, Any]:
+    """Everything a screen shows, as plain data (no member ids, no usernames)."""
+    root = screen.organization
+    date_range = leaderboard_range(screen.period)
+    today = leaderboard_range(Period.DAY)
+    names_allowed = screen.show_member_names and not names_hidden(root)
+    metric = Metric(screen.metric)
+
+    data: dict[str, Any] = {
+        "version": page_version(),
+        "generated_at": timezone.localtime().isoformat(timespec="seconds"),
+        "screen": {
+            "name": screen.name,
+            "organization": root.name,
+            "period": screen.period,
+            "period_label": str(Period(screen.period).label),
+            "range": [date_range.start.isoformat(), date_range.end.isoformat()],
+            "metric": screen.metric,
+            "metric_label": str(metric.label),
+            "theme": screen.theme,
+            "refresh_seconds": screen.refresh_seconds,
+            "names_shown": names_allowed,
+        },
+        "panels": {
+            "branches": screen.show_branch_ranking,
+            "top_members": screen.show_top_members and names_allowed,
+            "today": screen.show_today,
+            "activity": screen.show_activity,
+        },
+    }
+    if screen.show_today:
+        figures = subtree_figures(root=root, date_range=today)
+        data["today"] = {
+            "points": figures.points,
+            "active_members": figures.active_members,
+            "members": figures.members,
+            "participation": round(figures.participation, 4),
+        }
+    if screen.show_branch_ranking:
+        standings = branch_ranking(root=root, date_range=date_range, metric=metric)
+        data["branches"] = [
+            {
+                "rank": row.rank,
+                "name": row.name,
+                "value": _metric_number(metric, row),
+                "display": _metric_display(metric, row),
+                "points": row.points,
+                "members": row.members,
+                "active_members": row.active_members,
+                "small": row.below_min_size,
+            }
+            for row in standings[:MAX_BRANCHES]
+        ]
+        data["branch_count"] = len(standings)
+    if screen.show_top_members and names_allowed:
+        data["top_members"] = [
+            {
+                "rank": row.rank,
+                "name": row.display_name,
+                "organization": row.organization_name,
+                "points": row.points,
+            }
+            for row in member_ranking(root=root, date_range=date_range, limit=TOP_MEMBERS)
+        ]
+    if screen.show_activity:
+        data["activity"] = _recent_activity(root, names_allowed)
+    return data
+
+
+def _metric_number(metric: str, row: Any) -> float:
+    if metric == Metric.TOTAL:
+        return float(row.points)
+    if metric == Metric.PARTICIPATION:
+        return round(row.participation, 4)
+    return row.per_member
+
+
+def _metric_display(metric: str, row: Any) -> str:
+    if metric == Metric.TOTAL:
+        return _("%(points)d pts") % {"points": row.points}
+    if metric == Metric.PARTICIPATION:
+        return f"{row.participation * 100:.0f}%"
+    return _("%(points).1f pts/member") % {"points": row.per_member}
+
+
+def _recent_activity(root: Organization, names_allowed: bool) -> list[dict[str, Any]]:
+    """The latest awards in the subtree; names only where allowed (never on reversals)."""
+    hidden_paths = list(
+        Organization.objects.filter(path__startswith=root.path, hide_member_names=True).values_list(
+            "path", flat=True
+        )
+    )
+    entries = (
+        PointsEntry.objects.filter(
+            branch__path__startswith=root.path, points__gt=0, reverses__isnull=True
+        )
+        .select_related("branch", "rule", "member")
+        .only(
+            "points",
+            "created_at",
+            "branch__name",
+            "branch__path",
+            "rule__name",
+            "member__display_name",
+        )
+        .order_by("-id")[:ACTIVITY_ITEMS]
+    )
+    items = []
+    for entry in entries:
+        named = names_allowed and not any(entry.branch.path.startswith(p) for p in hidden_paths)
+        items.append(
+            {
+                "time": timezone.localtime(entry.created_at).strftime("%H:%M"),
+                "branch": entry.branch.name,
+                "member": entry.member.display_name if named else None,
+                "rule": entry.rule.name,
+                "points": entry.points,
+            }
+        )
+    return items
