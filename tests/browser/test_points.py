@@ -1,0 +1,97 @@
+"""A member's points and the leaderboards on a phone (390×844)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.urls import reverse
+
+from learning import roles, services
+from learning.ledger import points_award
+from learning.models import Member
+from tests.browser.conftest import MOBILE
+from tests.browser.test_journeys import assert_no_horizontal_scroll, log_in
+from tests.factories import DEFAULT_PASSWORD
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+NewPage = Callable[..., Any]
+Screenshot = Callable[[Any, str], Path]
+
+
+def organisation_with_activity() -> Member:
+    """某党委 with three branches of different habits; returns 张红 of 第三党支部."""
+    committee = services.organization_create(name="某党委", code="DW", kind="committee")
+    general = services.organization_create(
+        name="第一党总支", code="ZZB1", kind="general_branch", parent=committee
+    )
+    branches = [
+        services.organization_create(name=name, code=code, kind="branch", parent=general)
+        for name, code in [("第一党支部", "ZB1"), ("第二党支部", "ZB2"), ("第三党支部", "ZB3")]
+    ]
+    me = services.member_create(
+        username="zhanghong",
+        display_name="张红",
+        organization=branches[2],
+        password=DEFAULT_PASSWORD,
+        role_names=[roles.MEMBER],
+    )
+    names = ["李明", "王芳", "赵强", "刘洋", "陈静", "杨帆"]
+    for index, name in enumerate(names):
+        colleague = services.member_create(
+            username=f"m{index}",
+            display_name=name,
+            organization=branches[index % 3],
+            password=DEFAULT_PASSWORD,
+        )
+        points_award(member=colleague, rule_code="exam_passed", key=f"exam:{index}")
+        if index % 2:
+            points_award(member=colleague, rule_code="reflection_accepted", key=f"r:{index}")
+    for index in range(3):
+        points_award(member=me, rule_code="lesson_completed", key=f"lesson:{index}")
+    points_award(member=me, rule_code="study_time", key="time:1", quantity=2)
+    points_award(member=me, rule_code="daily_quiz_correct", key="quiz:1", quantity=5)
+    return me
+
+
+def test_my_points_on_a_phone(new_page: NewPage, screenshot: Screenshot) -> None:
+    organisation_with_activity()
+    page = new_page(MOBILE)
+    log_in(page, "zhanghong")
+    page.goto(reverse("learning:points"))
+    assert page.get_by_test_id("points-today").inner_text() == "10"
+    assert (
+        page.locator(".rule", has_text="完成课时").locator(".rule__count").inner_text() == "3 / 6"
+    )
+    assert page.locator(".rule--done", has_text="每日答题").count() == 1
+    assert page.locator(".history__row").count() == 5
+    assert_no_horizontal_scroll(page)
+    screenshot(page, "mobile-390-my-points")
+
+    page.select_option("#id_rule", label="每日答题")
+    page.get_by_role("button", name="筛选").click()
+    page.wait_for_load_state()
+    assert page.locator(".history__row").count() == 1
+    screenshot(page, "mobile-390-my-points-filtered")
+
+
+def test_leaderboards_on_a_phone(new_page: NewPage, screenshot: Screenshot) -> None:
+    organisation_with_activity()
+    page = new_page(MOBILE)
+    log_in(page, "zhanghong")
+    page.goto(reverse("learning:leaderboards"))
+    rows = page.get_by_test_id("branch-ranking").locator(".ranking__row")
+    assert rows.count() == 3
+    assert page.locator(".ranking__row.is-mine").first.inner_text().find("第三党支部") >= 0
+    assert_no_horizontal_scroll(page)
+    screenshot(page, "mobile-390-leaderboards")
+    page.get_by_role("link", name="本月").click()
+    page.wait_for_load_state()
+    assert "period=month" in page.url
+    assert page.get_by_test_id("member-ranking").locator(".ranking__row").count() >= 1
