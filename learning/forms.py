@@ -61,15 +61,33 @@ class PointsHistoryFilterForm(forms.Form):
 class LeaderboardForm(forms.Form):
     """Which ranking to show: period, metric and the organisation whose branches compete."""
 
-    period = forms.ChoiceField(label=_("Period"), choices=Period.choices, initial=Period.WEEK)
+    period = forms.ChoiceField(
+        label=_("Period"), choices=Period.choices, initial=Period.WEEK, required=False
+    )
     metric = forms.ChoiceField(
         label=_("Ranking by"),
         choices=LeaderboardSettings.Metric.choices,
         initial=LeaderboardSettings.Metric.PER_MEMBER,
+        required=False,
     )
     scope = forms.ModelChoiceField(
         label=_("Organisation"), queryset=Organization.objects.none(), required=False
     )
+    date_from = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if bool(start) != bool(end):
+            raise forms.ValidationError(_("Give both dates for a custom range, or neither."))
+        if start and end and end < start:
+            raise forms.ValidationError(_("The end date is before the start date."))
+        return cleaned
 
     def __init__(self, *args: Any, scopes: list[Organization], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -28,7 +28,7 @@ from learning.leaderboards import (
     names_hidden,
 )
 from learning.models import LeaderboardSettings, Organization, PointsEntry
-from learning.periods import Period
+from learning.periods import Period, custom_range
 from learning.selectors import user_role_names
 
 
@@ -131,11 +131,15 @@ def leaderboards(request: HttpRequest) -> HttpResponse:
         initial={"metric": settings.default_metric, "scope": scopes[0].pk},
     )
     period, metric, scope = Period.WEEK, settings.default_metric, scopes[0]
-    if form.is_bound and form.is_valid():
-        period = form.cleaned_data["period"]
-        metric = form.cleaned_data["metric"]
-        scope = form.cleaned_data["scope"] or scope
     date_range = leaderboard_range(period)
+    if form.is_bound and form.is_valid():
+        period = form.cleaned_data["period"] or period
+        metric = form.cleaned_data["metric"] or metric
+        scope = form.cleaned_data["scope"] or scope
+        date_range = leaderboard_range(period)
+        if form.cleaned_data["date_from"]:
+            date_range = custom_range(form.cleaned_data["date_from"], form.cleaned_data["date_to"])
+            period = "custom"
     branch = member_branch(member)
     ranking = branch_ranking(
         root=scope, date_range=date_range, metric=metric, min_size=settings.min_branch_size
@@ -148,7 +152,7 @@ def leaderboards(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "period": period,
-        "period_label": Period(period).label,
+        "period_label": Period(period).label if period in Period.values else _("Custom range"),
         "metric": metric,
         "metric_label": LeaderboardSettings.Metric(metric).label,
         "date_range": date_range,

@@ -224,3 +224,15 @@ def test_check_ledger_notices_a_wrong_headcount(member, tree):
     assert ledger_differences() == []
     HeadcountChange.objects.filter(organization=tree.branch_a1).update(delta=5)
     assert any("headcount" in line for line in ledger_differences())
+
+
+def test_nightly_task_checks_the_ledger_and_logs_differences(member, tree, caplog, settings):
+    from learning.tasks import check_ledger
+
+    assert settings.CELERY_BEAT_SCHEDULE["check-ledger-nightly"]["task"] == "learning.check_ledger"
+    award(member, key="a")
+    assert check_ledger.delay().get() == 0
+    BranchPeriodTotal.objects.filter(branch=tree.branch_a1, period=Period.DAY).update(points=9)
+    with caplog.at_level("ERROR", logger="learning.tasks"):
+        assert check_ledger.delay().get() >= 1
+    assert "branch points (day)" in caplog.text

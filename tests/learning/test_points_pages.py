@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from learning.ledger import points_award
 from tests.factories import MemberFactory
@@ -105,3 +108,21 @@ def test_leaderboard_scope_is_limited_to_my_own_organisations(client, member, tr
     assert response.status_code == 200
     # 第二党总支 is not above the member, so the default scope (the committee) is used.
     assert "某党委" in response.content.decode()
+
+
+def test_leaderboards_accept_a_custom_range_and_refuse_half_of_one(client, member):
+    points_award(member=member, rule_code="exam_passed", key="a")
+    client.force_login(member)
+    today = timezone.localdate()
+    response = client.get(
+        reverse("learning:leaderboards"),
+        {
+            "metric": "total",
+            "date_from": (today - datetime.timedelta(days=3)).isoformat(),
+            "date_to": today.isoformat(),
+        },
+    )
+    assert response.status_code == 200 and response.context["date_range"].kind == "custom"
+    assert response.context["ranking"][0].points == 10
+    half = client.get(reverse("learning:leaderboards"), {"date_from": today.isoformat()})
+    assert half.status_code == 200 and half.context["form"].non_field_errors()
