@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.utils.translation import override
 from django.views.decorators.http import require_GET
 
 from learning.screens import page_version, screen_for_token, screen_snapshot
@@ -22,11 +24,14 @@ def screen_page(request: HttpRequest, token: str) -> HttpResponse:
     screen = screen_for_token(token)
     if screen is None:
         raise Http404(_("This screen link does not exist or has been switched off."))
-    response = render(
-        request,
-        "learning/screen.html",
-        {"screen": screen, "page_version": page_version()},
-    )
+    # A kiosk shows the platform's language whatever its browser asks for: the
+    # snapshot's labels are in that language too.
+    with override(settings.LANGUAGE_CODE):
+        response = render(
+            request,
+            "learning/screen.html",
+            {"screen": screen, "page_version": page_version()},
+        )
     response["Cache-Control"] = "no-store"
     for header, value in KIOSK_HEADERS.items():
         response[header] = value

@@ -10,6 +10,7 @@ screens on one subtree cost one computation per change. Without a shared cache
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 from dataclasses import dataclass
@@ -181,6 +182,12 @@ def _metric_display(metric: str, row: Any) -> str:
     return _("%(points).1f pts/member") % {"points": row.per_member}
 
 
+def _when(moment: datetime.datetime, today: datetime.date) -> str:
+    """ "14:05" for today's awards, "11-26 14:05" for older ones."""
+    local = timezone.localtime(moment)
+    return local.strftime("%H:%M" if local.date() == today else "%m-%d %H:%M")
+
+
 def _recent_activity(root: Organization, names_allowed: bool) -> list[dict[str, Any]]:
     """The latest awards in the subtree; names only where allowed (never on reversals)."""
     hidden_paths = list(
@@ -204,11 +211,12 @@ def _recent_activity(root: Organization, names_allowed: bool) -> list[dict[str, 
         .order_by("-id")[:ACTIVITY_ITEMS]
     )
     items = []
+    today = timezone.localdate()
     for entry in entries:
         named = names_allowed and not any(entry.branch.path.startswith(p) for p in hidden_paths)
         items.append(
             {
-                "time": timezone.localtime(entry.created_at).strftime("%H:%M"),
+                "time": _when(entry.created_at, today),
                 "branch": entry.branch.name,
                 "member": entry.member.display_name if named else None,
                 "rule": entry.rule.name,
