@@ -1,15 +1,34 @@
-"""Wagtail pages. The home page is the site root; content pages come later."""
+"""Wagtail pages: the home page, courses and lessons, policy documents.
+
+The page tree is Home → 课程 (CourseIndexPage) → a course → its lessons, and
+Home → 政策文件 (PolicyIndexPage) → policy documents. Every content page goes live
+through the moderation workflow (editors submit, approvers publish).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.core.paginator import Page as PaginatorPage
+from django.core.paginator import Paginator
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from wagtail.admin.panels import FieldPanel
-from wagtail.fields import RichTextField
+from modelcluster.contrib.taggit import ClusterTaggableManager
+from modelcluster.fields import ParentalKey
+from taggit.models import TaggedItemBase
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
+from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Page
+from wagtail.search import index
+from wagtail.snippets.models import register_snippet
+
+from cms.blocks import LessonStreamBlock
+
+LISTING_PAGE_SIZE = 20
 
 
 class HomePage(Page):
@@ -25,6 +44,7 @@ class HomePage(Page):
     content_panels = [*Page.content_panels, FieldPanel("intro")]
     max_count = 1
     parent_page_types = ["wagtailcore.Page"]
+    subpage_types = ["cms.CourseIndexPage", "cms.PolicyIndexPage"]
     template = "cms/home_page.html"
 
     class Meta:
@@ -34,3 +54,320 @@ class HomePage(Page):
         context = super().get_context(request, *args, **kwargs)
         context["today"] = timezone.localdate()
         return context
+
+
+# --- Categories --------------------------------------------------------------------
+
+
+@register_snippet
+class CourseCategory(models.Model):
+    """A subject area for courses, e.g. 党史学习, 理论学习, 党规党纪."""
+
+    name = models.CharField(_("name"), max_length=60, unique=True)
+    sort_order = models.PositiveIntegerField(_("sort order"), default=0)
+
+    panels = [FieldPanel("name"), FieldPanel("sort_order")]
+
+    class Meta:
+        verbose_name = _("course category")
+        verbose_name_plural = _("course categories")
+        ordering = ["sort_order", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@register_snippet
+class PolicyCategory(models.Model):
+    """A kind of policy document, e.g. 党内法规, 规范性文件, 重要讲话."""
+
+    name = models.CharField(_("name"), max_length=60, unique=True)
+    sort_order = models.PositiveIntegerField(_("sort order"), default=0)
+
+    panels = [FieldPanel("name"), FieldPanel("sort_order")]
+
+    class Meta:
+        verbose_name = _("policy category")
+        verbose_name_plural = _("policy categories")
+        ordering = ["sort_order", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+# --- Courses -----------------------------------------------------------------------
+
+
+class CourseIndexPage(Page):
+    """All courses, newest first, filterable by category."""
+
+    intro = RichTextField(_("introduction"), blank=True, features=["bold", "italic", "link"])
+
+    content_panels = [*Page.content_panels, FieldPanel("intro")]
+    parent_page_types = ["cms.HomePage"]
+    subpage_types = ["cms.CoursePage"]
+    max_count = 1
+    template = "cms/course_index_page.html"
+
+    class Meta:
+        verbose_name = _("course index")
+
+    def courses(self) -> QuerySet[CoursePage]:
+        return (
+            CoursePage.objects.child_of(self)
+            .live()
+            .public()
+            .select_related("category", "cover_image")
+            .order_by("-first_published_at")
+        )
+
+    def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context(request, *args, **kwargs)
+        courses = self.courses()
+        category = request.GET.get("category", "")
+        if category.isdigit():
+            courses = courses.filter(category_id=int(category))
+        context["categories"] = CourseCategory.objects.all()
+        context["selected_category"] = category
+        context["page_obj"] = _paginate(courses, request)
+        return context
+
+
+class CourseTag(TaggedItemBase):
+    content_object = ParentalKey(
+        "cms.CoursePage", on_delete=models.CASCADE, related_name="tagged_items"
+    )
+
+
+class CoursePage(Page):
+    """A course: a sequence of lessons (its child pages) on one subject."""
+
+    summary = models.TextField(_("summary"), max_length=500)
+    cover_image = models.ForeignKey(
+        "wagtailimages.Image",
+        verbose_name=_("cover image"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    category = models.ForeignKey(
+        CourseCategory,
+        verbose_name=_("category"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="courses",
+    )
+    tags = ClusterTaggableManager(verbose_name=_("tags"), through=CourseTag, blank=True)
+    estimated_hours = models.DecimalField(
+        _("estimated hours"),
+        max_digits=4,
+        decimal_places=1,
+        default=1,
+        validators=[MinValueValidator(0)],
+    )
+    completion_points = models.PositiveIntegerField(
+        _("completion points"),
+        default=5,
+        validators=[MaxValueValidator(100)],
+        help_text=_("Points for completing every lesson of the course (rule 完成课程)."),
+    )
+
+    content_panels = [
+        *Page.content_panels,
+        FieldPanel("summary"),
+        FieldPanel("cover_image"),
+        FieldRowPanel([FieldPanel("category"), FieldPanel("estimated_hours")]),
+        FieldPanel("tags"),
+        FieldPanel("completion_points"),
+    ]
+    search_fields = [
+        *Page.search_fields,
+        index.SearchField("summary", boost=2),
+        index.RelatedFields("tags", [index.SearchField("name", boost=2)]),
+        index.RelatedFields("category", [index.SearchField("name")]),
+        index.FilterField("category"),
+    ]
+    parent_page_types = ["cms.CourseIndexPage"]
+    subpage_types = ["cms.LessonPage"]
+    template = "cms/course_page.html"
+
+    class Meta:
+        verbose_name = _("course")
+        verbose_name_plural = _("courses")
+
+    def lessons(self) -> QuerySet[LessonPage]:
+        return LessonPage.objects.child_of(self).live().public().order_by("path")
+
+    def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context(request, *args, **kwargs)
+        context["lessons"] = list(self.lessons())
+        return context
+
+
+class LessonPage(Page):
+    """One lesson of a course: what a member reads or watches in one sitting."""
+
+    body = StreamField(LessonStreamBlock(), verbose_name=_("body"))
+    estimated_minutes = models.PositiveIntegerField(
+        _("estimated minutes"), default=15, validators=[MinValueValidator(1)]
+    )
+    min_study_minutes = models.PositiveIntegerField(
+        _("minimum study minutes"),
+        default=5,
+        validators=[MaxValueValidator(240)],
+        help_text=_("Verified reading time a member needs before the lesson counts as done."),
+    )
+
+    content_panels = [
+        *Page.content_panels,
+        FieldRowPanel([FieldPanel("estimated_minutes"), FieldPanel("min_study_minutes")]),
+        FieldPanel("body"),
+    ]
+    search_fields = [*Page.search_fields, index.SearchField("body")]
+    parent_page_types = ["cms.CoursePage"]
+    subpage_types: list[str] = []
+    template = "cms/lesson_page.html"
+
+    class Meta:
+        verbose_name = _("lesson")
+        verbose_name_plural = _("lessons")
+
+    def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context(request, *args, **kwargs)
+        course = self.get_parent().specific
+        siblings = list(LessonPage.objects.child_of(course).live().public().order_by("path"))
+        position = next((i for i, lesson in enumerate(siblings) if lesson.pk == self.pk), 0)
+        context["course"] = course
+        context["lesson_number"] = position + 1
+        context["lesson_count"] = len(siblings)
+        context["previous_lesson"] = siblings[position - 1] if position > 0 else None
+        context["next_lesson"] = siblings[position + 1] if position + 1 < len(siblings) else None
+        return context
+
+
+# --- Policy documents --------------------------------------------------------------
+
+
+class PolicyIndexPage(Page):
+    """All policy documents, filterable by year, issuing body, category and status."""
+
+    intro = RichTextField(_("introduction"), blank=True, features=["bold", "italic", "link"])
+
+    content_panels = [*Page.content_panels, FieldPanel("intro")]
+    parent_page_types = ["cms.HomePage"]
+    subpage_types = ["cms.PolicyDocumentPage"]
+    max_count = 1
+    template = "cms/policy_index_page.html"
+
+    class Meta:
+        verbose_name = _("policy index")
+
+    def documents(self) -> QuerySet[PolicyDocumentPage]:
+        return (
+            PolicyDocumentPage.objects.child_of(self)
+            .live()
+            .public()
+            .select_related("category")
+            .order_by("-issue_date", "-pk")
+        )
+
+    def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context(request, *args, **kwargs)
+        documents = self.documents()
+        filters = {
+            "year": request.GET.get("year", ""),
+            "body": request.GET.get("body", "").strip(),
+            "category": request.GET.get("category", ""),
+            "status": request.GET.get("status", ""),
+        }
+        if filters["year"].isdigit():
+            documents = documents.filter(issue_date__year=int(filters["year"]))
+        if filters["body"]:
+            documents = documents.filter(issuing_body=filters["body"])
+        if filters["category"].isdigit():
+            documents = documents.filter(category_id=int(filters["category"]))
+        if filters["status"] in PolicyDocumentPage.Status.values:
+            documents = documents.filter(status=filters["status"])
+        all_documents = self.documents()
+        context["filters"] = filters
+        context["years"] = sorted(
+            {day.year for day in all_documents.values_list("issue_date", flat=True)}, reverse=True
+        )
+        context["bodies"] = sorted(set(all_documents.values_list("issuing_body", flat=True)))
+        context["categories"] = PolicyCategory.objects.all()
+        context["statuses"] = PolicyDocumentPage.Status.choices
+        context["page_obj"] = _paginate(documents, request)
+        return context
+
+
+class PolicyDocumentPage(Page):
+    """A policy document: its number, issuing body, dates, status, original file and text."""
+
+    class Status(models.TextChoices):
+        EFFECTIVE = "effective", _("In force")
+        AMENDED = "amended", _("Amended")
+        REPEALED = "repealed", _("Repealed")
+
+    document_number = models.CharField(
+        _("document number"), max_length=80, blank=True, help_text=_("文号, e.g. 中发〔2024〕1号")
+    )
+    issuing_body = models.CharField(_("issuing body"), max_length=120, help_text=_("发文机关"))
+    issue_date = models.DateField(_("issue date"))
+    effective_date = models.DateField(_("effective date"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.EFFECTIVE
+    )
+    category = models.ForeignKey(
+        PolicyCategory,
+        verbose_name=_("category"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="documents",
+    )
+    original_file = models.ForeignKey(
+        "wagtaildocs.Document",
+        verbose_name=_("original file"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("The document as issued (PDF or DOCX)."),
+    )
+    body = StreamField(LessonStreamBlock(), verbose_name=_("text"), blank=True)
+
+    content_panels = [
+        *Page.content_panels,
+        MultiFieldPanel(
+            [
+                FieldRowPanel([FieldPanel("document_number"), FieldPanel("issuing_body")]),
+                FieldRowPanel([FieldPanel("issue_date"), FieldPanel("effective_date")]),
+                FieldRowPanel([FieldPanel("status"), FieldPanel("category")]),
+                FieldPanel("original_file"),
+            ],
+            heading=_("Document details"),
+        ),
+        FieldPanel("body"),
+    ]
+    search_fields = [
+        *Page.search_fields,
+        index.SearchField("document_number", boost=3),
+        index.SearchField("issuing_body", boost=2),
+        index.SearchField("body"),
+        index.RelatedFields("category", [index.SearchField("name")]),
+        index.FilterField("issue_date"),
+        index.FilterField("status"),
+    ]
+    parent_page_types = ["cms.PolicyIndexPage"]
+    subpage_types: list[str] = []
+    template = "cms/policy_document_page.html"
+
+    class Meta:
+        verbose_name = _("policy document")
+        verbose_name_plural = _("policy documents")
+
+
+def _paginate(queryset: QuerySet[Any], request: HttpRequest) -> PaginatorPage:
+    return Paginator(queryset, LISTING_PAGE_SIZE).get_page(request.GET.get("page"))

@@ -164,6 +164,8 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    # Scheduled publishing and expiry of pages ("go live at" / "expire at").
+    "publish-scheduled-pages": {"task": "cms.publish_scheduled", "schedule": 60.0},
     # Recompute every points total from the append-only ledger (Asia/Shanghai time).
     "check-ledger-nightly": {
         "task": "learning.check_ledger",
