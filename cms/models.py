@@ -27,8 +27,11 @@ from wagtail.search import index
 from wagtail.snippets.models import register_snippet
 
 from cms.blocks import LessonStreamBlock
+from learning.leaderboards import leaderboard_range, member_points_in
+from learning.periods import Period
 
 LISTING_PAGE_SIZE = 20
+NEW_CONTENT_COUNT = 5
 
 
 class HomePage(Page):
@@ -53,6 +56,20 @@ class HomePage(Page):
     def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context(request, *args, **kwargs)
         context["today"] = timezone.localdate()
+        if request.user.is_authenticated:
+            context["points_today"] = member_points_in(
+                member=request.user, date_range=leaderboard_range(Period.DAY)
+            )
+            context["new_lessons"] = list(
+                LessonPage.objects.live()
+                .public()
+                .order_by("-first_published_at")[:NEW_CONTENT_COUNT]
+            )
+            context["new_policies"] = list(
+                PolicyDocumentPage.objects.live()
+                .public()
+                .order_by("-first_published_at")[:NEW_CONTENT_COUNT]
+            )
         return context
 
 

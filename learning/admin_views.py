@@ -11,9 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
+from django.contrib import messages
 from django.contrib.admin.utils import unquote
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import QuerySet
-from django.shortcuts import get_object_or_404
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
@@ -176,7 +180,21 @@ class MemberEditView(ScopedObjectMixin, wagtail_users.EditView):
 
 
 class MemberDeleteView(ScopedObjectMixin, wagtail_users.DeleteView):
-    pass
+    """Deletes only accounts without points; others are deactivated instead."""
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        try:
+            services.member_delete_check(member=self.object)
+        except ValidationError as error:
+            messages.error(self.request, " ".join(error.messages))
+            return redirect(self.get_success_url())
+        return super().form_valid(form)
+
+    def delete_action(self) -> None:
+        with transaction.atomic():
+            services.member_delete_check(member=self.object)
+            services.member_headcount_release(member=self.object)
+            super().delete_action()
 
 
 class MemberHistoryView(ScopedObjectMixin, wagtail_users.HistoryView):

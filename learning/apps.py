@@ -16,10 +16,11 @@ class LearningConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from learning.db import register_sqlite_functions
+        from learning.db import ledger_guards_after_migrate, register_sqlite_functions
         from learning.permissions import roles_sync_permissions_after_migrate
 
         connection_created.connect(register_sqlite_functions, dispatch_uid="learning_sqlite_fns")
+        post_migrate.connect(ledger_guards_after_migrate, dispatch_uid="learning_ledger_guards")
 
         post_migrate.connect(
             roles_sync_permissions_after_migrate, dispatch_uid="learning_roles_sync"

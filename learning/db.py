@@ -97,3 +97,22 @@ def uninstall_ledger_guards(schema_editor: Any) -> None:
     elif vendor == "sqlite":
         for statement in SQLITE_UNINSTALL:
             schema_editor.execute(statement)
+
+
+def ledger_guards_after_migrate(sender: Any, using: str = "default", **kwargs: Any) -> None:
+    """``post_migrate`` receiver: put the guards back if a migration dropped them.
+
+    On SQLite, Django rebuilds a table (copy, drop, rename) for most field changes,
+    and the triggers go with the old table; installing is idempotent on both vendors.
+    """
+    from django.db import connections
+
+    if getattr(sender, "label", None) != "learning":
+        return
+    connection = connections[using]
+    if LEDGER_TABLE not in connection.introspection.table_names():
+        return
+    statements = {"postgresql": [POSTGRESQL_INSTALL], "sqlite": SQLITE_INSTALL}
+    with connection.cursor() as cursor:
+        for statement in statements.get(connection.vendor, []):
+            cursor.execute(statement)

@@ -58,6 +58,9 @@ class PointsHistoryFilterForm(forms.Form):
         return cleaned
 
 
+MAX_CUSTOM_RANGE_DAYS = 366
+
+
 class LeaderboardForm(forms.Form):
     """Which ranking to show: period, metric and the organisation whose branches compete."""
 
@@ -87,6 +90,11 @@ class LeaderboardForm(forms.Form):
             raise forms.ValidationError(_("Give both dates for a custom range, or neither."))
         if start and end and end < start:
             raise forms.ValidationError(_("The end date is before the start date."))
+        if start and end and (end - start).days >= MAX_CUSTOM_RANGE_DAYS:
+            raise forms.ValidationError(
+                _("A custom range can be at most %(days)d days; use a year or all time.")
+                % {"days": MAX_CUSTOM_RANGE_DAYS}
+            )
         return cleaned
 
     def __init__(self, *args: Any, scopes: list[Organization], **kwargs: Any) -> None:

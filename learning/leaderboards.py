@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from fractions import Fraction
 
-from django.db.models import QuerySet, Sum
+from django.db.models import Max, QuerySet, Sum
 from django.utils import timezone
 
 from learning.models import (
@@ -166,9 +166,17 @@ def member_ranking(
     )
     rows = _member_totals(root, date_range)
     for path in hidden:
-        rows = rows.exclude(branch__path__startswith=path)
-    rows = rows.values("member_id", "member__display_name", "member__organization__name")
-    rows = rows.annotate(total=Sum("points")).filter(total__gt=0).order_by("-total", "member_id")
+        # Hidden where the points count (the branch) or where the member is now (a
+        # party group below a branch can hide its own members' names).
+        rows = rows.exclude(branch__path__startswith=path).exclude(
+            member__organization__path__startswith=path
+        )
+    rows = rows.values("member_id", "member__display_name")
+    rows = (
+        rows.annotate(total=Sum("points"), branch_name=Max("branch__name"))
+        .filter(total__gt=0)
+        .order_by("-total", "member_id")
+    )
     if limit is not None:
         rows = rows[:limit]
     standings = []
@@ -181,7 +189,7 @@ def member_ranking(
             MemberStanding(
                 member_id=row["member_id"],
                 display_name=row["member__display_name"],
-                organization_name=row["member__organization__name"] or "",
+                organization_name=row["branch_name"] or "",
                 rank=rank,
                 points=row["total"],
             )

@@ -5,7 +5,10 @@ the rule and day, inserts the entry (its idempotency key is unique, so a repeate
 concurrent request can never award twice), and adds the points to the member's and the
 branch's totals for the day, week, month, quarter, year and all time. Rows are always
 locked in that order (cap row, member totals, branch totals; within a table by period
-kind), so concurrent awards queue behind each other instead of deadlocking. The totals
+kind), so concurrent awards queue behind each other instead of deadlocking — as long
+as each transaction makes one award (or its awards are all for one member). A caller
+that must make several awards for different members in one transaction should expect
+to wait on (and, on PostgreSQL, possibly deadlock with) other such callers. The totals
 are upserts that add to the stored value (``points = points + excluded.points``), which
 is correct under concurrency on PostgreSQL (the row lock serialises them) and on SQLite
 (one writer at a time).
@@ -15,17 +18,20 @@ from __future__ import annotations
 
 import datetime
 import logging
+import zoneinfo
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from learning.models import (
     BranchPeriodTotal,
@@ -33,6 +39,7 @@ from learning.models import (
     Member,
     MemberPeriodPoints,
     MemberRuleDayPoints,
+    Membership,
     Organization,
     PointsEntry,
     PointsRule,
@@ -41,16 +48,19 @@ from learning.periods import period_starts_for
 
 logger = logging.getLogger(__name__)
 
+LOCAL_TIME_ZONE = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+
 LEDGER_VERSION_KEY = "dangjian:ledger-version:{path}"
 
 
 class AwardStatus(models.TextChoices):
-    AWARDED = "awarded", _("Awarded")
-    PARTIAL = "partial", _("Awarded up to the daily cap")
-    CAPPED = "capped", _("Daily cap reached")
-    DUPLICATE = "duplicate", _("Already awarded")
-    INACTIVE_RULE = "inactive_rule", _("Rule switched off")
-    NO_ORGANIZATION = "no_organization", _("Member belongs to no organisation")
+    AWARDED = "awarded", gettext_lazy("Awarded")
+    PARTIAL = "partial", gettext_lazy("Awarded up to the daily cap")
+    CAPPED = "capped", gettext_lazy("Daily cap reached")
+    DUPLICATE = "duplicate", gettext_lazy("Already awarded")
+    INACTIVE_RULE = "inactive_rule", gettext_lazy("Rule switched off")
+    NO_ORGANIZATION = "no_organization", gettext_lazy("Member belongs to no organisation")
+    NOTHING = "nothing", gettext_lazy("Nothing to award")
 
 
 @dataclass(frozen=True)
@@ -95,18 +105,19 @@ def points_award(
     rule = _rule(rule_code)
 
     if _key_used(key):
-        earlier = PointsEntry.objects.get(idempotency_key=key)
-        return AwardResult(AwardStatus.DUPLICATE, earlier.points, earlier)
+        return _duplicate(key, member, rule)
     if not rule.is_active:
         return AwardResult(AwardStatus.INACTIVE_RULE, 0, None)
 
     at = occurred_at or timezone.now()
-    day = timezone.localdate(at)
+    day = timezone.localdate(at, timezone=LOCAL_TIME_ZONE)
     requested = rule.points_for(quantity)
+    if requested <= 0:
+        return AwardResult(AwardStatus.NOTHING, 0, None)
     source_type_id, source_id = _source_reference(source)
 
     with transaction.atomic():
-        placement = _member_placement(member.pk)
+        placement = _member_placement(member.pk, day)
         if placement is None:
             return AwardResult(AwardStatus.NO_ORGANIZATION, 0, None)
         organization_id, branch_id, branch_path = placement
@@ -130,7 +141,7 @@ def points_award(
             idempotency_key=key,
             created_at=at,
             created_by_id=created_by.pk if created_by else None,
-            note=note,
+            note=note[:500],
         )
         if not _insert_entry(entry):
             # A concurrent request with the same key won; nothing of ours was written
@@ -140,11 +151,10 @@ def points_award(
             inserted = True
             _add_to_rule_day(member.pk, rule.pk, day, points)
             _add_to_totals(member.pk, branch_id, day, points)
-            transaction.on_commit(lambda: _touch_versions(branch_path))
+            transaction.on_commit(lambda: ledger_versions_touch(branch_path), robust=True)
 
     if not inserted:
-        earlier = PointsEntry.objects.get(idempotency_key=key)
-        return AwardResult(AwardStatus.DUPLICATE, earlier.points, earlier)
+        return _duplicate(key, member, rule)
     status = AwardStatus.AWARDED if points == requested else AwardStatus.PARTIAL
     return AwardResult(status, points, entry)
 
@@ -191,7 +201,7 @@ def points_reverse(*, entry: PointsEntry, reason: str, by: Member | None) -> Poi
             original.member_id, original.branch_id, original.local_date, -original.points
         )
         branch_path = original.branch.path
-        transaction.on_commit(lambda: _touch_versions(branch_path))
+        transaction.on_commit(lambda: ledger_versions_touch(branch_path), robust=True)
     logger.info("points entry %s reversed by %s: %s", original.pk, by, reason)
     return reversal
 
@@ -255,6 +265,17 @@ def _key_used(key: str) -> bool:
         return cursor.fetchone() is not None
 
 
+def _duplicate(key: str, member: Member, rule: PointsRule) -> AwardResult:
+    """The earlier award with ``key``; a key reused for another member or rule is a bug."""
+    earlier = PointsEntry.objects.get(idempotency_key=key)
+    if earlier.member_id != member.pk or earlier.rule_id != rule.pk:
+        raise ValueError(
+            f"idempotency key {key!r} was used for another member or rule; "
+            "derive keys from the member, the rule and what happened"
+        )
+    return AwardResult(AwardStatus.DUPLICATE, earlier.points, earlier)
+
+
 def _source_reference(source: models.Model | None) -> tuple[int | None, str]:
     if source is None:
         return None, ""
@@ -270,28 +291,40 @@ def _table(model: type[models.Model]) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
-def _member_placement(member_id: int) -> tuple[int, int, str] | None:
-    """The member's organisation now, and the branch its points count for.
+def _member_placement(member_id: int, day: datetime.date) -> tuple[int, int, str] | None:
+    """Where the member belonged on ``day``, and the branch its points count for.
 
-    The branch is the nearest organisation of kind "branch" at or above the member's
-    organisation; members attached directly to a committee or general branch count
-    for that organisation itself.
+    The organisation comes from the membership covering ``day`` (so a late or backdated
+    award lands where the member was), falling back to the member's current
+    organisation for a day outside every membership. The branch is the nearest
+    organisation of kind "branch" at or above it; members attached directly to a
+    committee or general branch count for that organisation itself. On PostgreSQL the
+    member row is share-locked, so an award waits for a transfer in progress
+    (``member_transfer`` locks the row for update) and then sees its result.
     """
     organizations = _table(Organization)
     members = _table(Member)
+    memberships = _table(Membership)
+    lock = " FOR SHARE OF m" if connection.vendor == "postgresql" else ""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT o.id, o.path, b.id, b.path FROM {members} m"
-            f" JOIN {organizations} o ON o.id = m.organization_id"
-            f" LEFT JOIN {organizations} b ON b.kind = %s"
-            f"  AND substr(o.path, 1, length(b.path)) = b.path"
-            f" WHERE m.id = %s ORDER BY b.depth DESC LIMIT 1",
-            [Organization.Kind.BRANCH, member_id],
+            f"SELECT COALESCE(ms.organization_id, m.organization_id) FROM {members} m"
+            f" LEFT JOIN {memberships} ms ON ms.member_id = m.id AND ms.start_date <= %s"
+            f"  AND (ms.end_date IS NULL OR ms.end_date > %s)"
+            f" WHERE m.id = %s{lock}",
+            [_date(day), _date(day), member_id],
         )
         row = cursor.fetchone()
-    if row is None:
-        return None
-    organization_id, organization_path, branch_id, branch_path = row
+        if row is None or row[0] is None:
+            return None
+        cursor.execute(
+            f"SELECT o.id, o.path, b.id, b.path FROM {organizations} o"
+            f" LEFT JOIN {organizations} b ON b.kind = %s"
+            f"  AND substr(o.path, 1, length(b.path)) = b.path"
+            f" WHERE o.id = %s ORDER BY b.depth DESC LIMIT 1",
+            [Organization.Kind.BRANCH, row[0]],
+        )
+        organization_id, organization_path, branch_id, branch_path = cursor.fetchone()
     if branch_id is None:
         return organization_id, organization_id, organization_path
     return organization_id, branch_id, branch_path
@@ -401,11 +434,19 @@ def _add_to_totals(member_id: int, branch_id: int, day: datetime.date, points: i
         )
 
 
-def _touch_versions(branch_path: str) -> None:
-    """Tell cached screen snapshots of every subtree containing the branch to refresh."""
+def ledger_versions_touch(path: str) -> None:
+    """Tell cached screen snapshots of every subtree containing ``path`` to refresh.
+
+    Called after commit; a cache outage only makes snapshots stale for their short
+    timeout, so it is logged, never raised into the award that already committed.
+    """
     stamp = str(timezone.now().timestamp())
-    prefixes = [branch_path[:end] for end in range(4, len(branch_path) + 1, 4)]
-    cache.set_many({LEDGER_VERSION_KEY.format(path=prefix): stamp for prefix in prefixes}, None)
+    step = Organization.steplen
+    prefixes = [path[:end] for end in range(step, len(path) + 1, step)]
+    try:
+        cache.set_many({LEDGER_VERSION_KEY.format(path=p): stamp for p in prefixes}, None)
+    except Exception:
+        logger.warning("could not bump screen snapshot versions for %s", path, exc_info=True)
 
 
 def _chunks(rows: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:

@@ -11,6 +11,7 @@ import datetime
 from collections import defaultdict
 from collections.abc import Iterator
 
+from django.db import connection, transaction
 from django.db.models import F, Sum
 from django.db.models.functions import TruncMonth, TruncQuarter, TruncWeek, TruncYear
 
@@ -33,12 +34,22 @@ _TRUNCATE = {
 
 
 def ledger_differences(limit: int = 100) -> list[str]:
-    """Every disagreement between the ledger and the stored totals (at most ``limit``)."""
+    """Every disagreement between the ledger and the stored totals (at most ``limit``).
+
+    Everything is read from one snapshot, so awards committed while the check runs
+    cannot look like differences: on PostgreSQL a REPEATABLE READ transaction, on
+    SQLite the transaction itself (it holds the write lock, so awards wait briefly).
+    """
     differences: list[str] = []
-    for difference in _all_differences():
-        differences.append(difference)
-        if len(differences) >= limit:
-            break
+    starts_transaction = not connection.in_atomic_block
+    with transaction.atomic():
+        if connection.vendor == "postgresql" and starts_transaction:
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        for difference in _all_differences():
+            differences.append(difference)
+            if len(differences) >= limit:
+                break
     return differences
 
 

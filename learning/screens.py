@@ -40,6 +40,7 @@ SNAPSHOT_CACHE_SECONDS = 30
 MAX_BRANCHES = 30
 TOP_MEMBERS = 10
 ACTIVITY_ITEMS = 12
+ACTIVITY_DAYS = 7
 # The files whose change after a deploy makes open screens reload themselves.
 PAGE_FILES = ("templates/learning/screen.html", "static/js/screen.js", "static/css/screen.css")
 
@@ -195,25 +196,31 @@ def _recent_activity(root: Organization, names_allowed: bool) -> list[dict[str, 
             "path", flat=True
         )
     )
+    today = timezone.localdate()
+    # A bounded window keeps this an index range scan even for a quiet subtree.
+    since = today - datetime.timedelta(days=ACTIVITY_DAYS)
     entries = (
         PointsEntry.objects.filter(
-            branch__path__startswith=root.path, points__gt=0, reverses__isnull=True
+            branch__path__startswith=root.path,
+            local_date__gte=since,
+            points__gt=0,
+            reverses__isnull=True,
         )
-        .select_related("branch", "rule", "member")
+        .select_related("branch", "organization", "rule", "member")
         .only(
             "points",
             "created_at",
             "branch__name",
-            "branch__path",
+            "organization__path",
             "rule__name",
             "member__display_name",
         )
         .order_by("-id")[:ACTIVITY_ITEMS]
     )
     items = []
-    today = timezone.localdate()
     for entry in entries:
-        named = names_allowed and not any(entry.branch.path.startswith(p) for p in hidden_paths)
+        path = entry.organization.path
+        named = names_allowed and not any(path.startswith(p) for p in hidden_paths)
         items.append(
             {
                 "time": _when(entry.created_at, today),

@@ -19,8 +19,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from learning import roles
-from learning.ledger import headcount_record
-from learning.models import Member, Membership, Organization, OrganizationSecretary
+from learning.ledger import headcount_record, ledger_versions_touch
+from learning.models import (
+    Member,
+    Membership,
+    Organization,
+    OrganizationSecretary,
+    PointsEntry,
+)
 
 
 def organization_create(
@@ -59,6 +65,10 @@ def organization_update(
     organization.full_clean(exclude=["path", "depth", "numchild"])
     with transaction.atomic():
         organization.save()
+        if "hide_member_names" in fields:
+            # Cached screen snapshots must not keep showing (or hiding) names.
+            path = organization.path
+            transaction.on_commit(lambda: ledger_versions_touch(path), robust=True)
         # Tree operations must see current paths and child counts, not stale copies.
         organization = Organization.objects.select_for_update().get(pk=organization.pk)
         if parent is not None:
@@ -257,11 +267,50 @@ def member_transfer(
             return current
         current.end_date = on
         current.save(update_fields=["end_date"])
-        headcount_record([(current.organization_id, on, -1)])
-    membership = membership_start(member=member, organization=to, on=on, by=by, note=note)
+    # One call for both organisations: it writes their rows in a fixed order, so two
+    # opposite transfers on the same day cannot deadlock on the headcount rows.
+    membership = Membership.objects.create(
+        member=member, organization=to, start_date=on, created_by=by, note=note
+    )
+    changes = [(to.pk, on, +1)]
+    if current is not None:
+        changes.append((current.organization_id, on, -1))
+    headcount_record(changes)
     member.organization = to
     member.save(update_fields=["organization"])
     return membership
+
+
+def member_delete_check(*, member: Member) -> None:
+    """Refuse to delete a member whose points are in the ledger (deactivate them instead)."""
+    if PointsEntry.objects.filter(member=member).exists():
+        raise ValidationError(
+            _(
+                "%(name)s has points in the ledger, which is kept for good; the account "
+                "cannot be deleted. Deactivate it instead (untick “active”)."
+            )
+            % {"name": member}
+        )
+
+
+@transaction.atomic
+def member_delete(*, member: Member) -> None:
+    """Delete a member without points, taking their memberships out of the headcounts."""
+    member_delete_check(member=member)
+    member_headcount_release(member=member)
+    member.delete()
+
+
+def member_headcount_release(*, member: Member) -> None:
+    """Take all of ``member``'s memberships out of the headcounts (before deleting them)."""
+    changes: list[tuple[int, datetime.date, int]] = []
+    for organization_id, start, end in member.memberships.values_list(
+        "organization_id", "start_date", "end_date"
+    ):
+        changes.append((organization_id, start, -1))
+        if end is not None:
+            changes.append((organization_id, end, +1))
+    headcount_record(changes)
 
 
 def secretary_assign(*, member: Member, organization: Organization) -> OrganizationSecretary:

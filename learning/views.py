@@ -76,6 +76,7 @@ def learn(request: HttpRequest) -> HttpResponse:
 
 
 HISTORY_PAGE_SIZE = 20
+MEMBER_RANKING_SIZE = 20
 
 
 @login_required
@@ -123,7 +124,7 @@ def leaderboards(request: HttpRequest) -> HttpResponse:
             path__in=member.organization.ancestor_paths()
         ).order_by("depth")
         if organization.kind != Organization.Kind.GROUP
-    ]
+    ] or [member.organization]
     settings = LeaderboardSettings.load(request_or_site=request)
     form = LeaderboardForm(
         request.GET or None,
@@ -168,9 +169,6 @@ def leaderboards(request: HttpRequest) -> HttpResponse:
         "min_size": settings.min_branch_size,
     }
     return render(request, "learning/leaderboards.html", context)
-
-
-MEMBER_RANKING_SIZE = 20
 
 
 logout_view = auth_views.LogoutView.as_view()

@@ -45,12 +45,14 @@ class PointsRule(RevisionMixin, models.Model):
         _("most points per award"),
         null=True,
         blank=True,
+        validators=[MinValueValidator(1)],
         help_text=_("For awards that depend on a score, e.g. a weekly quiz worth up to 5."),
     )
     daily_cap = models.PositiveIntegerField(
         _("daily cap"),
         null=True,
         blank=True,
+        validators=[MinValueValidator(1)],
         help_text=_("Most points a member can earn with this rule on one day. Empty: no cap."),
     )
     is_active = models.BooleanField(

@@ -129,3 +129,21 @@ def test_policy_page_shows_its_metadata(client, content):
     page = client.get(document.url).content.decode()
     for text in ("党章〔2022〕", "中国共产党全国代表大会", "2022-10-22", "总纲"):
         assert text in page
+
+
+def test_home_shows_my_points_today_and_new_content(
+    client, content, tree, django_assert_max_num_queries
+):
+    from learning.ledger import points_award
+    from tests.factories import MemberFactory
+
+    member = MemberFactory(organization=tree.branch_a1)
+    points_award(member=member, rule_code="exam_passed", key="exam")
+    course = add_course(content.courses)
+    add_lesson(course, "新课时：党的二十大精神")
+    client.force_login(member)
+    with django_assert_max_num_queries(25):
+        response = client.get("/")
+    page = response.content.decode()
+    assert 'data-testid="home-points"' in page and ">10<" in page
+    assert "新课时：党的二十大精神" in page

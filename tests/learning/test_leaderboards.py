@@ -201,3 +201,18 @@ def test_hidden_names_leave_members_out_of_rankings(tree, small_active_big_idle)
 def test_subtree_figures_for_today(tree, small_active_big_idle):
     figures = subtree_figures(root=tree.committee, date_range=period_range(Period.DAY, TODAY))
     assert (figures.points, figures.active_members, figures.members) == (140, 5, 33)
+
+
+def test_a_party_group_that_hides_names_is_left_out_of_member_rankings(tree):
+    in_group = members(tree.group_a1, 1)[0]
+    in_branch = members(tree.branch_a1, 1)[0]
+    give(in_group, 10)
+    give(in_branch, 2)
+    tree.group_a1.hide_member_names = True
+    tree.group_a1.save()
+    week = period_range(Period.WEEK, TODAY)
+    listed = {row.member_id for row in member_ranking(root=tree.branch_a1, date_range=week)}
+    assert listed == {in_branch.pk}
+    # The group's points still count for the branch.
+    row = next(r for r in ranking(tree, Metric.TOTAL) if r.name == "第一党支部")
+    assert row.points == 12

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from learning import roles
 from learning.ledger import points_award
@@ -148,3 +149,22 @@ def test_organisation_can_hide_member_names(client, administrator, tree):
     assert client.post(url, data).status_code == 302
     tree.branch_b1.refresh_from_db()
     assert tree.branch_b1.hide_member_names
+
+
+def test_a_member_with_points_cannot_be_deleted_but_one_without_can(
+    client, administrator, tree, entry
+):
+    from learning.leaderboards import organization_headcount
+    from learning.models import Member
+
+    client.force_login(administrator)
+    client.post(reverse("wagtailusers_users:delete", args=[entry.member_id]))
+    assert Member.objects.filter(pk=entry.member_id).exists()
+    newcomer = MemberFactory(organization=tree.branch_a1)
+    before = organization_headcount(tree.branch_a1, timezone.localdate())
+    client.post(reverse("wagtailusers_users:delete", args=[newcomer.pk]))
+    assert not Member.objects.filter(pk=newcomer.pk).exists()
+    assert organization_headcount(tree.branch_a1, timezone.localdate()) == before - 1
+    from learning.ledger_check import ledger_differences
+
+    assert ledger_differences() == []

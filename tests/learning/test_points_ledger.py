@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
+from django.test import TestCase
 
 from learning import services
 from learning.ledger import AwardStatus, points_award, points_reverse
@@ -236,3 +237,60 @@ def test_nightly_task_checks_the_ledger_and_logs_differences(member, tree, caplo
     with caplog.at_level("ERROR", logger="learning.tasks"):
         assert check_ledger.delay().get() >= 1
     assert "branch points (day)" in caplog.text
+
+
+def test_backdated_award_lands_where_the_member_was_that_day(tree):
+    member = MemberFactory(organization=tree.branch_a1, joined_on=datetime.date(2026, 1, 1))
+    services.member_transfer(member=member, to=tree.branch_b1, on=datetime.date(2026, 11, 20))
+    before = award(
+        member, key="late", occurred_at=datetime.datetime(2026, 11, 19, 9, tzinfo=SHANGHAI)
+    )
+    after = award(
+        member, key="now", occurred_at=datetime.datetime(2026, 11, 21, 9, tzinfo=SHANGHAI)
+    )
+    assert before.entry.branch == tree.branch_a1
+    assert after.entry.branch == tree.branch_b1
+
+
+def test_a_key_reused_for_another_member_is_an_error_not_a_silent_skip(member, tree):
+    award(member, key="attempt:7")
+    other = MemberFactory(organization=tree.branch_a1)
+    with pytest.raises(ValueError):
+        award(other, key="attempt:7")
+    with pytest.raises(ValueError):
+        award(member, rule="exam_passed", key="attempt:7")
+
+
+def test_rule_limits_of_zero_are_refused(db):
+    rule = PointsRule(code="x", name="x", points=1, max_points_per_award=0, daily_cap=0)
+    with pytest.raises(ValidationError) as error:
+        rule.full_clean()
+    assert {"max_points_per_award", "daily_cap"} <= set(error.value.message_dict)
+
+
+def test_a_cache_outage_after_commit_does_not_fail_the_award(member, monkeypatch):
+    from django.core.cache import cache
+
+    def broken(*args, **kwargs):
+        raise ConnectionError("cache down")
+
+    monkeypatch.setattr(cache, "set_many", broken)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        result = award(member, key="a")
+    assert result.created and PointsEntry.objects.count() == 1
+
+
+def test_guards_come_back_after_a_migration_drops_them(member):
+    from django.apps import apps
+
+    from learning.db import POSTGRESQL_UNINSTALL, SQLITE_UNINSTALL, ledger_guards_after_migrate
+
+    UNINSTALL = {"postgresql": [POSTGRESQL_UNINSTALL], "sqlite": SQLITE_UNINSTALL}  # noqa: N806
+
+    entry = award(member).entry
+    with connection.cursor() as cursor:
+        for statement in UNINSTALL[connection.vendor]:
+            cursor.execute(statement)
+    ledger_guards_after_migrate(apps.get_app_config("learning"), using="default")
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE learning_pointsentry SET points = 5 WHERE id = %s", [entry.pk])

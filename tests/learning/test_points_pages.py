@@ -126,3 +126,12 @@ def test_leaderboards_accept_a_custom_range_and_refuse_half_of_one(client, membe
     assert response.context["ranking"][0].points == 10
     half = client.get(reverse("learning:leaderboards"), {"date_from": today.isoformat()})
     assert half.status_code == 200 and half.context["form"].non_field_errors()
+
+
+def test_a_custom_range_longer_than_a_year_is_refused(client, member):
+    client.force_login(member)
+    response = client.get(
+        reverse("learning:leaderboards"), {"date_from": "2000-01-01", "date_to": "2099-12-31"}
+    )
+    assert response.status_code == 200 and response.context["form"].non_field_errors()
+    assert response.context["date_range"].kind == "week"

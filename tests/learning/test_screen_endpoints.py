@@ -210,7 +210,8 @@ def test_with_names_shown_top_members_carry_only_rank_name_branch_and_points(
     assert data["top_members"][0] == {
         "rank": 1,
         "name": NAME_A,
-        "organization": "第一党小组",
+        # The branch the points count for (the member sits in its party group).
+        "organization": "第一党支部",
         "points": 20,
     }
     for row in data["top_members"]:
