@@ -28,6 +28,7 @@ from wagtail.snippets.models import register_snippet
 
 from cms.blocks import LessonStreamBlock
 from learning.leaderboards import leaderboard_range, member_points_in
+from learning.models import LessonProgress
 from learning.periods import Period
 
 LISTING_PAGE_SIZE = 20
@@ -261,6 +262,10 @@ class LessonPage(Page):
         context["lesson_count"] = len(siblings)
         context["previous_lesson"] = siblings[position - 1] if position > 0 else None
         context["next_lesson"] = siblings[position + 1] if position + 1 < len(siblings) else None
+        if request.user.is_authenticated:
+            context["progress"] = LessonProgress.objects.filter(
+                member=request.user, lesson_id=self.pk
+            ).first()
         return context
 
 

@@ -1,4 +1,4 @@
-"""The ``learning`` models: organisations and members, the points ledger, office screens."""
+"""The ``learning`` models: organisations, members, study progress, points, office screens."""
 
 from learning.models.organisations import (
     PHONE_PATTERN,
@@ -19,6 +19,7 @@ from learning.models.points import (
     PointsEntry,
     PointsRule,
 )
+from learning.models.progress import LessonProgress, StudyClock, StudyDay
 from learning.models.screens import Screen
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "BranchPeriodTotal",
     "HeadcountChange",
     "LeaderboardSettings",
+    "LessonProgress",
     "Member",
     "MemberManager",
     "MemberPeriodPoints",
@@ -37,5 +39,7 @@ __all__ = [
     "PointsEntry",
     "PointsRule",
     "Screen",
+    "StudyClock",
+    "StudyDay",
     "phone_validator",
 ]

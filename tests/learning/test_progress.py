@@ -1,0 +1,128 @@
+"""Verified study time: what heartbeats earn, and what scripts cannot."""
+
+from __future__ import annotations
+
+import datetime
+import zoneinfo
+
+import pytest
+from wagtail.models import Page
+
+from learning.models import LessonProgress, PointsEntry, StudyDay
+from learning.progress import LessonRequirements, lesson_heartbeat
+from tests.factories import MemberFactory
+
+SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
+START = datetime.datetime(2026, 11, 26, 9, 0, tzinfo=SHANGHAI)
+FIVE_MINUTES = LessonRequirements(min_seconds=300, cap_seconds=1800)
+
+
+@pytest.fixture
+def member(tree):
+    return MemberFactory(organization=tree.branch_a1, joined_on=datetime.date(2026, 1, 1))
+
+
+@pytest.fixture
+def lessons(db):
+    """Two pages standing in for lessons (progress refers to any page)."""
+    root = Page.get_first_root_node()
+    return [root.add_child(instance=Page(title=f"课时{i}", slug=f"lesson-{i}")) for i in (1, 2)]
+
+
+def beat(member, lesson, seconds, requirements=FIVE_MINUTES, **flags):
+    flags.setdefault("visible", True)
+    flags.setdefault("active", True)
+    return lesson_heartbeat(
+        member=member,
+        lesson_id=lesson.pk,
+        requirements=requirements,
+        now=START + datetime.timedelta(seconds=seconds),
+        **flags,
+    )
+
+
+def study(member, lesson, until, every=30, **flags):
+    """Heartbeats every ``every`` seconds from 0 to ``until``; the total credited."""
+    return sum(beat(member, lesson, t, **flags).credited for t in range(0, until + 1, every))
+
+
+def test_steady_reading_is_credited_with_wall_clock_time(member, lessons):
+    assert study(member, lessons[0], 600) == 600
+    assert LessonProgress.objects.get(member=member).verified_seconds == 600
+
+
+def test_hidden_or_idle_tab_earns_nothing(member, lessons):
+    assert study(member, lessons[0], 600, visible=False) == 0
+    assert study(member, lessons[1], 600, active=False) == 0
+
+
+def test_posting_faster_than_the_page_does_gains_nothing(member, lessons):
+    # A script posting every 2 s for 10 minutes earns no more than the 10 minutes.
+    assert study(member, lessons[0], 600, every=2) <= 600
+
+
+def test_two_lessons_open_at_once_earn_nothing(member, lessons):
+    credited = 0
+    for t in range(0, 601, 15):
+        credited += beat(member, lessons[t // 15 % 2], t).credited
+    assert credited == 0
+
+
+def test_a_long_gap_credits_at_most_one_heartbeat(member, lessons):
+    beat(member, lessons[0], 0)
+    assert beat(member, lessons[0], 3600).credited == 45
+
+
+def test_closing_heartbeat_ends_the_run(member, lessons):
+    beat(member, lessons[0], 0)
+    assert beat(member, lessons[0], 20, closing=True).credited == 20
+    # Back after an hour away: the hour is not credited.
+    assert beat(member, lessons[0], 3620).credited == 0
+    assert beat(member, lessons[0], 3650).credited == 30
+
+
+def test_time_per_lesson_is_capped(member, lessons):
+    capped = LessonRequirements(min_seconds=60, cap_seconds=120)
+    assert study(member, lessons[0], 600, requirements=capped) == 120
+
+
+def test_completion_needs_the_time_and_the_end_and_awards_once(member, lessons):
+    study(member, lessons[0], 240)
+    assert beat(member, lessons[0], 270, reached_end=True).completed_now is False  # 270 s
+    done = beat(member, lessons[0], 300)
+    assert done.completed_now and done.progress.completed_at is not None
+    assert not beat(member, lessons[0], 330).completed_now
+    entries = PointsEntry.objects.filter(member=member, rule__code="lesson_completed")
+    assert entries.count() == 1
+
+
+def test_a_watched_video_counts_as_reaching_the_end(member, lessons):
+    study(member, lessons[0], 300, video_percent=89)
+    assert LessonProgress.objects.get().completed_at is None
+    assert beat(member, lessons[0], 330, video_percent=90).completed_now
+
+
+def test_completing_every_lesson_completes_the_course(member, lessons):
+    course = LessonRequirements(
+        min_seconds=30,
+        cap_seconds=600,
+        course_id=999,
+        course_lesson_ids=[lesson.pk for lesson in lessons],
+        course_points=5,
+    )
+    beat(member, lessons[0], 0, requirements=course)
+    assert not beat(
+        member, lessons[0], 30, requirements=course, reached_end=True
+    ).course_completed_now
+    beat(member, lessons[1], 60, requirements=course)
+    result = beat(member, lessons[1], 90, requirements=course, reached_end=True)
+    assert result.completed_now and result.course_completed_now
+    course_entry = PointsEntry.objects.get(rule__code="course_completed")
+    assert course_entry.points == 5
+
+
+def test_every_five_verified_minutes_earn_study_time(member, lessons):
+    study(member, lessons[0], 900)
+    day = StudyDay.objects.get(member=member)
+    assert (day.seconds, day.blocks_awarded) == (900, 3)
+    assert PointsEntry.objects.filter(rule__code="study_time").count() == 3
