@@ -6,3 +6,8 @@ class CmsConfig(AppConfig):
     name = "cms"
     verbose_name = _("Content")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from cms.search.signals import register_signal_handlers
+
+        register_signal_handlers()

@@ -49,6 +49,17 @@ def _ledger_rows_removable_between_tests() -> Iterator[None]:
     TransactionTestCase._fixture_teardown = original  # type: ignore[method-assign]
 
 
+@pytest.fixture(autouse=True)
+def _own_search_index(tmp_path_factory: pytest.TempPathFactory, settings: object) -> Iterator[None]:
+    """Give every test an empty search index of its own, and close its searchers after."""
+    from cms.search.storage import forget_searchers
+
+    settings.SEARCH_INDEX_DIR = tmp_path_factory.mktemp("search-index")  # type: ignore[attr-defined]
+    forget_searchers()
+    yield
+    forget_searchers()
+
+
 @dataclass
 class Tree:
     committee: Organization

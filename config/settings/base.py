@@ -159,6 +159,7 @@ CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_ENABLE_UTC = True
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TASK_IGNORE_RESULT = True
+CELERY_IMPORTS = ["cms.search.tasks"]
 CELERY_RESULT_BACKEND = None
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -225,7 +226,11 @@ SEARCH_INDEX_DIR = Path(os.environ.get("SEARCH_INDEX_DIR", VAR_DIR / "search-ind
 
 WAGTAIL_SITE_NAME = "智慧党建"
 WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
-WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+# Whoosh with Chinese word segmentation (docs/search.md). Index writes go to the "search"
+# Celery queue, which has exactly one worker, so only one process ever writes the index.
+WAGTAILSEARCH_BACKENDS = {
+    "default": {"BACKEND": "cms.search.backend", "WRITE_QUEUE": "search", "WRITE_TIMEOUT": 30}
+}
 WAGTAILDOCS_EXTENSIONS = ["pdf", "docx", "doc", "xlsx", "pptx", "txt", "odt"]
 WAGTAILDOCS_MAX_UPLOAD_SIZE = 20 * 1024 * 1024
 WAGTAILIMAGES_MAX_UPLOAD_SIZE = 10 * 1024 * 1024
@@ -265,3 +270,8 @@ LOGGING = {
 
 # Members need a password change before anything else after an import or a reset.
 DANGJIAN_PASSWORD_CHANGE_EXEMPT_PREFIXES = ["/static/", "/media/", "/i18n/", "/admin/logout/"]
+
+# Which Wagtail page models are courses and lessons. ``learning`` never imports ``cms``:
+# assigned study and "my learning" find courses and lessons through these names.
+DANGJIAN_COURSE_PAGE_MODEL = "cms.CoursePage"
+DANGJIAN_LESSON_PAGE_MODEL = "cms.LessonPage"

@@ -2,7 +2,8 @@
 
 Creates, once, the fictional committee of ``learning.demo`` (4 general branches, 20
 branches of very different sizes, a few party groups, about 600 members with realistic
-Chinese names, one login per role) and gives the home page an introduction. Passwords
+Chinese names, one login per role), gives the home page an introduction and publishes
+the demo courses, lessons and policy documents of ``cms.demo`` (then indexes them). Passwords
 are random unless ``--password`` is given, and are printed only once. Running it again
 changes nothing. The command lives in ``cms`` because it seeds both apps; ``learning``
 never imports ``cms``.
@@ -10,12 +11,15 @@ never imports ``cms``.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.urls import reverse
 
+from cms.demo import DemoContentError, demo_content_seed
 from cms.models import HomePage
 from learning import demo_data
 from learning.demo import DemoPasswords, DemoSeedError, SeedSummary, demo_passwords, demo_seed
@@ -68,6 +72,9 @@ class Command(BaseCommand):
         activity_days: int = options["activity_days"]
         if activity_days < 0:
             raise CommandError("--activity-days must be 0 or more.")
+        # Wagtail logs every page it creates and publishes; a hundred lines would bury
+        # the passwords this command prints once.
+        logging.getLogger("wagtail").setLevel(logging.WARNING)
         with transaction.atomic():
             if Organization.objects.filter(code=demo_data.COMMITTEE_CODE).exists():
                 self.stdout.write(
@@ -81,6 +88,20 @@ class Command(BaseCommand):
                     raise CommandError(str(error)) from error
                 intro_published = home_page_intro_publish()
                 self._report(summary, passwords, intro_published=intro_published)
+            try:
+                content = demo_content_seed()
+            except DemoContentError as error:
+                raise CommandError(str(error)) from error
+        self.stdout.write("")
+        if content.pages:
+            self.stdout.write(
+                f"已发布示范学习内容：课程 {content.courses} 门、课时 {content.lessons} 个、"
+                f"政策文件 {content.documents} 份。"
+            )
+            # Index now, so search works even before the search worker first runs.
+            call_command("rebuild_modelsearch_index", verbosity=0)
+        else:
+            self.stdout.write("示范学习内容已存在，未做修改。")
         if activity_days:
             self._seed_activity(activity_days)
 

@@ -1,0 +1,1 @@
+"""Chinese full-text search: a django-modelsearch backend on Whoosh (see docs/search.md)."""

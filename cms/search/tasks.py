@@ -1,0 +1,39 @@
+"""The Celery task that applies index writes, meant for a queue with a single worker.
+
+Route it with the backend's ``WRITE_QUEUE`` option and run exactly one worker process on
+that queue (``celery -A config worker -Q search --concurrency 1``): then only that worker
+writes the live index, so web requests never wait for the Whoosh lock.
+
+The task is safe to run late, twice, or out of order: it carries primary keys and asks the
+database for the current state of each object. That is also why it may be acknowledged
+late (``acks_late``): a worker killed mid-write gets the message again and loses nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import shared_task
+from django.apps import apps
+
+from cms.search.storage import IndexBusyError
+
+
+@shared_task(
+    name="cms.search.sync",
+    acks_late=True,
+    autoretry_for=(IndexBusyError,),
+    retry_backoff=2,
+    retry_backoff_max=60,
+    max_retries=20,
+    ignore_result=True,
+)
+def search_index_sync(*, options: dict[str, Any], model: str, pks: list[str]) -> None:
+    """Make the search index agree with the database about ``pks`` of ``model``."""
+    from cms.search.backend import WhooshSearchBackend
+
+    try:
+        model_class = apps.get_model(model)
+    except LookupError:
+        return
+    WhooshSearchBackend({**options, "WRITE_QUEUE": None}).sync(model_class, pks)
