@@ -1,0 +1,539 @@
+"""Moodle's GIFT text format, both ways.
+
+Questions are separated by blank lines; ``//`` starts a comment line. What is read:
+
+- ``::title::`` before the question text; format markers: ``[html]`` (Moodle's export
+  writes it) turns the question's texts into plain text, ``[markdown]``, ``[plain]`` and
+  ``[moodle]`` are dropped and the text kept as written;
+- ``{=right ~wrong ~%50%partial #feedback}`` — single choice when an answer starts with
+  ``=``, otherwise multiple choice with the ``%n%`` weights;
+- ``{T}``, ``{TRUE}``, ``{F}``, ``{FALSE}`` — true or false;
+- ``{=answer =other}`` — short answer, which becomes fill-in-the-blank: the block's place
+  in the text becomes the blank ``____``; several such blocks (a Dangjian extension that
+  Moodle does not read) make several blanks;
+- ``{}`` — essay, which becomes short answer;
+- ``####text`` at the end of a block — general feedback, which becomes the explanation;
+- ``$CATEGORY: 党史/新民主主义革命时期`` — the category of the questions after it
+  (Moodle's ``$course$/top/`` prefix is dropped);
+- comments ``// [tag:name]`` (Moodle 3.6+), and the Dangjian extensions
+  ``// [difficulty:3]`` and ``// [answer:reference answer]``;
+- escapes ``\\~ \\= \\# \\{ \\} \\: \\\\`` and ``\\n`` (a line break).
+
+Descriptions (text without a block), matching (``->``) and numerical (``{#…}``)
+questions are reported by line: the bank has no such types.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.utils.html import strip_tags
+from django.utils.translation import gettext as _
+
+from quizzes.importers.base import (
+    CHOICE_TYPES,
+    DEFAULT_DIFFICULTY,
+    FIELD_ANSWER,
+    FIELD_DIFFICULTY,
+    FIELD_TITLE,
+    MAX_QUESTIONS,
+    ImportProblem,
+    ParsedChoice,
+    ParsedQuestion,
+    ParseResult,
+    QuestionType,
+    check_question,
+    decode_text,
+    format_percent,
+    parse_percent,
+    sort_problems,
+    undecodable_problem,
+)
+from quizzes.normalise import BLANK_MARKER, BLANK_MARKER_PATTERN, canonical_blank_stem
+
+FORMAT = "gift"
+
+# Escaped characters are swapped for private-use code points while the structure is
+# parsed, and swapped back in the texts.
+_PROTECTED = {
+    "\\": "\ue000",
+    "~": "\ue001",
+    "=": "\ue002",
+    "#": "\ue003",
+    "{": "\ue004",
+    "}": "\ue005",
+    ":": "\ue006",
+    "n": "\ue007",
+}
+_UNPROTECTED = {placeholder: character for character, placeholder in _PROTECTED.items()}
+_UNPROTECTED["\ue007"] = "\n"
+_ESCAPE_PATTERN = re.compile(r"\\(.)", re.DOTALL)
+_FORMAT_MARKER = re.compile(r"^\[(html|moodle|plain|markdown)\]", re.IGNORECASE)
+_HTML_BREAK = re.compile(r"<br\s*/?>|</p>\s*<p[^>]*>|</(?:div|li)>", re.IGNORECASE)
+_WEIGHT = re.compile(r"^%([+-]?\d+(?:\.\d+)?)%")
+_TAG_COMMENT = re.compile(r"\[tag:([^\]]+)\]")
+_DIFFICULTY_COMMENT = re.compile(r"\[difficulty:([^\]]*)\]")
+_ANSWER_COMMENT = re.compile(r"\[answer:(.*)\]\s*$")
+_CONTEXT = re.compile(r"^\$[a-z0-9]+\$$", re.IGNORECASE)
+TRUE_TOKENS = frozenset({"T", "TRUE"})
+FALSE_TOKENS = frozenset({"F", "FALSE"})
+CATEGORY_CONTEXT = "$course$/top"
+
+AddProblem = Callable[[str, str], None]
+
+
+def _protect(text: str) -> str:
+    def replace(match: re.Match[str]) -> str:
+        character = match.group(1)
+        return _PROTECTED.get(character, match.group(0))
+
+    return _ESCAPE_PATTERN.sub(replace, text)
+
+
+def _unprotect(text: str) -> str:
+    return "".join(_UNPROTECTED.get(character, character) for character in text)
+
+
+def unescape(text: str) -> str:
+    """GIFT escapes resolved: ``\\:`` → ``:``, ``\\n`` → line break …"""
+    return _unprotect(_protect(text))
+
+
+def escape(text: str) -> str:
+    """Text made safe for GIFT: special characters escaped, line breaks as ``\\n``."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    out = []
+    for character in text:
+        if character == "\n":
+            out.append("\\n")
+        elif character in "\\~=#{}:":
+            out.append("\\" + character)
+        else:
+            out.append(character)
+    return "".join(out)
+
+
+@dataclass
+class _Chunk:
+    """The lines of one question (with their numbers) and its comment lines."""
+
+    numbered_lines: list[tuple[int, str]] = field(default_factory=list)
+    comments: list[str] = field(default_factory=list)
+
+    @property
+    def line(self) -> int:
+        return self.numbered_lines[0][0]
+
+    @property
+    def lines(self) -> list[str]:
+        return [text for _number, text in self.numbered_lines]
+
+
+def parse_gift(data: bytes | str) -> ParseResult:
+    """Read a GIFT file. Pure: no database access."""
+    result = ParseResult(format=FORMAT, unit="line")
+    text = data if isinstance(data, str) else decode_text(data)
+    if text is None:
+        result.problems.append(undecodable_problem("line"))
+        return result
+    category: list[str] = []
+    for chunk in _chunks(text):
+        if not chunk.numbered_lines:
+            continue
+        first = chunk.lines[0].strip()
+        if first.startswith("$CATEGORY:"):
+            category = _parse_category(first.removeprefix("$CATEGORY:"))
+            chunk.numbered_lines = chunk.numbered_lines[1:]
+            if not chunk.numbered_lines:
+                continue
+        if len(result.questions) >= MAX_QUESTIONS:
+            result.problem(
+                chunk.line,
+                "",
+                _("Too many questions: at most %(max)d per file.") % {"max": MAX_QUESTIONS},
+            )
+            break
+        question, problems = _parse_question(chunk, category)
+        if question is not None:
+            result.questions.append(question)
+            unreadable = {problem.field for problem in problems}
+            problems += [
+                problem
+                for problem in check_question(question, "line")
+                if problem.field not in unreadable
+            ]
+        result.problems.extend(problems)
+    if not result.questions and not result.problems:
+        result.problem(0, "", _("The file has no questions."))
+    result.problems = sort_problems(result.problems)
+    return result
+
+
+def _chunks(text: str) -> Iterable[_Chunk]:
+    """Blank-line separated groups of lines, comments set aside."""
+    chunk: _Chunk | None = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped:
+            if chunk is not None:
+                yield chunk
+                chunk = None
+            continue
+        if chunk is None:
+            chunk = _Chunk()
+        if stripped.startswith("//"):
+            chunk.comments.append(stripped[2:])
+            continue
+        chunk.numbered_lines.append((number, line.rstrip()))
+    if chunk is not None:
+        yield chunk
+
+
+def _parse_category(text: str) -> list[str]:
+    """``$course$/top/党史/新民主主义革命时期`` → ``["党史", "新民主主义革命时期"]``.
+
+    Moodle writes a ``/`` inside a category name as ``//``.
+    """
+    text = unescape(text.strip()).replace("//", "\ue010")
+    parts = [part.replace("\ue010", "/").strip() for part in text.split("/")]
+    if parts and _CONTEXT.match(parts[0]):
+        parts = parts[1:]
+        if parts and parts[0] == "top":
+            parts = parts[1:]
+    return [part for part in parts if part]
+
+
+def _parse_question(
+    chunk: _Chunk, category: list[str]
+) -> tuple[ParsedQuestion | None, list[ImportProblem]]:
+    line = chunk.line
+    problems: list[ImportProblem] = []
+
+    def add(field_name: str, message: str) -> None:
+        problems.append(ImportProblem(line, field_name, message, "line"))
+
+    text = _protect("\n".join(chunk.lines).strip())
+    title = ""
+    if text.startswith("::"):
+        end = text.find("::", 2)
+        if end == -1:
+            add(FIELD_TITLE, _("The title has no closing ::."))
+            return None, problems
+        title = _unprotect(text[2:end]).strip()
+        text = text[end + 2 :].strip()
+    marker = _FORMAT_MARKER.match(text)
+    is_html = bool(marker) and marker.group(1).lower() == "html"
+    text = _FORMAT_MARKER.sub("", text).lstrip()
+
+    blocks, error = _find_blocks(text)
+    if error:
+        add(FIELD_ANSWER, error)
+        return None, problems
+    if not blocks:
+        add(
+            FIELD_ANSWER,
+            _("No answers in braces { }: descriptions are not questions and are not imported."),
+        )
+        return None, problems
+
+    question = ParsedQuestion(
+        type=QuestionType.SHORT_ANSWER,
+        stem="",
+        title=title,
+        category_path=list(category),
+        source=line,
+    )
+    _apply_comments(question, chunk.comments, add)
+
+    answer_texts = [text[start + 1 : end] for start, end in blocks]
+    explanation_source = answer_texts[-1]
+    separator = explanation_source.rfind("####")
+    if separator != -1:
+        question.explanation = _unprotect(explanation_source[separator + 4 :]).strip()
+        answer_texts[-1] = explanation_source[:separator]
+    answer_texts = [answer.strip() for answer in answer_texts]
+
+    if len(blocks) > 1:
+        if not all(_kind(answer) == "short" for answer in answer_texts):
+            add(
+                FIELD_ANSWER,
+                _(
+                    "Only fill-in-the-blank questions may have several answer blocks, "
+                    "each like {=answer =other answer}."
+                ),
+            )
+            return None, problems
+        kind = "short"
+    else:
+        kind = _kind(answer_texts[0])
+
+    if kind == "numerical":
+        add(
+            FIELD_ANSWER,
+            _("Numerical questions ({#…}) are not supported: rewrite it as fill-in-the-blank."),
+        )
+        return None, problems
+    if kind == "matching":
+        add(FIELD_ANSWER, _("Matching questions (->) are not supported."))
+        return None, problems
+
+    question.stem = _stem(text, blocks, fill=kind == "short")
+    if kind == "essay":
+        question.type = QuestionType.SHORT_ANSWER
+    elif kind == "true_false":
+        question.type = QuestionType.TRUE_FALSE
+        token = answer_texts[0].split("#", 1)[0].strip().upper()
+        question.true_false_answer = token in TRUE_TOKENS
+    elif kind == "choice":
+        question.type = QuestionType.SINGLE if "=" in answer_texts[0] else QuestionType.MULTIPLE
+        question.choices = _parse_choices(answer_texts[0], question.type, add)
+    else:
+        question.type = QuestionType.FILL_BLANK
+        for answer in answer_texts:
+            question.blanks.append(_parse_short_answers(answer, add))
+        question.stem = canonical_blank_stem(question.stem, len(question.blanks))
+    if is_html:
+        _html_to_text(question)
+    return question, problems
+
+
+def _html_to_text(question: ParsedQuestion) -> None:
+    """Moodle exports most texts as ``[html]<p>…</p>``: keep the words, not the markup.
+
+    In GIFT the question text's format applies to its answers and feedback too.
+    """
+
+    def plain(text: str) -> str:
+        text = strip_tags(_HTML_BREAK.sub("\n", text))
+        return html.unescape(text).replace("\xa0", " ").strip()
+
+    question.stem = plain(question.stem)
+    question.explanation = plain(question.explanation)
+    for choice in question.choices:
+        choice.text = plain(choice.text)
+        choice.feedback = plain(choice.feedback)
+    question.blanks = [[plain(answer) for answer in answers] for answers in question.blanks]
+
+
+def _find_blocks(text: str) -> tuple[list[tuple[int, int]], str | None]:
+    blocks = []
+    start = None
+    for index, character in enumerate(text):
+        if character == "{":
+            if start is not None:
+                return [], _("A { opens inside another { … }; escape a literal brace as \\{.")
+            start = index
+        elif character == "}":
+            if start is None:
+                return [], _("A } has no matching {; escape a literal brace as \\}.")
+            blocks.append((start, index))
+            start = None
+    if start is not None:
+        return [], _("A { is never closed with }.")
+    return blocks, None
+
+
+def _kind(answer: str) -> str:
+    if not answer:
+        return "essay"
+    if answer.startswith("#"):
+        return "numerical"
+    if "~" in answer:
+        return "choice"
+    if "=" in answer and "->" in answer:
+        return "matching"
+    if answer.split("#", 1)[0].strip().upper() in TRUE_TOKENS | FALSE_TOKENS:
+        return "true_false"
+    return "short"
+
+
+def _stem(text: str, blocks: list[tuple[int, int]], *, fill: bool) -> str:
+    """The question text with each block replaced by a blank, or removed from the end."""
+    last_start, last_end = blocks[-1]
+    at_end = not text[last_end + 1 :].strip()
+    before_last = text[:last_start]
+    if at_end and (
+        not fill
+        or (len(blocks) == 1 and len(BLANK_MARKER_PATTERN.findall(_unprotect(before_last))) == 1)
+    ):
+        # "Who's buried in Grant's tomb?{…}" or "成立于（ ）年。{=1921}": no new blank.
+        pieces = [before_last]
+    else:
+        pieces = []
+        position = 0
+        for start, end in blocks:
+            pieces.append(text[position:start])
+            pieces.append(BLANK_MARKER)
+            position = end + 1
+        pieces.append(text[position:])
+    return _unprotect("".join(pieces)).strip()
+
+
+def _parse_choices(answer: str, question_type: str, add: AddProblem) -> list[ParsedChoice]:
+    pieces = re.split(r"([~=])", answer)
+    if pieces[0].strip():
+        add(
+            FIELD_ANSWER,
+            _("“%(text)s” comes before the first answer; start each answer with = or ~.")
+            % {"text": _unprotect(pieces[0].strip())[:30]},
+        )
+    choices = []
+    for marker, body in zip(pieces[1::2], pieces[2::2], strict=True):
+        body = body.strip()
+        weight = Decimal(1) if marker == "=" else Decimal(0)
+        match = _WEIGHT.match(body)
+        if match:
+            parsed = parse_percent(match.group(1))
+            if parsed is not None:
+                weight = parsed
+            body = body[match.end() :]
+        answer_text, _hash, feedback = body.partition("#")
+        is_correct = weight == 1 if question_type == QuestionType.SINGLE else weight > 0
+        choices.append(
+            ParsedChoice(
+                text=_unprotect(answer_text).strip(),
+                is_correct=is_correct,
+                weight=weight,
+                feedback=_unprotect(feedback).strip(),
+            )
+        )
+    return choices
+
+
+def _parse_short_answers(answer: str, add: AddProblem) -> list[str]:
+    pieces = answer.split("=")
+    if pieces[0].strip():
+        add(
+            FIELD_ANSWER,
+            _("“%(text)s” is not an answer: start each accepted answer with =.")
+            % {"text": _unprotect(pieces[0].strip())[:30]},
+        )
+    answers = []
+    for body in pieces[1:]:
+        body = body.strip()
+        match = _WEIGHT.match(body)
+        if match:
+            weight = parse_percent(match.group(1))
+            if weight != 1:
+                add(
+                    FIELD_ANSWER,
+                    _(
+                        "Partial credit (%(weight)s%%) for a fill-in answer is not supported: "
+                        "every accepted answer earns the full mark."
+                    )
+                    % {"weight": match.group(1)},
+                )
+            body = body[match.end() :]
+        answer_text = _unprotect(body.partition("#")[0]).strip()
+        if answer_text:
+            answers.append(answer_text)
+    return answers
+
+
+def _apply_comments(question: ParsedQuestion, comments: list[str], add: AddProblem) -> None:
+    for comment in comments:
+        for tag in _TAG_COMMENT.findall(comment):
+            tag = tag.strip()
+            if tag and tag not in question.tags:
+                question.tags.append(tag)
+        difficulty = _DIFFICULTY_COMMENT.search(comment)
+        if difficulty:
+            value = difficulty.group(1).strip()
+            if re.fullmatch(r"\d+", value):
+                question.difficulty = int(value)
+            else:
+                add(
+                    FIELD_DIFFICULTY,
+                    _("“%(value)s” is not a difficulty: use a whole number from 1 to 5.")
+                    % {"value": value},
+                )
+        reference = _ANSWER_COMMENT.search(comment)
+        if reference:
+            question.reference_answer = unescape(reference.group(1)).strip()
+
+
+# --- writing ---------------------------------------------------------------------------
+
+
+def questions_to_gift(questions: Iterable[ParsedQuestion]) -> str:
+    """A GIFT file with the questions, a ``$CATEGORY`` line whenever the category changes."""
+    parts = [
+        "// 智慧党建题库导出 (GIFT). Tags: // [tag:…]; Dangjian extensions: "
+        "// [difficulty:n], // [answer:…]."
+    ]
+    current: list[str] | None = None
+    for question in questions:
+        if question.category_path != current:
+            current = question.category_path
+            path = "/".join(escape(name).replace("/", "//") for name in current)
+            parts.append(f"$CATEGORY: {CATEGORY_CONTEXT}/{path}" if path else "$CATEGORY: ")
+        parts.append(question_to_gift(question))
+    return "\n\n".join(parts) + "\n"
+
+
+def question_to_gift(question: ParsedQuestion) -> str:
+    lines = [f"// [tag:{tag}]" for tag in question.tags]
+    if question.difficulty != DEFAULT_DIFFICULTY:
+        lines.append(f"// [difficulty:{question.difficulty}]")
+    if question.reference_answer:
+        lines.append(f"// [answer:{escape(question.reference_answer)}]")
+    head = f"::{escape(question.title)}::" if question.title else ""
+    general = f"####{escape(question.explanation)}" if question.explanation else ""
+    if question.type in CHOICE_TYPES:
+        body = "\n".join(
+            [
+                head + escape(question.stem) + " {",
+                *(
+                    f"\t{_choice_prefix(question.type, c)}{_choice_text(c)}"
+                    for c in question.choices
+                ),
+                *([f"\t{general}"] if general else []),
+                "}",
+            ]
+        )
+    elif question.type == QuestionType.TRUE_FALSE:
+        token = "TRUE" if question.true_false_answer else "FALSE"
+        body = f"{head}{escape(question.stem)} {{{token}{general}}}"
+    elif question.type == QuestionType.FILL_BLANK:
+        body = head + _fill_text(question, general)
+    else:
+        body = f"{head}{escape(question.stem)} {{{general}}}"
+    lines.append(body)
+    return "\n".join(lines)
+
+
+def _choice_prefix(question_type: str, choice: ParsedChoice) -> str:
+    # A text that starts with % would be read as a weight: give the weight explicitly.
+    explicit = choice.text.startswith("%")
+    if question_type == QuestionType.SINGLE and choice.is_correct and choice.weight == 1:
+        return "=%100%" if explicit else "="
+    if choice.weight == 0 and not explicit:
+        return "~"
+    return f"~%{format_percent(choice.weight)}%"
+
+
+def _choice_text(choice: ParsedChoice) -> str:
+    text = escape(choice.text)
+    if choice.feedback:
+        text += "#" + escape(choice.feedback)
+    return text
+
+
+def _fill_text(question: ParsedQuestion, general: str) -> str:
+    pieces = question.stem.split(BLANK_MARKER)
+    out = [escape(pieces[0])]
+    for index, piece in enumerate(pieces[1:]):
+        answers = question.blanks[index] if index < len(question.blanks) else []
+        block = " ".join(
+            f"=%100%{escape(answer)}" if answer.startswith("%") else f"={escape(answer)}"
+            for answer in answers
+        )
+        if index == len(pieces) - 2:
+            block += general
+        out.append("{" + block + "}")
+        out.append(escape(piece))
+    return "".join(out)

@@ -1,0 +1,455 @@
+"""One question per row: the columns shared by the .xlsx and CSV formats, both ways.
+
+Columns (the header row names them; order does not matter, English titles work too):
+题型, 题干, 选项A–选项F, 答案, 解析, 难度, 分类, 标签. The 答案 cell depends on the type:
+
+- 单选 / 多选: the letters of the correct options (``B``, ``AC``, ``A,C``), or Moodle-style
+  weights ``A:50%,C:50%,B:-100%`` (options not listed are worth 0);
+- 判断: 对 or 错 (also 正确/错误, √/×, T/F);
+- 填空: the answers of the blanks in order, separated by ``|``; several accepted answers
+  for one blank separated by ``/`` (``1921|嘉兴南湖/南湖``); ``\\|``, ``\\/`` and ``\\\\``
+  stand for a literal ``|``, ``/`` and ``\\``;
+- 简答: the reference answer for the graders (may be empty).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from quizzes.importers.base import (
+    CHOICE_TYPES,
+    FIELD_ANSWER,
+    FIELD_CATEGORY,
+    FIELD_DIFFICULTY,
+    FIELD_EXPLANATION,
+    FIELD_STEM,
+    FIELD_TAGS,
+    FIELD_TYPE,
+    MAX_CHOICES,
+    MAX_QUESTIONS,
+    OPTION_LETTERS,
+    ImportProblem,
+    ParsedChoice,
+    ParsedQuestion,
+    ParseResult,
+    QuestionType,
+    check_question,
+    choices_with_default_weights,
+    format_percent,
+    has_default_weights,
+    join_category_path,
+    option_field,
+    parse_difficulty,
+    parse_percent,
+    sort_problems,
+    split_category_path,
+    split_tags,
+    unknown_type_message,
+)
+from quizzes.normalise import canonical_blank_stem
+
+COLUMN_TYPE = FIELD_TYPE
+COLUMN_STEM = FIELD_STEM
+OPTION_COLUMNS = [option_field(index) for index in range(MAX_CHOICES)]
+COLUMN_ANSWER = FIELD_ANSWER
+COLUMN_EXPLANATION = FIELD_EXPLANATION
+COLUMN_DIFFICULTY = FIELD_DIFFICULTY
+COLUMN_CATEGORY = FIELD_CATEGORY
+COLUMN_TAGS = FIELD_TAGS
+COLUMNS = [
+    COLUMN_TYPE,
+    COLUMN_STEM,
+    *OPTION_COLUMNS,
+    COLUMN_ANSWER,
+    COLUMN_EXPLANATION,
+    COLUMN_DIFFICULTY,
+    COLUMN_CATEGORY,
+    COLUMN_TAGS,
+]
+REQUIRED_COLUMNS = [COLUMN_TYPE, COLUMN_STEM, COLUMN_ANSWER]
+
+
+def cell_text(value: Any) -> str:
+    """A cell as text: whole numbers typed into Excel lose their ``.0``; TRUE stays TRUE."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+_HEADER_ALIASES = {
+    COLUMN_TYPE: ["题型", "题目类型", "试题类型", "类型", "type", "question type"],
+    COLUMN_STEM: ["题干", "题目", "试题", "题目内容", "stem", "question"],
+    COLUMN_ANSWER: ["答案", "正确答案", "标准答案", "参考答案", "answer"],
+    COLUMN_EXPLANATION: ["解析", "答案解析", "试题解析", "explanation"],
+    COLUMN_DIFFICULTY: ["难度", "难易度", "难度等级", "difficulty"],
+    COLUMN_CATEGORY: ["分类", "类别", "题库分类", "category"],
+    COLUMN_TAGS: ["标签", "知识点", "tags", "tag"],
+}
+for _index, _letter in enumerate(OPTION_LETTERS):
+    _HEADER_ALIASES[OPTION_COLUMNS[_index]] = [f"选项{_letter}", _letter, f"option {_letter}"]
+
+
+def _header_key(title: Any) -> str:
+    """A header cell reduced for matching: 选项 A, ＯＰＴＩＯＮ_A and option-a are one."""
+    text = unicodedata.normalize("NFKC", cell_text(title)).casefold()
+    return re.sub(r"[\s_\-]", "", text)
+
+
+HEADER_ALIASES: dict[str, str] = {
+    _header_key(alias): column for column, aliases in _HEADER_ALIASES.items() for alias in aliases
+}
+
+# What the 题型 cell says, after NFKC, case folding and dropping a final 题.
+TYPE_TOKENS: dict[str, QuestionType] = {}
+for _question_type, _tokens in {
+    QuestionType.SINGLE: ["单选", "单项选择", "单选择", "single", "single choice"],
+    QuestionType.MULTIPLE: [
+        "多选",
+        "多项选择",
+        "不定项选择",
+        "不定项",
+        "multiple",
+        "multiple choice",
+    ],
+    QuestionType.TRUE_FALSE: ["判断", "是非", "true_false", "true/false", "truefalse", "tf"],
+    QuestionType.FILL_BLANK: ["填空", "fill_blank", "fill in the blank", "fill", "blank"],
+    QuestionType.SHORT_ANSWER: ["简答", "问答", "论述", "short_answer", "short answer", "essay"],
+}.items():
+    for _token in _tokens:
+        TYPE_TOKENS[_token] = _question_type
+
+# How each type is written when exported.
+TYPE_NAMES = {
+    QuestionType.SINGLE: "单选",
+    QuestionType.MULTIPLE: "多选",
+    QuestionType.TRUE_FALSE: "判断",
+    QuestionType.FILL_BLANK: "填空",
+    QuestionType.SHORT_ANSWER: "简答",
+}
+
+TRUE_WORDS = frozenset({"对", "正确", "是", "真", "√", "✓", "✔", "t", "true", "y", "yes", "1"})
+FALSE_WORDS = frozenset(
+    {"错", "错误", "否", "假", "×", "✗", "✘", "x", "f", "false", "n", "no", "0"}
+)
+TRUE_NAME = "对"
+FALSE_NAME = "错"
+
+BLANK_SEPARATORS = "|｜"
+ALTERNATIVE_SEPARATOR = "/"
+_ESCAPABLE = set(BLANK_SEPARATORS + ALTERNATIVE_SEPARATOR + "\\")
+
+
+def parse_table_rows(rows: Iterable[Sequence[Any]], *, format_name: str) -> ParseResult:
+    """Read a header row and one question per row. Pure: no database access.
+
+    Rows are numbered as a spreadsheet shows them (the header is row 1); empty rows
+    are skipped.
+    """
+    result = ParseResult(format=format_name, unit="row")
+    iterator = iter(rows)
+    header = next(iterator, None)
+    if header is None:
+        result.problem(0, "", _("The file is empty."))
+        return result
+    positions: dict[str, int] = {}
+    for index, title in enumerate(header):
+        canonical = HEADER_ALIASES.get(_header_key(title))
+        if canonical and canonical not in positions:
+            positions[canonical] = index
+    missing = [column for column in REQUIRED_COLUMNS if column not in positions]
+    if missing:
+        result.problem(
+            1,
+            "、".join(missing),
+            _("The header row is missing the column(s): %(columns)s.")
+            % {"columns": "、".join(missing)},
+        )
+        return result
+
+    for row_number, values in enumerate(iterator, start=2):
+        cells = {
+            column: cell_text(values[index]) if index < len(values) else ""
+            for column, index in positions.items()
+        }
+        if not any(cells.values()):
+            continue
+        if len(result.questions) >= MAX_QUESTIONS:
+            result.problem(
+                row_number,
+                "",
+                _("Too many questions: at most %(max)d per file.") % {"max": MAX_QUESTIONS},
+            )
+            break
+        question, row_problems = _parse_row(row_number, cells)
+        if question is not None:
+            result.questions.append(question)
+            # A field that could not be read is reported once, not again by the rules.
+            unreadable = {problem.field for problem in row_problems}
+            row_problems += [
+                problem for problem in check_question(question) if problem.field not in unreadable
+            ]
+        result.problems.extend(row_problems)
+    if not result.questions and not result.problems:
+        result.problem(0, "", _("The file has no questions."))
+    result.problems = sort_problems(result.problems)
+    return result
+
+
+def _parse_row(
+    row: int, cells: dict[str, str]
+) -> tuple[ParsedQuestion | None, list[ImportProblem]]:
+    problems: list[ImportProblem] = []
+
+    def add(field_name: str, message: str) -> None:
+        problems.append(ImportProblem(row, field_name, message, "row"))
+
+    type_text = cells.get(COLUMN_TYPE, "")
+    question_type = parse_type(type_text)
+    if question_type is None:
+        message = unknown_type_message(type_text)
+        add(COLUMN_TYPE, message)
+        return None, problems
+
+    difficulty = parse_difficulty(cells.get(COLUMN_DIFFICULTY, ""))
+    if difficulty is None:
+        add(
+            COLUMN_DIFFICULTY,
+            _("“%(value)s” is not a difficulty: use a whole number from 1 to 5.")
+            % {"value": cells[COLUMN_DIFFICULTY]},
+        )
+        difficulty = 3
+    question = ParsedQuestion(
+        type=question_type,
+        stem=cells.get(COLUMN_STEM, ""),
+        explanation=cells.get(COLUMN_EXPLANATION, ""),
+        difficulty=difficulty,
+        category_path=split_category_path(cells.get(COLUMN_CATEGORY, "")),
+        tags=split_tags(cells.get(COLUMN_TAGS, "")),
+        source=row,
+    )
+    options = [cells.get(column, "") for column in OPTION_COLUMNS]
+    while options and not options[-1]:
+        options.pop()
+    answer = cells.get(COLUMN_ANSWER, "")
+
+    if question_type in CHOICE_TYPES:
+        for index, text in enumerate(options):
+            if not text:
+                add(
+                    option_field(index),
+                    _("The option is empty: fill the options from 选项A on, without gaps."),
+                )
+        choices, message = parse_choice_answer(answer, question_type, options)
+        if message:
+            add(COLUMN_ANSWER, message)
+        question.choices = choices or [
+            ParsedChoice(text=text, is_correct=False, weight=Decimal(0)) for text in options
+        ]
+        return question, problems
+
+    if question_type == QuestionType.TRUE_FALSE:
+        value = parse_true_false(answer, options)
+        if value is None:
+            add(
+                COLUMN_ANSWER,
+                _("“%(answer)s” is not a true-or-false answer: write 对 or 错.")
+                % {"answer": answer},
+            )
+        question.true_false_answer = value
+        if options and not _options_are_true_false(options):
+            add(option_field(0), _("A true-or-false question has no options besides 对 and 错."))
+        return question, problems
+
+    if options:
+        first = next(index for index, text in enumerate(options) if text)
+        add(option_field(first), _("Only single- and multiple-choice questions have options."))
+    if question_type == QuestionType.FILL_BLANK:
+        question.blanks = split_blank_answers(answer)
+        question.stem = canonical_blank_stem(question.stem, len(question.blanks))
+    else:
+        question.reference_answer = answer
+    return question, problems
+
+
+def parse_type(text: str) -> QuestionType | None:
+    token = unicodedata.normalize("NFKC", text).strip().casefold()
+    token = re.sub(r"\s+", " ", token)
+    if token.endswith("题") and len(token) > 1:
+        token = token[:-1]
+    return TYPE_TOKENS.get(token)
+
+
+def parse_choice_answer(
+    text: str, question_type: str, options: list[str]
+) -> tuple[list[ParsedChoice] | None, str | None]:
+    """The options with correctness and weights from an 答案 cell, or an error message."""
+    text = unicodedata.normalize("NFKC", text).strip()
+    if not text:
+        return None, _(
+            "The answer is empty: give the letter(s) of the correct option(s), e.g. B or AC."
+        )
+    if re.search(r"[:=%]", text):
+        text = re.sub(r"\s*([:=%])\s*", r"\1", text)
+        return _parse_weighted_answer(text, question_type, options)
+    letters = re.sub(r"[\s,;、]", "", text).upper()
+    if not re.fullmatch(r"[A-Z]+", letters):
+        return None, _(
+            "“%(answer)s” is not an answer for a choice question: give letters such as B or AC."
+        ) % {"answer": text}
+    indexes: set[int] = set()
+    for letter in letters:
+        index = ord(letter) - ord("A")
+        if index >= len(options) or not options[index]:
+            return None, _(
+                "The answer names option %(letter)s, which the question does not have."
+            ) % {"letter": letter}
+        if index in indexes:
+            return None, _("The answer names option %(letter)s twice.") % {"letter": letter}
+        indexes.add(index)
+    return choices_with_default_weights(question_type, options, indexes), None
+
+
+def _parse_weighted_answer(
+    text: str, question_type: str, options: list[str]
+) -> tuple[list[ParsedChoice] | None, str | None]:
+    weights = [Decimal(0)] * len(options)
+    named: set[int] = set()
+    for item in re.split(r"[\s,;、]+", text):
+        if not item:
+            continue
+        match = re.fullmatch(r"([A-Za-z])[:=]([^:=]+)", item)
+        weight = parse_percent(match.group(2)) if match else None
+        if match is None or weight is None:
+            return None, _(
+                "“%(item)s” is not a weighted answer: write each option as letter:percent, "
+                "e.g. A:50%%,C:50%%,B:-100%%."
+            ) % {"item": item}
+        letter = match.group(1).upper()
+        index = ord(letter) - ord("A")
+        if index >= len(options) or not options[index]:
+            return None, _(
+                "The answer names option %(letter)s, which the question does not have."
+            ) % {"letter": letter}
+        if index in named:
+            return None, _("The answer names option %(letter)s twice.") % {"letter": letter}
+        named.add(index)
+        weights[index] = weight
+    choices = []
+    for option, weight in zip(options, weights, strict=True):
+        is_correct = weight == 1 if question_type == QuestionType.SINGLE else weight > 0
+        choices.append(ParsedChoice(text=option, is_correct=is_correct, weight=weight))
+    return choices, None
+
+
+def parse_true_false(text: str, options: list[str] | None = None) -> bool | None:
+    """对/错 and their many spellings; a letter when the options are 对 and 错."""
+    token = unicodedata.normalize("NFKC", text).strip().casefold().rstrip("。.")
+    if options and _options_are_true_false(options) and re.fullmatch(r"[a-b]", token):
+        token = unicodedata.normalize("NFKC", options[ord(token) - ord("a")]).strip().casefold()
+    if token in TRUE_WORDS:
+        return True
+    if token in FALSE_WORDS:
+        return False
+    return None
+
+
+def _options_are_true_false(options: list[str]) -> bool:
+    if len(options) != 2:
+        return False
+    words = [unicodedata.normalize("NFKC", option).strip().casefold() for option in options]
+    return words[0] in TRUE_WORDS and words[1] in FALSE_WORDS
+
+
+def split_blank_answers(text: str) -> list[list[str]]:
+    """``1921|嘉兴南湖/南湖`` → ``[["1921"], ["嘉兴南湖", "南湖"]]`` (with ``\\`` escapes)."""
+    if not text.strip():
+        return []
+    blanks: list[list[str]] = [[]]
+    current: list[str] = []
+
+    def end_answer() -> None:
+        answer = "".join(current).strip()
+        current.clear()
+        if answer:
+            blanks[-1].append(answer)
+
+    characters = iter(text)
+    for character in characters:
+        if character == "\\":
+            following = next(characters, "")
+            if following in _ESCAPABLE:
+                current.append(following)
+            else:
+                current.append(character + following)
+        elif character in BLANK_SEPARATORS:
+            end_answer()
+            blanks.append([])
+        elif character == ALTERNATIVE_SEPARATOR:
+            end_answer()
+        else:
+            current.append(character)
+    end_answer()
+    return blanks
+
+
+def join_blank_answers(blanks: list[list[str]]) -> str:
+    """The inverse of ``split_blank_answers``."""
+    return "|".join(
+        ALTERNATIVE_SEPARATOR.join(_escape_blank_answer(answer) for answer in answers)
+        for answers in blanks
+    )
+
+
+def _escape_blank_answer(answer: str) -> str:
+    return "".join(
+        "\\" + character if character in _ESCAPABLE else character for character in answer
+    )
+
+
+def format_choice_answer(question: ParsedQuestion) -> str:
+    """The 答案 cell of a choice question: letters, or weights when they are not the default."""
+    if has_default_weights(question):
+        return "".join(
+            OPTION_LETTERS[index]
+            for index, choice in enumerate(question.choices)
+            if choice.is_correct
+        )
+    return ",".join(
+        f"{OPTION_LETTERS[index]}:{format_percent(choice.weight)}%"
+        for index, choice in enumerate(question.choices)
+        if choice.weight != 0
+    )
+
+
+def question_row(question: ParsedQuestion) -> list[str]:
+    """A question as a row of ``COLUMNS`` (what the .xlsx export writes)."""
+    options = [choice.text for choice in question.choices]
+    options += [""] * (len(OPTION_COLUMNS) - len(options))
+    if question.type in CHOICE_TYPES:
+        answer = format_choice_answer(question)
+    elif question.type == QuestionType.TRUE_FALSE:
+        answer = TRUE_NAME if question.true_false_answer else FALSE_NAME
+    elif question.type == QuestionType.FILL_BLANK:
+        answer = join_blank_answers(question.blanks)
+    else:
+        answer = question.reference_answer
+    return [
+        TYPE_NAMES[QuestionType(question.type)],
+        question.stem,
+        *options,
+        answer,
+        question.explanation,
+        str(question.difficulty),
+        join_category_path(question.category_path),
+        ",".join(question.tags),
+    ]

@@ -1,1 +1,0 @@
-"""Question bank, quizzes and attempts (built in the quiz-engine issue)."""
