@@ -8,6 +8,8 @@ class CmsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from cms import extraction
         from cms.search.signals import register_signal_handlers
 
         register_signal_handlers()
+        extraction.register_signal_handlers()

@@ -7,6 +7,8 @@ or as an embed; nothing is loaded from a third-party script we ship.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 from wagtail.documents.blocks import DocumentChooserBlock
@@ -162,3 +164,16 @@ class LessonStreamBlock(blocks.StreamBlock):
     video = VideoBlock()
     attachment = AttachmentBlock()
     callout = CalloutBlock()
+
+
+def attached_document_ids(stream: Any) -> list[int]:
+    """Primary keys of the documents in the ``attachment`` blocks of a ``LessonStreamBlock``
+    value, in order; read from the raw data, so no document is loaded."""
+    ids: list[int] = []
+    for item in stream.raw_data if stream else ():
+        if item.get("type") != "attachment" or not isinstance(item.get("value"), dict):
+            continue
+        document_id = item["value"].get("document")
+        if isinstance(document_id, int):
+            ids.append(document_id)
+    return ids

@@ -7,19 +7,26 @@ their slugs under the two index pages, so running it again creates nothing.
 
 Pages are published directly from a revision, as a data migration would; the moderation
 workflow governs editors in the admin, not this seeding code.
+
+Two of the documents also get their original file, a PDF from ``cms.demo_files``, as a
+Wagtail document in the 示范文件 collection; its text is extracted right away, so search
+finds words that appear only in the PDF.
 """
 
 from __future__ import annotations
 
 import datetime
+import hashlib
 import html
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
-from wagtail.models import Page, ReferenceIndex, Site
+from wagtail.documents import get_document_model
+from wagtail.models import Collection, Page, ReferenceIndex, Site
 from wagtail.signal_handlers import disable_reference_index_auto_update
 
 from cms import demo_content
@@ -34,6 +41,8 @@ from cms.demo_content import (
     PolicyDocument,
     Quote,
 )
+from cms.demo_files import COLLECTION_NAME, DEMO_FILES
+from cms.extraction import document_text_extract
 from cms.models import (
     CourseCategory,
     CourseIndexPage,
@@ -77,6 +86,7 @@ class ContentSummary:
     courses: int = 0
     lessons: int = 0
     documents: int = 0
+    files: int = 0  # original files (Wagtail documents) uploaded
 
     @property
     def pages(self) -> int:
@@ -119,7 +129,8 @@ def _content_create() -> tuple[ContentSummary, list[Page]]:
             PolicyCategory, demo_content.POLICY_CATEGORIES
         )
         new_courses, new_lessons = _courses_create(course_index, course_categories)
-        new_documents = _documents_create(policy_index, policy_categories)
+        files, new_files = _files_upload()
+        new_documents, files_attached = _documents_create(policy_index, policy_categories, files)
     new_indexes = [page for page in (new_course_index, new_policy_index) if page is not None]
     summary = ContentSummary(
         index_pages=len(new_indexes),
@@ -128,8 +139,10 @@ def _content_create() -> tuple[ContentSummary, list[Page]]:
         courses=len(new_courses),
         lessons=len(new_lessons),
         documents=len(new_documents),
+        files=new_files,
     )
-    return summary, [*new_indexes, *new_courses, *new_lessons, *new_documents]
+    changed = [*new_indexes, *new_courses, *new_lessons, *new_documents, *files_attached]
+    return summary, changed
 
 
 # --- Placement ---------------------------------------------------------------------
@@ -242,9 +255,10 @@ def _lesson_page(lesson: Lesson) -> LessonPage:
 
 
 def _documents_create(
-    policy_index: Page, categories: dict[str, PolicyCategory]
-) -> list[PolicyDocumentPage]:
-    """The documents missing under ``policy_index``, created and published."""
+    policy_index: Page, categories: dict[str, PolicyCategory], files: dict[str, Any]
+) -> tuple[list[PolicyDocumentPage], list[PolicyDocumentPage]]:
+    """The documents missing under ``policy_index``, created and published; and the
+    existing ones that were given their original file."""
     existing = _children_by_slug(policy_index)
     new_documents: list[PolicyDocumentPage] = []
     # Oldest first, so the page tree and the publication dates follow the issue dates.
@@ -252,9 +266,26 @@ def _documents_create(
         if document.slug in existing:
             continue
         page = _document_page(document, categories[document.category])
+        page.original_file = files.get(document.slug)
         _publish_new(policy_index, page, published_on=_next_working_day(document.issue_date))
         new_documents.append(page)
-    return new_documents
+    return new_documents, _files_attach(existing, files)
+
+
+def _files_attach(existing: dict[str, Page], files: dict[str, Any]) -> list[PolicyDocumentPage]:
+    """Give demo pages seeded before they had original files their file, unless an editor
+    has given them another or has unpublished changes."""
+    attached = []
+    for slug, file in files.items():
+        page = existing.get(slug)
+        if not isinstance(page, PolicyDocumentPage) or page.original_file_id is not None:
+            continue
+        if page.has_unpublished_changes:
+            continue
+        page.original_file = file
+        page.save_revision(clean=False).publish()
+        attached.append(page)
+    return attached
 
 
 def _document_page(document: PolicyDocument, category: PolicyCategory) -> PolicyDocumentPage:
@@ -280,6 +311,43 @@ def _document_body(document: PolicyDocument) -> tuple[Block, ...]:
         note = (Callout(document.status_note, kind=kind),)
     signature = Paragraph(f"{document.issuer.name}\n{_chinese_date(document.issue_date)}")
     return (*note, *document.body, signature)
+
+
+# --- Original files --------------------------------------------------------------------
+
+
+def _files_upload() -> tuple[dict[str, Any], int]:
+    """The demo PDFs as Wagtail documents by page slug, uploaded if missing (recognised by
+    title in the 示范文件 collection), with their text extracted; and how many were new."""
+    document_model = get_document_model()
+    collection = _demo_collection()
+    files: dict[str, Any] = {}
+    uploaded = 0
+    for demo_file in DEMO_FILES:
+        document = document_model.objects.filter(
+            collection=collection, title=demo_file.title
+        ).first()
+        if document is None:
+            data = demo_file.path.read_bytes()
+            document = document_model(title=demo_file.title, collection=collection)
+            document.file.save(demo_file.filename, ContentFile(data), save=False)
+            document.file_size = len(data)
+            document.file_hash = hashlib.sha1(data).hexdigest()  # noqa: S324 - as Wagtail does
+            document.save()
+            uploaded += 1
+        # Right away rather than by the queued task, so the pages are indexed with it.
+        # A no-op when the file was read before.
+        document_text_extract(document_id=document.pk)
+        files[demo_file.page_slug] = document
+    return files, uploaded
+
+
+def _demo_collection() -> Collection:
+    root = Collection.get_first_root_node()
+    collection = root.get_children().filter(name=COLLECTION_NAME).first()
+    if collection is None:
+        collection = root.add_child(name=COLLECTION_NAME)
+    return collection
 
 
 def _chinese_date(day: datetime.date) -> str:

@@ -3,10 +3,14 @@
 The page tree is Home → 课程 (CourseIndexPage) → a course → its lessons, and
 Home → 政策文件 (PolicyIndexPage) → policy documents. Every content page goes live
 through the moderation workflow (editors submit, approvers publish).
+
+``DocumentText`` holds the text of attached files (Wagtail documents), which lessons and
+policy documents index as ``attachment_text`` (see ``cms.extraction``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.paginator import Page as PaginatorPage
@@ -26,13 +30,16 @@ from wagtail.models import Page
 from wagtail.search import index
 from wagtail.snippets.models import register_snippet
 
-from cms.blocks import LessonStreamBlock
+from cms.blocks import LessonStreamBlock, attached_document_ids
 from learning.leaderboards import leaderboard_range, member_points_in
 from learning.models import LessonProgress
+from learning.my_learning import member_today_tasks
 from learning.periods import Period
 
 LISTING_PAGE_SIZE = 20
 NEW_CONTENT_COUNT = 5
+# A word found only in an attached file counts for less than one in the page's own text.
+ATTACHMENT_TEXT_BOOST = 0.5
 
 
 class HomePage(Page):
@@ -61,6 +68,7 @@ class HomePage(Page):
             context["points_today"] = member_points_in(
                 member=request.user, date_range=leaderboard_range(Period.DAY)
             )
+            context["tasks"] = member_today_tasks(request.user)
             context["new_lessons"] = list(
                 LessonPage.objects.live()
                 .public()
@@ -243,7 +251,11 @@ class LessonPage(Page):
         FieldRowPanel([FieldPanel("estimated_minutes"), FieldPanel("min_study_minutes")]),
         FieldPanel("body"),
     ]
-    search_fields = [*Page.search_fields, index.SearchField("body")]
+    search_fields = [
+        *Page.search_fields,
+        index.SearchField("body"),
+        index.SearchField("attachment_text", boost=ATTACHMENT_TEXT_BOOST),
+    ]
     parent_page_types = ["cms.CoursePage"]
     subpage_types: list[str] = []
     template = "cms/lesson_page.html"
@@ -267,6 +279,10 @@ class LessonPage(Page):
                 member=request.user, lesson_id=self.pk
             ).first()
         return context
+
+    def attachment_text(self) -> list[str]:
+        """The extracted text of the files attached in the body, for search."""
+        return DocumentText.texts_for(attached_document_ids(self.body))
 
 
 # --- Policy documents --------------------------------------------------------------
@@ -378,6 +394,7 @@ class PolicyDocumentPage(Page):
         index.SearchField("document_number", boost=3),
         index.SearchField("issuing_body", boost=2),
         index.SearchField("body"),
+        index.SearchField("attachment_text", boost=ATTACHMENT_TEXT_BOOST),
         index.RelatedFields("category", [index.SearchField("name")]),
         index.FilterField("issue_date"),
         index.FilterField("status"),
@@ -389,6 +406,65 @@ class PolicyDocumentPage(Page):
     class Meta:
         verbose_name = _("policy document")
         verbose_name_plural = _("policy documents")
+
+    def attachment_text(self) -> list[str]:
+        """The extracted text of the original file and of files attached in the body."""
+        return DocumentText.texts_for([self.original_file_id, *attached_document_ids(self.body)])
+
+
+# --- Text of attached files --------------------------------------------------------
+
+
+class DocumentText(models.Model):
+    """The plain text of a Wagtail document (PDF, DOCX, TXT), extracted for search.
+
+    Written only by ``cms.extraction.document_text_extract``. ``file_hash`` is the SHA-1 of
+    the file the text was taken from (Wagtail's own ``Document.file_hash`` uses the same
+    hash), so a document saved again with the same file is not read again.
+    """
+
+    class Status(models.TextChoices):
+        EXTRACTED = "extracted", _("Extracted")
+        UNSUPPORTED = "unsupported", _("File type not supported")
+        FAILED = "failed", _("Failed")
+
+    document = models.OneToOneField(
+        "wagtaildocs.Document",
+        verbose_name=_("document"),
+        on_delete=models.CASCADE,
+        related_name="extracted_text",
+    )
+    file_hash = models.CharField(_("file hash"), max_length=40, blank=True)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices)
+    text = models.TextField(_("text"), blank=True)
+    truncated = models.BooleanField(
+        _("truncated"),
+        default=False,
+        help_text=_("Only the beginning of the file was read (too long or too slow to read)."),
+    )
+    page_count = models.PositiveIntegerField(_("pages"), null=True, blank=True)
+    error = models.CharField(_("error"), max_length=300, blank=True)
+    extracted_at = models.DateTimeField(_("extracted at"))
+
+    class Meta:
+        verbose_name = _("document text")
+        verbose_name_plural = _("document texts")
+
+    def __str__(self) -> str:
+        return f"{self.document_id}: {self.get_status_display()}"
+
+    @classmethod
+    def texts_for(cls, document_ids: Iterable[int | None]) -> list[str]:
+        """The extracted texts of these documents, in the order given; none for the rest."""
+        wanted = list(dict.fromkeys(pk for pk in document_ids if pk is not None))
+        if not wanted:
+            return []
+        texts = dict(
+            cls.objects.filter(document_id__in=wanted, status=cls.Status.EXTRACTED)
+            .exclude(text="")
+            .values_list("document_id", "text")
+        )
+        return [texts[pk] for pk in wanted if pk in texts]
 
 
 def _paginate(queryset: QuerySet[Any], request: HttpRequest) -> PaginatorPage:

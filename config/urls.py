@@ -7,6 +7,7 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from cms import search_views
 from cms import views as cms_views
 from learning import screen_views
 from learning import views as learning_views
@@ -19,6 +20,7 @@ urlpatterns = [
     path("accounts/logout/", learning_views.logout_view, name="logout"),
     path("accounts/password/", learning_views.password_change, name="password_change"),
     path("quiz/", include("quizzes.urls")),
+    path("search/", search_views.search_page, name="search"),
     path(
         "learn/lessons/<int:page_id>/heartbeat/",
         cms_views.lesson_heartbeat_view,

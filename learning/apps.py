@@ -52,3 +52,8 @@ class MembersAdminConfig(WagtailUsersAppConfig):
 
         register_permission_policy(PointsRule, NoAddDeletePolicy(PointsRule))
         register_permission_policy(PointsEntry, ReadOnlyLedgerPolicy(PointsEntry))
+
+        from learning.admin_assignments import AssignmentPermissionPolicy
+        from learning.models import Assignment
+
+        register_permission_policy(Assignment, AssignmentPermissionPolicy(Assignment))

@@ -38,16 +38,53 @@ _CONTENT_PERMISSIONS = [
     "wagtaildocs.choose_document",
 ]
 
+_ASSIGNMENT_PERMISSIONS = [
+    "learning.add_assignment",
+    "learning.change_assignment",
+    "learning.delete_assignment",
+    "learning.view_assignment",
+]
+
+# The question bank (categories, questions, tags) and its imports and exports. No
+# deleting questions: they are retired, so past attempts and statistics stay whole.
+_QUESTION_BANK_PERMISSIONS = [
+    "quizzes.add_question",
+    "quizzes.change_question",
+    "quizzes.view_question",
+    "quizzes.add_questioncategory",
+    "quizzes.change_questioncategory",
+    "quizzes.delete_questioncategory",
+    "quizzes.view_questioncategory",
+    "quizzes.add_questiontag",
+    "quizzes.change_questiontag",
+    "quizzes.view_questiontag",
+]
+
 # "app_label.codename" for single permissions, "app_label.*" for all of an app's.
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     MEMBER: [],
-    EDITOR: list(_CONTENT_PERMISSIONS),
-    APPROVER: list(_CONTENT_PERMISSIONS),
+    # Editors and approvers assign study to any organisation.
+    EDITOR: [
+        *_CONTENT_PERMISSIONS,
+        *_ASSIGNMENT_PERMISSIONS,
+        "learning.assign_any_organization",
+        *_QUESTION_BANK_PERMISSIONS,
+    ],
+    # Approvers can do what editors do (they stand in for them), the bank included.
+    APPROVER: [
+        *_CONTENT_PERMISSIONS,
+        *_ASSIGNMENT_PERMISSIONS,
+        "learning.assign_any_organization",
+        *_QUESTION_BANK_PERMISSIONS,
+    ],
+    # A secretary's assignments and reports are limited to their subtree (see
+    # learning.assignments); the same permissions, scoped.
     SECRETARY: [
         "wagtailadmin.access_admin",
         "learning.manage_org_members",
         "learning.view_organization",
         "learning.view_pointsentry",
+        *_ASSIGNMENT_PERMISSIONS,
     ],
     ADMINISTRATOR: [
         "wagtailadmin.access_admin",

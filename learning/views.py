@@ -28,8 +28,10 @@ from learning.leaderboards import (
     names_hidden,
 )
 from learning.models import LeaderboardSettings, Organization, PointsEntry
+from learning.my_learning import member_learning_summary
 from learning.periods import Period, custom_range
 from learning.selectors import user_role_names
+from learning.study_pages import course_index_page
 
 
 class LoginView(auth_views.LoginView):
@@ -71,8 +73,12 @@ def account(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def learn(request: HttpRequest) -> HttpResponse:
-    """My learning: assigned study and progress (filled by the study-content issue)."""
-    return render(request, "learning/learn.html", {})
+    """My learning: my assignments, courses in progress and completed, study time by week."""
+    context = {
+        "summary": member_learning_summary(request.user),
+        "courses_page": course_index_page(),
+    }
+    return render(request, "learning/learn.html", context)
 
 
 HISTORY_PAGE_SIZE = 20

@@ -1,14 +1,16 @@
-"""Wagtail admin registration for the learning app: organisations, members, points, screens."""
+"""Wagtail admin registration for the learning app: organisations, members, assignments,
+points, screens."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import path, reverse
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from wagtail import hooks
@@ -20,6 +22,7 @@ from wagtail.permissions import policy_registry
 from wagtail.snippets.models import register_snippet
 
 from learning import services
+from learning.admin_assignments import AssignmentViewSet, ReportMenuItem
 from learning.admin_forms import OrganizationForm
 from learning.admin_points import LedgerViewSet, PointsRuleViewSet, ScreenViewSet
 from learning.importers.members import member_import_template, members_import
@@ -38,7 +41,31 @@ class IndentedTitleColumn(TitleColumn):
 
 class OrganizationIndexView(generic.IndexView):
     def get_base_queryset(self) -> QuerySet[Organization]:
-        return organizations_visible_to(self.request.user).order_by("path")
+        # Active members directly in each organisation, counted in the same query.
+        return (
+            organizations_visible_to(self.request.user)
+            .annotate(active_members=Count("members", filter=Q(members__is_active=True)))
+            .order_by("path")
+        )
+
+    @cached_property
+    def columns(self) -> list[Column]:
+        return [
+            IndentedTitleColumn(
+                "name", label=gettext_lazy("Organisation"), url_name=self.get_edit_url_name()
+            ),
+            Column("code", label=gettext_lazy("code")),
+            Column("kind", label=gettext_lazy("kind"), accessor="get_kind_display"),
+            Column("active_members", label=gettext_lazy("members")),
+            Column(
+                "is_active",
+                label=gettext_lazy("active"),
+                accessor=lambda organization: _("Yes") if organization.is_active else _("No"),
+            ),
+        ]
+
+    def get_edit_url_name(self) -> str:
+        return self.edit_url_name
 
     def order_queryset(self, queryset: QuerySet[Organization]) -> QuerySet[Organization]:
         return queryset.order_by("path")
@@ -89,26 +116,6 @@ class OrganizationViewSet(ModelViewSet):
 
     def get_form_class(self, for_update: bool = False) -> type[OrganizationForm]:
         return OrganizationForm
-
-    @property
-    def columns(self) -> list[Column]:
-        return [
-            IndentedTitleColumn(
-                "name", label=gettext_lazy("name"), url_name=self.get_url_name("edit")
-            ),
-            Column("code", label=gettext_lazy("code")),
-            Column("kind", label=gettext_lazy("kind"), accessor="get_kind_display"),
-            Column(
-                "members",
-                label=gettext_lazy("members"),
-                accessor=lambda organization: organization.members.filter(is_active=True).count(),
-            ),
-            Column(
-                "is_active",
-                label=gettext_lazy("active"),
-                accessor=lambda organization: _("Yes") if organization.is_active else _("No"),
-            ),
-        ]
 
 
 class SecretaryCreateView(generic.CreateView):
@@ -186,6 +193,7 @@ def register_viewsets() -> list[ModelViewSet]:
     return [
         OrganizationViewSet("organizations"),
         SecretaryViewSet("secretaries"),
+        AssignmentViewSet("assignments"),
         LedgerViewSet("ledger"),
         ScreenViewSet("screens"),
     ]
@@ -213,4 +221,14 @@ def register_import_menu_item() -> MenuItem:
         reverse("learning_member_import"),
         icon_name="upload",
         order=215,
+    )
+
+
+@hooks.register("register_admin_menu_item")
+def register_assignment_report_menu_item() -> MenuItem:
+    return ReportMenuItem(
+        gettext_lazy("Assignment report"),
+        reverse("assignments:report"),
+        icon_name="table",
+        order=235,
     )

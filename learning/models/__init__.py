@@ -1,5 +1,6 @@
-"""The ``learning`` models: organisations, members, study progress, points, office screens."""
+"""The ``learning`` models: organisations, members, study and assignments, points, screens."""
 
+from learning.models.assignments import Assignment
 from learning.models.organisations import (
     PHONE_PATTERN,
     Member,
@@ -24,6 +25,7 @@ from learning.models.screens import Screen
 
 __all__ = [
     "PHONE_PATTERN",
+    "Assignment",
     "BranchPeriodTotal",
     "HeadcountChange",
     "LeaderboardSettings",

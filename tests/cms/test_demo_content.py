@@ -11,14 +11,18 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 from django.utils.html import strip_tags
+from modelsearch.backends import get_search_backend
+from wagtail.documents import get_document_model
 from wagtail.models import Page, ReferenceIndex, Revision
 
 from cms import demo_content
 from cms.demo import ContentSummary, demo_content_seed
+from cms.demo_files import COLLECTION_NAME, DEMO_FILES
 from cms.models import (
     CourseCategory,
     CourseIndexPage,
     CoursePage,
+    DocumentText,
     LessonPage,
     PolicyCategory,
     PolicyDocumentPage,
@@ -47,11 +51,14 @@ def seeded(seed_summary: ContentSummary, db: None) -> ContentSummary:
     return seed_summary
 
 
+def rendered_text(body: object) -> str:
+    """What a reader sees: the body rendered with its block templates, without tags."""
+    return html.unescape(strip_tags(str(body)))
+
+
 def rendered_length(body: object) -> int:
-    """Characters a reader sees: the body rendered with its block templates, tags and
-    whitespace removed."""
-    text = html.unescape(strip_tags(str(body)))
-    return len(re.sub(r"\s", "", text))
+    """Characters a reader sees, whitespace not counted."""
+    return len(re.sub(r"\s", "", rendered_text(body)))
 
 
 def block_types(page: LessonPage | PolicyDocumentPage) -> list[str]:
@@ -126,6 +133,7 @@ def test_first_run_creates_the_whole_set(seeded: ContentSummary) -> None:
         courses=6,
         lessons=30,
         documents=40,
+        files=len(DEMO_FILES),
     )
 
 
@@ -223,6 +231,8 @@ def test_second_run_creates_nothing(seeded: ContentSummary) -> None:
             "revisions": Revision.objects.count(),
             "course_categories": CourseCategory.objects.count(),
             "policy_categories": PolicyCategory.objects.count(),
+            "files": get_document_model().objects.count(),
+            "texts": list(DocumentText.objects.values_list("pk", "extracted_at")),
         }
 
     before = snapshot()
@@ -236,6 +246,56 @@ def test_a_missing_page_is_put_back_and_nothing_else(seeded: ContentSummary) -> 
     assert demo_content_seed() == ContentSummary(lessons=1, documents=1)
     assert LessonPage.objects.count() == 30
     assert PolicyDocumentPage.objects.count() == 40
+
+
+def test_a_page_seeded_without_its_file_gets_it_and_nothing_else(seeded: ContentSummary) -> None:
+    page = PolicyDocumentPage.objects.get(slug="policy-2022-office-05")
+    document = page.original_file
+    page.original_file = None
+    page.save_revision().publish()
+    document.delete()
+    assert demo_content_seed() == ContentSummary(files=1)
+    page.refresh_from_db()
+    assert page.original_file is not None and page.original_file.pk != document.pk
+    assert not page.has_unpublished_changes
+    assert demo_content_seed() == ContentSummary()
+
+
+# --- Original files ----------------------------------------------------------------
+
+
+def test_two_documents_have_their_original_pdf_in_the_demo_collection(
+    seeded: ContentSummary,
+) -> None:
+    with_files = PolicyDocumentPage.objects.filter(original_file__isnull=False)
+    assert sorted(with_files.values_list("slug", flat=True)) == sorted(
+        demo_file.page_slug for demo_file in DEMO_FILES
+    )
+    for demo_file in DEMO_FILES:
+        document = with_files.get(slug=demo_file.page_slug).original_file
+        assert document.title == demo_file.title
+        assert document.collection.name == COLLECTION_NAME
+        assert document.file_extension == "pdf"
+        assert document.file_size == demo_file.path.stat().st_size < 150 * 1024
+        assert ReferenceIndex.get_references_to(document).exists()
+        text = document.extracted_text
+        assert text.status == DocumentText.Status.EXTRACTED and not text.truncated
+        # The whole document as issued is in the PDF, and its annex after it.
+        page = with_files.get(slug=demo_file.page_slug)
+        assert page.title in text.text and page.document_number in text.text
+
+
+@pytest.mark.parametrize(
+    ("slug", "query"),
+    [("policy-2025-organisation-02", "佐证材料"), ("policy-2022-office-05", "住房公积金")],
+)
+def test_a_word_only_in_the_attached_pdf_finds_its_page(
+    seeded: ContentSummary, slug: str, query: str
+) -> None:
+    pages = PolicyDocumentPage.objects.all()
+    assert not [page.slug for page in pages if query in rendered_text(page.body)]
+    get_search_backend().sync(Page, list(pages.values_list("pk", flat=True)))
+    assert [page.slug for page in Page.objects.live().search(query)] == [slug]
 
 
 # --- Pages over the demo data ------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -234,6 +236,27 @@ def test_secretary_sees_only_their_subtree_in_the_organisation_list(client, secr
     content = response.content.decode()
     assert "第一党总支" in content
     assert "第三党支部" not in content
+
+
+def test_organisation_list_reads_as_a_tree_with_codes_kinds_and_member_counts(
+    client, administrator, tree, django_assert_max_num_queries
+):
+    MemberFactory.create_batch(3, organization=tree.branch_a1)
+    leaver = MemberFactory(organization=tree.branch_a1)
+    Member.objects.filter(pk=leaver.pk).update(is_active=False)
+    client.force_login(administrator)
+    with django_assert_max_num_queries(14):  # not one per organisation
+        response = client.get(reverse("organizations:index"))
+    # Collapse ASCII whitespace only: the indentation is made of ideographic spaces.
+    rows = [
+        re.sub(r"[ \t\n]+", " ", re.sub(r"<[^>]+>", " ", row))
+        for row in re.findall(r"<tr>(.*?)</tr>", response.content.decode(), re.S)
+    ]
+    branch_row = next(row for row in rows if f" {tree.branch_a1.code} " in row)
+    # Indented by depth under its general branch, with its kind and active members.
+    assert "\u3000\u3000└ " + tree.branch_a1.name in branch_row
+    assert tree.branch_a1.get_kind_display() in branch_row
+    assert " 3 " in f" {branch_row} "
 
 
 def test_secretary_cannot_change_organisations(client, secretary_a, tree):

@@ -93,10 +93,10 @@ class Command(BaseCommand):
             except DemoContentError as error:
                 raise CommandError(str(error)) from error
         self.stdout.write("")
-        if content.pages:
+        if content.pages or content.files:
             self.stdout.write(
                 f"已发布示范学习内容：课程 {content.courses} 门、课时 {content.lessons} 个、"
-                f"政策文件 {content.documents} 份。"
+                f"政策文件 {content.documents} 份、文件原件 {content.files} 份。"
             )
             # Index now, so search works even before the search worker first runs.
             call_command("rebuild_modelsearch_index", verbosity=0)
