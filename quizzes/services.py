@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -153,6 +154,7 @@ def questions_import(
     skip_duplicates: bool = False,
     dry_run: bool = False,
     by: Member | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> ImportResult:
     """Check every question of ``parsed`` against the rules and the bank, then write them
     all in one transaction — or nothing, when any problem was found or ``dry_run``.
@@ -161,6 +163,8 @@ def questions_import(
     in ``category/A/B`` (created when missing), one without 分类 in ``category`` itself.
     Duplicates — the same stem and options as a question of the bank, or as an earlier
     question of the file — are problems, unless ``skip_duplicates`` leaves them out.
+    ``on_progress(written, total)`` is called after each batch of questions is written
+    (inside the transaction: report it somewhere other than this database).
     """
     unit = parsed.unit
     result = ImportResult(format=parsed.format, unit=unit, dry_run=dry_run)
@@ -221,8 +225,13 @@ def questions_import(
             )
             for index in chosen
         ]
-        Question.objects.bulk_create(rows, batch_size=BATCH_SIZE)
-        _create_children(rows, [parsed.questions[index] for index in chosen], tags)
+        chosen_questions = [parsed.questions[index] for index in chosen]
+        for start in range(0, len(rows), BATCH_SIZE):
+            batch = rows[start : start + BATCH_SIZE]
+            Question.objects.bulk_create(batch, batch_size=BATCH_SIZE)
+            _create_children(batch, chosen_questions[start : start + BATCH_SIZE], tags)
+            if on_progress is not None:
+                on_progress(start + len(batch), len(rows))
     result.created_ids = [row.pk for row in rows]
     return result
 
@@ -422,3 +431,67 @@ def question_retire(*, questions: Iterable[Question]) -> int:
     return Question.objects.filter(pk__in=ids, status=Question.Status.ACTIVE).update(
         status=Question.Status.RETIRED
     )
+
+
+def question_created(*, question: Question, by: Member | None = None) -> Question:
+    """Finish a question created in the admin: canonical blanks, fingerprint, author.
+
+    The version stays 1: nothing can have asked the question yet.
+    """
+    stem = question.stem
+    if question.type == Question.Type.FILL_BLANK:
+        stem = canonical_blank_stem(stem, question.blanks.count())
+    question.stem = stem
+    question.fingerprint = question_fingerprint(
+        stem, [choice.text for choice in question.choices.all()]
+    )
+    fields = ["stem", "fingerprint"]
+    if by is not None and question.created_by_id is None:
+        question.created_by = by
+        fields.append("created_by")
+    question.save(update_fields=fields)
+    return question
+
+
+def question_reactivate(*, questions: Iterable[Question]) -> int:
+    """Put retired questions back into use. Returns the count."""
+    ids = [question.pk for question in questions]
+    return Question.objects.filter(pk__in=ids, status=Question.Status.RETIRED).update(
+        status=Question.Status.ACTIVE
+    )
+
+
+def category_create(
+    *,
+    name: str,
+    parent: QuestionCategory | None = None,
+    description: str = "",
+    sort_order: int = 0,
+) -> QuestionCategory:
+    """A new category at the top or under ``parent`` (names are unique among siblings)."""
+    name = name.strip()
+    siblings = QuestionCategory.get_root_nodes() if parent is None else parent.get_children()
+    if siblings.filter(name=name).exists():
+        raise ValidationError(
+            {"name": _("There is already a category “%(name)s” here.") % {"name": name}}
+        )
+    fields = {"name": name, "description": description, "sort_order": sort_order}
+    with transaction.atomic():
+        if parent is None:
+            return QuestionCategory.add_root(**fields)
+        parent = QuestionCategory.objects.select_for_update().get(pk=parent.pk)
+        return parent.add_child(**fields)
+
+
+def category_delete(*, category: QuestionCategory) -> None:
+    """Delete an empty category; one with subcategories or questions is refused."""
+    with transaction.atomic():
+        category = QuestionCategory.objects.select_for_update().get(pk=category.pk)
+        if category.get_children_count() or category.questions.exists():
+            raise ValidationError(
+                _(
+                    "Only an empty category can be deleted: move or delete its questions and "
+                    "subcategories first."
+                )
+            )
+        category.delete()

@@ -8,12 +8,14 @@ from quizzes.models.bank import (
     QuestionTag,
     TaggedQuestion,
 )
+from quizzes.models.imports import QuestionImport
 
 __all__ = [
     "Blank",
     "Choice",
     "Question",
     "QuestionCategory",
+    "QuestionImport",
     "QuestionTag",
     "TaggedQuestion",
 ]

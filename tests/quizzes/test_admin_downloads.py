@@ -54,7 +54,7 @@ def test_an_unknown_export_format_is_not_found(client, superuser) -> None:
     assert client.get(reverse("quizzes_questions_export", args=["docx"])).status_code == 404
 
 
-@pytest.mark.parametrize("role", ["editor", "secretary_a"])
+@pytest.mark.parametrize("role", ["secretary_a"])
 def test_people_without_question_permissions_are_refused(client, request, role: str) -> None:
     client.force_login(request.getfixturevalue(role))
     for url in (
