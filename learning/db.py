@@ -1,4 +1,5 @@
-"""Database-level guards that hold even for raw SQL: the ledger is append-only.
+"""Database-level guards that hold even for raw SQL: the ledger is append-only; and the
+prepared statements the ledger's hot paths use on PostgreSQL (``prepared_cursor``).
 
 A trigger refuses UPDATE and DELETE on ``learning_pointsentry`` on PostgreSQL and on
 SQLite. SQLite has no session settings, so its trigger asks a function the project
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from typing import Any
 
 LEDGER_TABLE = "learning_pointsentry"
@@ -116,3 +118,44 @@ def ledger_guards_after_migrate(sender: Any, using: str = "default", **kwargs: A
     with connection.cursor() as cursor:
         for statement in statements.get(connection.vendor, []):
             cursor.execute(statement)
+
+
+# psycopg prepares a statement on request only while preparation is on; a threshold no
+# query ever reaches leaves the automatic preparation of Django's own queries off.
+_NEVER = 2**62
+
+
+def prepared_cursor(db: Any) -> Any:
+    """A cursor on connection ``db`` for a statement run very often.
+
+    On PostgreSQL the statement is bound on the server and prepared on first use in each
+    connection, so it is parsed and planned once (the award statement and the branch
+    ranking query took longer to plan than to run). Django turns psycopg's preparation
+    off because it breaks transaction-mode connection poolers; this project connects to
+    PostgreSQL directly. When queries are logged (DEBUG, tests counting queries) the
+    statement is not prepared, so that the log shows its SQL. Elsewhere: Django's cursor
+    (SQLite keeps its own cache of compiled statements).
+    """
+    if db.vendor != "postgresql":
+        return db.cursor()
+    from psycopg import Cursor
+
+    db.ensure_connection()
+    raw_connection = db.connection
+    if db.queries_logged:
+        return db.make_debug_cursor(Cursor(raw_connection))
+    if raw_connection.prepare_threshold is None:
+        raw_connection.prepare_threshold = _NEVER
+    return db.make_cursor(_prepared_cursor_class()(raw_connection))
+
+
+@cache
+def _prepared_cursor_class() -> type:
+    from psycopg import Cursor
+
+    class PreparedCursor(Cursor):  # type: ignore[type-arg]
+        def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
+            kwargs["prepare"] = True
+            return super().execute(query, params, **kwargs)
+
+    return PreparedCursor

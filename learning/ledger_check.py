@@ -15,6 +15,7 @@ from django.db import connection, transaction
 from django.db.models import F, Sum
 from django.db.models.functions import TruncMonth, TruncQuarter, TruncWeek, TruncYear
 
+from learning.ledger import organization_branches
 from learning.models import (
     BranchPeriodTotal,
     HeadcountChange,
@@ -23,6 +24,7 @@ from learning.models import (
     Membership,
     PointsEntry,
 )
+from learning.models.points import MemberYearBranches, OrganizationHeadcount
 from learning.periods import ALL_TIME_START, STORED_PERIODS, Period
 
 _TRUNCATE = {
@@ -57,6 +59,7 @@ def _all_differences() -> Iterator[str]:
     yield from _rule_day_differences()
     for kind in STORED_PERIODS:
         yield from _period_differences(kind)
+    yield from _year_branch_differences()
     yield from _headcount_differences()
 
 
@@ -127,6 +130,33 @@ def _period_differences(kind: str) -> Iterator[str]:
     yield from _compare(f"branch active members ({kind})", dict(expected_active), stored_active)
 
 
+def _year_branch_differences() -> Iterator[str]:
+    """Each member's branch count per year and all time covers the branches with rows.
+
+    It may be higher (a reversal that emptied a row, then an award there again, counts
+    the branch twice); it is only an upper bound for top-member lists.
+    """
+    expected: dict[tuple, int] = defaultdict(int)
+    for member_id, start in (
+        MemberPeriodPoints.objects.filter(period__in=[Period.YEAR, Period.ALL])
+        .values_list("member_id", "start")
+        .iterator()
+    ):
+        expected[(member_id, start)] += 1
+    stored = dict(
+        ((member_id, start), branches)
+        for member_id, start, branches in MemberYearBranches.objects.values_list(
+            "member_id", "start", "branches"
+        ).iterator()
+    )
+    for key in sorted(expected, key=str):
+        if stored.get(key, 0) < expected[key]:
+            yield (
+                f"member branches {key}: rows in {expected[key]} branches,"
+                f" stored {stored.get(key, 0)}"
+            )
+
+
 def _headcount_differences() -> Iterator[str]:
     expected: dict[tuple, int] = defaultdict(int)
     for organization_id, start, end in Membership.objects.values_list(
@@ -140,6 +170,27 @@ def _headcount_differences() -> Iterator[str]:
         for row in HeadcountChange.objects.values("organization_id", "day", "delta")
     }
     yield from _compare("headcount change", dict(expected), stored)
+
+    expected_members: dict[tuple, int] = defaultdict(int)
+    for (organization_id, _day), delta in expected.items():
+        expected_members[(organization_id,)] += delta
+    totals = list(
+        OrganizationHeadcount.objects.values_list("organization_id", "branch_id", "members")
+    )
+    stored_members = {(organization_id,): members for organization_id, _b, members in totals}
+    yield from _compare("organisation headcount", dict(expected_members), stored_members)
+
+    # Every organisation with headcount changes needs its row: it names the branch.
+    missing = {org for (org, _day) in stored} - {org for org, _b, _m in totals}
+    for organization_id in sorted(missing):
+        yield f"organisation headcount ({organization_id},): no row for its changes"
+    branches = organization_branches(organization_id for organization_id, _b, _m in totals)
+    for organization_id, branch_id, _members in totals:
+        if branches.get(organization_id) != branch_id:
+            yield (
+                f"organisation headcount ({organization_id},): counts for branch {branch_id},"
+                f" the tree says {branches.get(organization_id)}"
+            )
 
 
 def _as_date(value: datetime.date | datetime.datetime) -> datetime.date:

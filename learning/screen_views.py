@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 from django.views.decorators.http import require_GET
 
-from learning.screens import page_version, screen_for_token, screen_snapshot
+from learning.screens import page_version, screen_for_token, snapshot_for_token
 
 KIOSK_HEADERS = {
     # The token is the credential: keep it out of referrers, search engines and caches.
@@ -41,14 +41,13 @@ def screen_page(request: HttpRequest, token: str) -> HttpResponse:
 @require_GET
 def screen_snapshot_view(request: HttpRequest, token: str) -> HttpResponse:
     """The screen's data as JSON; 304 when the client already has this version."""
-    screen = screen_for_token(token)
-    if screen is None:
+    snapshot = snapshot_for_token(token)
+    if snapshot is None:
         response: HttpResponse = JsonResponse(
             {"error": "revoked", "message": _("This screen link has been switched off.")},
             status=404,
         )
     else:
-        snapshot = screen_snapshot(screen)
         if request.headers.get("If-None-Match") == snapshot.etag:
             response = HttpResponse(status=304)
         else:

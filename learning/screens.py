@@ -1,10 +1,12 @@
 """Office screen snapshots: small JSON documents, cached until points change.
 
 A snapshot holds only aggregates, plus member display names where the screen and
-every organisation involved allow them. It is cached under a key that includes the
-ledger version of the screen's subtree (bumped after every award there), the screen's
-last change and the local date, so an award shows on the next refresh and a thousand
-screens on one subtree cost one computation per change. Without a shared cache
+every organisation involved allow them. It is cached per screen (and its last change,
+the local date and the page version) together with the ledger version of the screen's
+subtree it was computed at, which every award there bumps: a request reads the screen's
+row by token (so a revoked or rotated link stops at once) and then the snapshot and the
+current version in one cache round trip. An award shows on the next refresh, and a
+thousand screens on one subtree cost one computation per change. Without a shared cache
 (the embedded default), the short timeout bounds how stale another process can be.
 """
 
@@ -20,6 +22,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
@@ -32,7 +35,7 @@ from learning.leaderboards import (
     names_hidden,
     subtree_figures,
 )
-from learning.ledger import ledger_version
+from learning.ledger import LEDGER_VERSION_KEY
 from learning.models import Organization, PointsEntry, Screen
 from learning.periods import Period
 
@@ -72,29 +75,73 @@ def screen_for_token(token: str) -> Screen | None:
     )
 
 
-def screen_snapshot(screen: Screen) -> Snapshot:
-    """The screen's current snapshot, from the cache when nothing changed since."""
-    root = screen.organization
-    key = ":".join(
+def snapshot_for_token(token: str) -> Snapshot | None:
+    """The snapshot of the active screen with this token, or None (unknown or revoked).
+
+    The usual request is one small query (the screen's id, last change and subtree) and
+    one cache round trip for the snapshot and the subtree's current ledger version; only
+    when the snapshot is missing or out of date is the whole screen loaded and the
+    snapshot computed.
+    """
+    if not token or len(token) > 64:
+        return None
+    # Plain SQL: compiling the equivalent ORM query cost more than running it.
+    with connection.cursor() as cursor:
+        cursor.execute(_SCREEN_BY_TOKEN, [token])
+        found = cursor.fetchone()
+    if found is None:
+        return None
+    screen_id, updated_at, path = found
+    key = _snapshot_key(screen_id, updated_at)
+    version_key = LEDGER_VERSION_KEY.format(path=path)
+    cached = cache.get_many([key, version_key])
+    version = str(cached.get(version_key, "0"))
+    hit = cached.get(key)
+    if hit is not None and hit[0] == version:
+        return Snapshot(body=hit[1], etag=hit[2])
+    screen = Screen.objects.select_related("organization").get(pk=screen_id)
+    return _compute(screen, key, version)
+
+
+_SCREENS = connection.ops.quote_name(Screen._meta.db_table)
+_ORGANIZATIONS = connection.ops.quote_name(Organization._meta.db_table)
+_SCREEN_BY_TOKEN = (
+    f"SELECT s.id, s.updated_at, o.path FROM {_SCREENS} s"  # noqa: S608 - table names only
+    f" JOIN {_ORGANIZATIONS} o ON o.id = s.organization_id"
+    " WHERE s.token = %s AND s.is_active AND o.is_active"
+)
+
+
+def _snapshot_key(screen_id: int, updated_at: object) -> str:
+    """The cache key of a screen's snapshot: it changes with the screen, the day and a
+    deploy that changes the page (the ledger version is stored with the snapshot).
+    """
+    if isinstance(updated_at, datetime.datetime):
+        changed = updated_at.isoformat()
+    else:  # SQLite may hand back the stored text
+        changed = str(updated_at).replace(" ", "T")
+    return ":".join(
         [
             "dangjian:screen-snapshot",
-            str(screen.pk),
-            str(screen.updated_at.timestamp()),
-            ledger_version(root.path),
+            str(screen_id),
+            changed,
             timezone.localdate().isoformat(),
             page_version(),
         ]
     )
-    cached = cache.get(key)
-    if cached is not None:
-        return Snapshot(body=cached[0], etag=cached[1])
+
+
+def _compute(screen: Screen, key: str, version: str) -> Snapshot:
+    """Compute and cache the snapshot, marked with the ledger version read *before*: an
+    award while it is computed leaves it out of date, never wrongly current.
+    """
     with override(settings.LANGUAGE_CODE):
         data = screen_data(screen)
     body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
     # The ETag covers the data, not the moment it was computed.
     stable = {k: v for k, v in data.items() if k != "generated_at"}
     etag = '"' + hashlib.sha256(json.dumps(stable, sort_keys=True).encode()).hexdigest()[:20] + '"'
-    cache.set(key, (body, etag), SNAPSHOT_CACHE_SECONDS)
+    cache.set(key, (version, body, etag), SNAPSHOT_CACHE_SECONDS)
     return Snapshot(body=body, etag=etag)
 
 

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from learning import roles
-from learning.ledger import headcount_record, ledger_versions_touch
+from learning.ledger import headcount_branches_refresh, headcount_record, ledger_versions_touch
 from learning.models import (
     Member,
     Membership,
@@ -86,6 +86,9 @@ def organization_update(
             else:
                 organization.move(parent, pos="sorted-child")
             organization.refresh_from_db()
+        if parent_changed or "kind" in fields:
+            # Members count for the nearest branch above their organisation.
+            headcount_branches_refresh()
     return organization
 
 

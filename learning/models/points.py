@@ -92,8 +92,14 @@ class PointsEntryQuerySet(models.QuerySet["PointsEntry"]):
 class PointsEntry(models.Model):
     """One award (or reversal) of points. Append-only."""
 
+    # Indexed by (member, local_date) and (branch, -id) below; an award writes every
+    # index of this table, so the foreign keys do not get another index each.
     member = models.ForeignKey(
-        Member, verbose_name=_("member"), on_delete=models.PROTECT, related_name="points_entries"
+        Member,
+        verbose_name=_("member"),
+        on_delete=models.PROTECT,
+        related_name="points_entries",
+        db_index=False,
     )
     organization = models.ForeignKey(
         Organization,
@@ -108,6 +114,7 @@ class PointsEntry(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         help_text=_("The branch the points count for in rankings, fixed at the moment."),
+        db_index=False,
     )
     rule = models.ForeignKey(
         PointsRule, verbose_name=_("rule"), on_delete=models.PROTECT, related_name="entries"
@@ -173,10 +180,15 @@ class PointsEntry(models.Model):
 class MemberRuleDayPoints(models.Model):
     """Points one member earned with one rule on one day: what the daily cap checks."""
 
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+")
+    # The unique constraint's index starts with the member: no index of its own.
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+", db_index=False)
     rule = models.ForeignKey(PointsRule, on_delete=models.CASCADE, related_name="+")
     day = models.DateField()
     points = models.IntegerField(default=0)
+    # What the latest change of the row added. On PostgreSQL an award caps itself and
+    # adds its points in one upsert of this row (a capped award adds 0), and reads them
+    # back from here: RETURNING shows only the new row, not what was there before.
+    last_change = models.IntegerField(default=0, db_default=0)
 
     class Meta:
         constraints = [
@@ -190,10 +202,20 @@ class MemberRuleDayPoints(models.Model):
 
 
 class MemberPeriodPoints(models.Model):
-    """A member's net points in one branch for one period (a row per period kind)."""
+    """A member's net points in one branch for one period (a row per period kind).
 
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+")
-    branch = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    Every award updates six of these rows, and each index is written again on every
+    update (``points`` is indexed, so PostgreSQL cannot update in place): the table keeps
+    only the indexes its readers need. The unique constraint's index (member, period,
+    start, branch) serves "this member's points in a period"; (branch, period, start,
+    points) a branch's members; (period, start, points) the highest rows of a period,
+    where top-member lists start. The foreign keys get no index of their own.
+    """
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+", db_index=False)
+    branch = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     period = models.CharField(max_length=8, choices=Period.choices)
     start = models.DateField()
     points = models.IntegerField(default=0)
@@ -201,14 +223,44 @@ class MemberPeriodPoints(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["member", "branch", "period", "start"],
+                fields=["member", "period", "start", "branch"],
                 name="member_period_points_unique",
             )
         ]
-        indexes = [models.Index(fields=["branch", "period", "start", "points"])]
+        indexes = [
+            models.Index(fields=["branch", "period", "start", "points"]),
+            models.Index(fields=["period", "start", "points"], name="member_period_top_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.member_id}@{self.branch_id} {self.period} {self.start}: {self.points}"
+
+
+class MemberYearBranches(models.Model):
+    """How many branches a member has earned points in during a year (or ever).
+
+    A member's points in a period are a single ``MemberPeriodPoints`` row unless they
+    earned them in several branches, so a top-members list can read the highest rows
+    of the period and needs the exact sums of only the members counted here with more
+    than one branch (see ``learning.leaderboards.member_ranking``). ``start`` is the
+    year's first day, or ``ALL_TIME_START`` for all time. The award that creates a
+    member's year (or all-time) row for a branch inserts this row or adds one to it,
+    so ``branches`` is never less than the branches with rows; it can be more when a
+    reversal emptied a row that a later award then fills again.
+    """
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+", db_index=False)
+    start = models.DateField()
+    branches = models.IntegerField(default=1)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["member", "start"], name="member_year_branches_unique")
+        ]
+        indexes = [models.Index(fields=["start", "branches"], name="member_year_branches_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} {self.start}: {self.branches} branch(es)"
 
 
 class BranchPeriodTotal(models.Model):
@@ -255,6 +307,30 @@ class HeadcountChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organization_id} {self.day}: {self.delta:+d}"
+
+
+class OrganizationHeadcount(models.Model):
+    """An organisation's members counting every recorded change, and its branch.
+
+    ``members`` is the sum of all the organisation's ``HeadcountChange`` rows, future
+    ones included, so its headcount on day D is ``members`` minus the changes after D
+    (for a period that contains today, usually none). ``branch`` is the nearest branch
+    at or above the organisation in the current tree (empty when there is none): a
+    branch ranking adds up its members with one GROUP BY instead of walking paths.
+    Both are kept by ``learning.ledger`` (``headcount_record`` in the transaction of
+    every membership change, ``headcount_branches_refresh`` when the tree changes).
+    """
+
+    organization = models.OneToOneField(
+        Organization, primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    branch = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    members = models.IntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.organization_id} (branch {self.branch_id}): {self.members}"
 
 
 @register_setting(icon="pick")

@@ -836,13 +836,13 @@ documents ({len(few)} of them) take {typical(few)} (median of their medians); th
 matching more ({len(many)}) take {typical(many)}. Slowest: {slow_text}. Whoosh is pure
 Python: it walks the posting lists of every query word in every searched field (title,
 body, summary, tags, category, document number, issuer, attachment text) for every
-matching document and scores each one with BM25F. Its block-quality shortcut, which skips
-blocks of documents that cannot reach the top 10, skipped {skipped:,} blocks in all
-{len(rows)} queries, and Whoosh scored {scored_share:.0%} of the matching documents (median
-over the queries): in 2,000-character documents the words' scores hardly vary from block
-to block. Counting the matches without scoring (the count column) takes {count_ratio:.0%} of
-the time of the scored search (median ratio), so walking the matches, not ranking them, is
-the cost: no ranking shortcut (limiting scored results, skipping term statistics) brings
+matching document and scores the ones that can still reach the top 10 with BM25F. Its
+shortcuts for that (skipping blocks of postings, {skipped:,} blocks in all {len(rows)}
+queries, and dropping parts of the query that can no longer add enough) left it scoring
+{scored_share:.0%} of the matching documents (median over the queries). Yet counting the
+matches without scoring at all (the count column) takes {count_ratio:.0%} of the time of
+the scored search (median ratio): walking the posting lists, not ranking, is the cost, so
+no ranking shortcut (limiting scored results, skipping term statistics) brings
 these queries under {P95_TARGET_MS:.0f} ms.
 
 **The database backend** finds little (see below), and is fast when it finds nothing;
