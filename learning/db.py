@@ -129,8 +129,10 @@ def prepared_cursor(db: Any) -> Any:
     """A cursor on connection ``db`` for a statement run very often.
 
     On PostgreSQL the statement is bound on the server and prepared on first use in each
-    connection, so it is parsed and planned once (the award statement and the branch
-    ranking query took longer to plan than to run). Django turns psycopg's preparation
+    connection, so it is parsed and planned once (the award statement took longer to
+    parse and plan than to run). Use it only for statements whose generic plan is as good
+    as a planned one: PostgreSQL switches to it after five runs. Django turns psycopg's
+    preparation
     off because it breaks transaction-mode connection poolers; this project connects to
     PostgreSQL directly. When queries are logged (DEBUG, tests counting queries) the
     statement is not prepared, so that the log shows its SQL. Elsewhere: Django's cursor

@@ -541,8 +541,8 @@ def _phases(results: dict[str, Any]) -> str:
     header += [f"{vendor.label} {PERIOD_NAMES[p]}" for vendor in VENDORS for p in periods]
     return (
         "Where a ranking's time goes: each part timed on its own (median ms of 100 calls):"
-        " the one query (with fetching its 500 rows), the ranking in Python, and the rest"
-        " (the whole minus the parts).\n\n" + _table(header, rows)
+        f" the one query (with fetching its {_branch_count(results)} rows), the ranking in"
+        " Python, and the rest (the whole minus the parts).\n\n" + _table(header, rows)
     )
 
 
