@@ -45,6 +45,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from learning import redis_cache
 from learning.db import prepared_cursor
 from learning.models import (
     BranchPeriodTotal,
@@ -247,9 +248,16 @@ def points_reverse(*, entry: PointsEntry, reason: str, by: Member | None) -> Poi
         )
         if not _insert_entry(reversal):
             raise ValidationError(_("This entry has already been reversed."))
-        _add_to_totals(
-            original.member_id, original.branch_id, original.local_date, -original.points
-        )
+        db = connections[DEFAULT_DB_ALIAS]
+        with db.cursor() as cursor:
+            _add_to_totals(
+                cursor,
+                db,
+                original.member_id,
+                original.branch_id,
+                original.local_date,
+                -original.points,
+            )
         branch_path = original.branch.path
         transaction.on_commit(lambda: ledger_versions_touch(branch_path), robust=True)
     logger.info("points entry %s reversed by %s: %s", original.pk, by, reason)
@@ -267,32 +275,11 @@ def ledger_versions_touch(path: str) -> None:
     Called after commit; a cache outage only makes snapshots stale for their short
     timeout, so it is logged, never raised into the award that already committed.
     """
-    # An integer: Django's Redis cache stores it as digits, so one plain MSET writes
-    # exactly what ``cache.get`` reads back.
     stamp = time.time_ns() // 1000
     try:
-        backend = getattr(cache, "_cache", None)
-        if hasattr(backend, "get_client"):
-            # Django's RedisCache builds a new client object for every call, and set_many
-            # a pipeline in a MULTI/EXEC transaction besides: more CPU than the rest of
-            # an award's Python. One client per process and one MSET do the same.
-            keys = _made_version_keys(path)
-            _redis_writer(backend).mset(dict.fromkeys(keys, stamp))
-        else:
-            cache.set_many({key: stamp for key in _version_keys(path)}, None)
+        redis_cache.set_many_forever(dict.fromkeys(_version_keys(path), stamp))
     except Exception:
         logger.warning("could not bump screen snapshot versions for %s", path, exc_info=True)
-
-
-@memoize
-def _redis_writer(backend: Any) -> Any:
-    return backend.get_client(None, write=True)
-
-
-@memoize
-def _made_version_keys(path: str) -> tuple[str, ...]:
-    """The version keys as the cache stores them (its prefix and key version applied)."""
-    return tuple(cache.make_and_validate_key(key) for key in _version_keys(path))
 
 
 @memoize
@@ -622,24 +609,25 @@ def _sqlite_read_sql() -> str:
     )
 
 
-def _award_sqlite(award: _Award) -> _Outcome:
-    day = _date(award.day)
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(
-                _sqlite_read_sql(),
-                [
-                    award.key,
-                    award.member_id,
-                    day,
-                    award.rule_code,
-                    award.member_id,
-                    day,
-                    day,
-                    Organization.Kind.BRANCH.value,
-                ],
-            )
-            row = cursor.fetchone()
+def _award_sqlite(award: _Award) -> _Outcome | None:
+    """The award in one read and four writes; None when the key turned out to be taken."""
+    db = connections[DEFAULT_DB_ALIAS]  # the connection itself, not the per-call proxy
+    day = db.ops.adapt_datefield_value(award.day)
+    with transaction.atomic(using=db.alias), db.cursor() as cursor:
+        cursor.execute(
+            _sqlite_read_sql(),
+            [
+                award.key,
+                award.member_id,
+                day,
+                award.rule_code,
+                award.member_id,
+                day,
+                day,
+                Organization.Kind.BRANCH.value,
+            ],
+        )
+        row = cursor.fetchone()
         (rule_id, rule_points, most, cap, active, earlier_id) = row[:6]
         organization_id, branch_id, branch_path, used = row[6:]
         requested = 0
@@ -665,23 +653,29 @@ def _award_sqlite(award: _Award) -> _Outcome:
         points = requested if cap is None else min(requested, cap - (used or 0))
         if points <= 0:
             return outcome
-        entry = PointsEntry(
-            member_id=award.member_id,
-            organization_id=organization_id,
-            branch_id=branch_id,
-            rule_id=rule_id,
-            points=points,
-            local_date=award.day,
-            source_type_id=award.source_type_id,
-            source_id=award.source_id,
-            idempotency_key=award.key,
-            created_at=award.at,
-            created_by_id=award.created_by_id,
-            note=award.note,
+        cursor.execute(
+            _entry_insert_sql(),
+            [
+                award.member_id,
+                organization_id,
+                branch_id,
+                rule_id,
+                points,
+                day,
+                award.source_type_id,
+                award.source_id,
+                award.key,
+                db.ops.adapt_datetimefield_value(award.at),
+                award.created_by_id,
+                award.note,
+                None,
+            ],
         )
-        _insert_entry(entry)
-        _add_to_rule_day(award.member_id, rule_id, award.day, points)
-        _add_to_totals(award.member_id, branch_id, award.day, points)
+        inserted = cursor.fetchone()
+        if inserted is None:  # cannot happen while this transaction holds the write lock
+            return None
+        cursor.execute(_rule_day_sql(), [award.member_id, rule_id, day, points, points])
+        _add_to_totals(cursor, db, award.member_id, branch_id, award.day, points)
     return _Outcome(
         rule_id=rule_id,
         rule_active=True,
@@ -691,7 +685,7 @@ def _award_sqlite(award: _Award) -> _Outcome:
         branch_id=branch_id,
         branch_path=branch_path,
         points=points,
-        entry_id=entry.pk,
+        entry_id=inserted[0],
     )
 
 
@@ -720,20 +714,25 @@ def _date(day: datetime.date) -> Any:
     return connection.ops.adapt_datefield_value(day)
 
 
+@memoize
 def _table(model: type[models.Model]) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
-def _add_to_rule_day(member_id: int, rule_id: int, day: datetime.date, points: int) -> None:
+@memoize
+def _rule_day_sql() -> str:
     table = _table(MemberRuleDayPoints)
+    return (
+        f"INSERT INTO {table} (member_id, rule_id, day, points, last_change)"
+        " VALUES (%s, %s, %s, %s, %s)"
+        f" ON CONFLICT (member_id, rule_id, day) DO UPDATE"
+        f" SET points = {table}.points + excluded.points, last_change = excluded.points"
+    )
+
+
+def _add_to_rule_day(member_id: int, rule_id: int, day: datetime.date, points: int) -> None:
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (member_id, rule_id, day, points, last_change)"
-            " VALUES (%s, %s, %s, %s, %s)"
-            f" ON CONFLICT (member_id, rule_id, day) DO UPDATE"
-            f" SET points = {table}.points + excluded.points, last_change = excluded.points",
-            [member_id, rule_id, _date(day), points, points],
-        )
+        cursor.execute(_rule_day_sql(), [member_id, rule_id, _date(day), points, points])
 
 
 # The entry's fields as ``Model.from_db`` takes them (every concrete field, in order).
@@ -754,38 +753,27 @@ _ENTRY_FIELDS = (
     "reverses_id",
 )
 
-_ENTRY_COLUMNS = (
-    "member_id",
-    "organization_id",
-    "branch_id",
-    "rule_id",
-    "points",
-    "local_date",
-    "source_type_id",
-    "source_id",
-    "idempotency_key",
-    "created_at",
-    "created_by_id",
-    "note",
-    "reverses_id",
-)
+_ENTRY_COLUMNS = _ENTRY_FIELDS[1:]
+
+
+@memoize
+def _entry_insert_sql() -> str:
+    return (
+        f"INSERT INTO {_table(PointsEntry)} ({', '.join(_ENTRY_COLUMNS)})"
+        f" VALUES ({', '.join(['%s'] * len(_ENTRY_COLUMNS))})"
+        f" ON CONFLICT (idempotency_key) DO NOTHING RETURNING id"
+    )
 
 
 def _insert_entry(entry: PointsEntry) -> bool:
     """Insert ``entry`` unless its key exists; True (and ``entry.pk`` set) if inserted."""
-    table = _table(PointsEntry)
     adapted = {
         "created_at": connection.ops.adapt_datetimefield_value(entry.created_at),
         "local_date": _date(entry.local_date),
     }
     values = [adapted.get(column, getattr(entry, column)) for column in _ENTRY_COLUMNS]
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} ({', '.join(_ENTRY_COLUMNS)})"
-            f" VALUES ({', '.join(['%s'] * len(_ENTRY_COLUMNS))})"
-            f" ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
-            values,
-        )
+        cursor.execute(_entry_insert_sql(), values)
         row = cursor.fetchone()
     if row is None:
         return False
@@ -796,10 +784,35 @@ def _insert_entry(entry: PointsEntry) -> bool:
 
 
 # A member's year and all-time rows: a new one is a branch more in ``MemberYearBranches``.
-_YEAR_BRANCH_PERIODS = (Period.ALL, Period.YEAR)
+_YEAR_BRANCH_PERIODS = (Period.ALL.value, Period.YEAR.value)
 
 
-def _add_to_totals(member_id: int, branch_id: int, day: datetime.date, points: int) -> None:
+@memoize
+def _totals_sql() -> tuple[str, str, str]:
+    """The upserts of the member's rows, the branch's rows, and the member's branch count."""
+    member_table = _table(MemberPeriodPoints)
+    branch_table = _table(BranchPeriodTotal)
+    year_table = _table(MemberYearBranches)
+    count = len(STORED_PERIODS)
+    return (
+        f"INSERT INTO {member_table} (member_id, branch_id, period, start, points) VALUES "
+        + ", ".join(["(%s, %s, %s, %s, %s)"] * count)
+        + " ON CONFLICT (member_id, branch_id, period, start) DO UPDATE"
+        f" SET points = {member_table}.points + excluded.points"
+        " RETURNING period, points",
+        f"INSERT INTO {branch_table} (branch_id, period, start, points, active_members) VALUES "
+        + ", ".join(["(%s, %s, %s, %s, %s)"] * count)
+        + " ON CONFLICT (period, start, branch_id) DO UPDATE"
+        f" SET points = {branch_table}.points + excluded.points,"
+        f" active_members = {branch_table}.active_members + excluded.active_members",
+        f"INSERT INTO {year_table} (member_id, start, branches) VALUES (%s, %s, 1)"
+        f" ON CONFLICT (member_id, start) DO UPDATE SET branches = {year_table}.branches + 1",
+    )
+
+
+def _add_to_totals(
+    cursor: Any, db: Any, member_id: int, branch_id: int, day: datetime.date, points: int
+) -> None:
     """Add ``points`` to the member's and the branch's totals for every period of ``day``.
 
     A member counts as active in a period while their net points there are above zero,
@@ -808,51 +821,23 @@ def _add_to_totals(member_id: int, branch_id: int, day: datetime.date, points: i
     or all-time row that holds exactly the points just added is new (or was empty), and
     adds a branch to the member's ``MemberYearBranches`` for it.
     """
-    periods = sorted(period_starts_for(day))
-    member_table = _table(MemberPeriodPoints)
-    branch_table = _table(BranchPeriodTotal)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {member_table} (member_id, branch_id, period, start, points) VALUES "
-            + ", ".join(["(%s, %s, %s, %s, %s)"] * len(periods))
-            + " ON CONFLICT (member_id, branch_id, period, start) DO UPDATE"
-            f" SET points = {member_table}.points + excluded.points"
-            " RETURNING period, points",
-            [
-                value
-                for kind, start in periods
-                for value in (member_id, branch_id, kind, _date(start), points)
-            ],
-        )
-        after = {kind: int(total) for kind, total in cursor.fetchall()}
-        new_rows = [
-            (member_id, _date(start), 1)
-            for kind, start in periods
-            if kind in _YEAR_BRANCH_PERIODS and points > 0 and after[kind] == points
-        ]
-        if new_rows:
-            year_table = _table(MemberYearBranches)
-            cursor.execute(
-                f"INSERT INTO {year_table} (member_id, start, branches) VALUES "
-                + ", ".join(["(%s, %s, %s)"] * len(new_rows))
-                + f" ON CONFLICT (member_id, start) DO UPDATE"
-                f" SET branches = {year_table}.branches + 1",
-                [value for row in new_rows for value in row],
-            )
-        rows: list[Any] = []
-        for kind, start in periods:
-            new_total = after[kind]
-            old_total = new_total - points
-            active_change = int(new_total > 0) - int(old_total > 0)
-            rows.extend((branch_id, kind, _date(start), points, active_change))
-        cursor.execute(
-            f"INSERT INTO {branch_table} (branch_id, period, start, points, active_members) VALUES "
-            + ", ".join(["(%s, %s, %s, %s, %s)"] * len(periods))
-            + " ON CONFLICT (period, start, branch_id) DO UPDATE"
-            f" SET points = {branch_table}.points + excluded.points,"
-            f" active_members = {branch_table}.active_members + excluded.active_members",
-            rows,
-        )
+    adapt = db.ops.adapt_datefield_value
+    periods = [(kind, adapt(start)) for kind, start in sorted(period_starts_for(day))]
+    member_sql, branch_sql, year_sql = _totals_sql()
+    cursor.execute(
+        member_sql,
+        [value for kind, start in periods for value in (member_id, branch_id, kind, start, points)],
+    )
+    after = dict(cursor.fetchall())
+    for kind, start in periods:
+        if kind in _YEAR_BRANCH_PERIODS and points > 0 and after[kind] == points:
+            cursor.execute(year_sql, [member_id, start])
+    rows: list[Any] = []
+    for kind, start in periods:
+        new_total = after[kind]
+        active_change = int(new_total > 0) - int(new_total - points > 0)
+        rows.extend((branch_id, kind, start, points, active_change))
+    cursor.execute(branch_sql, rows)
 
 
 def _chunks(rows: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:

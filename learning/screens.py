@@ -22,11 +22,13 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
+from learning import redis_cache
+from learning.db import prepared_cursor
 from learning.leaderboards import (
     Metric,
     branch_ranking,
@@ -86,7 +88,7 @@ def snapshot_for_token(token: str) -> Snapshot | None:
     if not token or len(token) > 64:
         return None
     # Plain SQL: compiling the equivalent ORM query cost more than running it.
-    with connection.cursor() as cursor:
+    with prepared_cursor(connections[DEFAULT_DB_ALIAS]) as cursor:
         cursor.execute(_SCREEN_BY_TOKEN, [token])
         found = cursor.fetchone()
     if found is None:
@@ -94,7 +96,7 @@ def snapshot_for_token(token: str) -> Snapshot | None:
     screen_id, updated_at, path = found
     key = _snapshot_key(screen_id, updated_at)
     version_key = LEDGER_VERSION_KEY.format(path=path)
-    cached = cache.get_many([key, version_key])
+    cached = redis_cache.get_many([key, version_key])
     version = str(cached.get(version_key, "0"))
     hit = cached.get(key)
     if hit is not None and hit[0] == version:

@@ -15,6 +15,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from learning import ledger
+from learning import redis_cache as fast_cache
 from learning.ledger import AwardStatus, points_award
 from learning.ledger_check import ledger_differences
 from learning.models import Member, MemberRuleDayPoints, PointsEntry
@@ -98,18 +99,24 @@ def test_a_taken_key_leaves_the_callers_transaction_usable(tree):
 
 
 @pytest.mark.redis
-def test_screen_versions_written_with_one_mset_read_back_through_the_cache(monkeypatch):
+def test_screen_versions_and_snapshots_through_one_redis_command_agree_with_the_cache(
+    monkeypatch,
+):
     from django.core.cache.backends.redis import RedisCache
 
     redis_cache = RedisCache(os.environ["REDIS_URL"], {"KEY_PREFIX": "dangjian-test"})
     monkeypatch.setattr(ledger, "cache", redis_cache)
-    ledger._made_version_keys.cache_clear()
+    monkeypatch.setattr(fast_cache, "cache", redis_cache)
+    fast_cache._made_key.cache_clear()
     try:
         redis_cache.set(ledger.LEDGER_VERSION_KEY.format(path="0001"), "old", None)
         ledger.ledger_versions_touch("000100020003")
         versions = {ledger.ledger_version(path) for path in ("0001", "00010002", "000100020003")}
         assert len(versions) == 1 and versions != {"old"} and versions.pop().isdigit()
         assert ledger.ledger_version("0002") == "0"
+        assert fast_cache.get_many(["nothing", ledger.LEDGER_VERSION_KEY.format(path="0001")])
+        fast_cache.set_many_forever({"snapshot": (b"body", '"etag"')})
+        assert redis_cache.get("snapshot") == (b"body", '"etag"')
     finally:
-        ledger._made_version_keys.cache_clear()
+        fast_cache._made_key.cache_clear()
         redis_cache.clear()
