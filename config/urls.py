@@ -20,6 +20,7 @@ urlpatterns = [
     path("accounts/logout/", learning_views.logout_view, name="logout"),
     path("accounts/password/", learning_views.password_change, name="password_change"),
     path("quiz/", include("quizzes.urls")),
+    path("api/v1/", include("quizzes.api_urls")),
     path("search/", search_views.search_page, name="search"),
     path(
         "learn/lessons/<int:page_id>/heartbeat/",

@@ -12,3 +12,19 @@ def question_import_run(import_id: str) -> str | None:
     """Write a confirmed admin import; a second run of the same import does nothing."""
     job = question_import_execute(import_id=import_id)
     return job.status if job is not None else None
+
+
+@shared_task(name="quizzes.submit_overdue_attempts")
+def submit_overdue_attempts() -> int:
+    """Submit attempts whose deadline has passed (beat runs this every 30 seconds)."""
+    from quizzes.attempts import attempts_submit_overdue
+
+    return attempts_submit_overdue()
+
+
+@shared_task(name="quizzes.make_daily_quiz")
+def make_daily_quiz() -> int:
+    """Make today's daily quiz if no request has made it yet; safe to run twice."""
+    from quizzes.attempts import daily_quiz_for
+
+    return daily_quiz_for().pk

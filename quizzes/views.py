@@ -1,13 +1,380 @@
-"""Member-facing quiz pages (the quiz engine fills these in its own issue)."""
+"""Member-facing quiz pages: daily quiz, quizzes and exams, challenge, practice, 错题本.
+
+Views parse input, call one service from ``quizzes.attempts`` / ``quizzes.practice`` and
+render. Saves and checks are small JSON endpoints for the attempt page's script; the page
+itself works from the server's state, so a reload or another phone resumes the attempt.
+"""
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.core.paginator import Paginator
+from django.db.models import Count, Max, Q
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from quizzes.attempts import (
+    AttemptError,
+    attempt_answer_check,
+    attempt_answer_save,
+    attempt_start,
+    attempt_submit,
+    challenge_quiz,
+    daily_quiz_for,
+    quizzes_open_to,
+)
+from quizzes.models import Attempt, QuestionCategory, Quiz, WrongAnswer
+from quizzes.practice import (
+    practice_check,
+    practice_pick,
+    practice_question,
+    practice_questions,
+    wrong_answer_practise,
+    wrong_answer_remove,
+    wrong_answers_of,
+)
+from quizzes.presenting import attempt_items, question_feedback, review_allowed, seconds_left
+
+# Kinds listed under "quizzes and exams"; the daily quiz and challenge have their own cards.
+LISTED_KINDS = (Quiz.Kind.WEEKLY, Quiz.Kind.TOPIC, Quiz.Kind.EXAM, Quiz.Kind.LESSON)
+ERROR_STATUS = {"not_yours": 404, "time_up": 409, "submitted": 409, "locked": 409}
 
 
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
-    """The quiz section: daily quiz, open quizzes, practice, wrong-answer book."""
-    return render(request, "quizzes/index.html", {})
+    """The quiz section: today's quiz, open quizzes and exams, challenge, practice, 错题本."""
+    member = request.user
+    daily = daily_quiz_for()
+    daily_attempt = Attempt.objects.filter(quiz=daily, member=member).order_by("-number").first()
+    quizzes = list(
+        quizzes_open_to(member).filter(kind__in=LISTED_KINDS).order_by("closes_at", "-created_at")
+    )
+    mine = {
+        row["quiz_id"]: row
+        for row in Attempt.objects.filter(member=member, quiz__in=quizzes)
+        .values("quiz_id")
+        .annotate(
+            used=Count("pk"),
+            best=Max("score"),
+            open=Count("pk", filter=Q(state=Attempt.State.IN_PROGRESS)),
+        )
+    }
+    rows = []
+    for quiz in quizzes:
+        own = mine.get(quiz.pk, {"used": 0, "best": None, "open": 0})
+        left = None if not quiz.attempts_allowed else max(0, quiz.attempts_allowed - own["used"])
+        rows.append(
+            {
+                "quiz": quiz,
+                "used": own["used"],
+                "best": own["best"],
+                "open": own["open"],
+                "left": left,
+            }
+        )
+    today = timezone.localdate()
+    best_streak = (
+        Attempt.objects.filter(
+            member=member,
+            quiz__kind=Quiz.Kind.CHALLENGE,
+            started_at__date=today,
+        ).aggregate(best=Max("correct_count"))["best"]
+        or 0
+    )
+    context = {
+        "daily": daily,
+        "daily_attempt": daily_attempt,
+        "rows": rows,
+        "best_streak": best_streak,
+        "wrong_count": wrong_answers_of(member).count(),
+    }
+    return render(request, "quizzes/index.html", context)
+
+
+def _start(request: HttpRequest, quiz: Quiz) -> HttpResponse:
+    try:
+        attempt = attempt_start(quiz=quiz, member=request.user)
+    except AttemptError as error:
+        messages.error(request, error.message)
+        return redirect("quizzes:index")
+    return redirect("quizzes:attempt", pk=attempt.pk)
+
+
+@login_required
+@require_POST
+def quiz_start(request: HttpRequest, pk: int) -> HttpResponse:
+    quiz = get_object_or_404(Quiz, pk=pk, is_published=True)
+    return _start(request, quiz)
+
+
+@login_required
+@require_POST
+def daily_start(request: HttpRequest) -> HttpResponse:
+    return _start(request, daily_quiz_for())
+
+
+@login_required
+@require_POST
+def challenge_start(request: HttpRequest) -> HttpResponse:
+    return _start(request, challenge_quiz())
+
+
+def _own_attempt(request: HttpRequest, pk: int) -> Attempt:
+    """The attempt if it is the member's own; anyone else's is simply not found."""
+    return get_object_or_404(Attempt.objects.select_related("quiz"), pk=pk, member=request.user)
+
+
+@login_required
+def attempt_page(request: HttpRequest, pk: int) -> HttpResponse:
+    attempt = _own_attempt(request, pk)
+    if attempt.is_submitted:
+        return redirect("quizzes:result", pk=attempt.pk)
+    left = seconds_left(attempt)
+    # A countdown only where it helps: a time limit, or the window closing within the hour
+    # (a daily quiz's deadline is midnight; eight hours of countdown would only worry).
+    show_clock = left is not None and (bool(attempt.quiz.time_limit_minutes) or left <= 3600)
+    if left == 0:
+        attempt_submit(attempt=attempt, finished_by=Attempt.FinishedBy.DEADLINE)
+        messages.info(request, _("Time was up: your saved answers have been submitted."))
+        return redirect("quizzes:result", pk=attempt.pk)
+    items = attempt_items(attempt, review=False)
+    challenge = attempt.quiz.kind == Quiz.Kind.CHALLENGE
+    if challenge:
+        # One question at a time: the answered ones and the next, never further ahead.
+        answered = [item for item in items if "feedback" in item]
+        items = answered[-1:] + [item for item in items if "feedback" not in item][:1]
+    context = {
+        "attempt": attempt,
+        "quiz": attempt.quiz,
+        "items": items,
+        "seconds_left": left if show_clock else None,
+        "feedback_each": attempt.review == Quiz.Review.AFTER_EACH,
+        "challenge": challenge,
+        "streak": attempt.questions.filter(state="correct").count() if challenge else 0,
+        "answered_count": sum(1 for item in items if item["answered"]),
+        "total": attempt.questions.count(),
+        "config": {
+            "save": reverse("quizzes:save", args=[attempt.pk]),
+            "check": reverse("quizzes:check", args=[attempt.pk]),
+            "submit": reverse("quizzes:submit", args=[attempt.pk]),
+            "result": reverse("quizzes:result", args=[attempt.pk]),
+            "secondsLeft": left if show_clock else None,
+            "feedbackEach": attempt.review == Quiz.Review.AFTER_EACH,
+        },
+    }
+    return render(request, "quizzes/attempt.html", context)
+
+
+def _json_body(request: HttpRequest) -> dict[str, Any]:
+    try:
+        body = json.loads(request.body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _error(error: AttemptError) -> JsonResponse:
+    return JsonResponse(
+        {"ok": False, "code": error.code, "message": error.message},
+        status=ERROR_STATUS.get(error.code, 400),
+    )
+
+
+@login_required
+@require_POST
+def attempt_save(request: HttpRequest, pk: int) -> JsonResponse:
+    attempt = _own_attempt(request, pk)
+    body = _json_body(request)
+    position, seq = body.get("position"), body.get("seq")
+    if not isinstance(position, int) or isinstance(position, bool):
+        return _error(AttemptError(_("There is no such question in this attempt."), "no_question"))
+    try:
+        saved = attempt_answer_save(
+            attempt=attempt,
+            member=request.user,
+            position=position,
+            response=body.get("response"),
+            seq=seq if isinstance(seq, int) else -1,
+        )
+    except AttemptError as error:
+        return _error(error)
+    return JsonResponse(
+        {
+            "ok": True,
+            "stale": saved.stale,
+            "seq": saved.item.response_seq,
+            "saved_at": saved.item.saved_at.isoformat() if saved.item.saved_at else None,
+        }
+    )
+
+
+@login_required
+@require_POST
+def attempt_check(request: HttpRequest, pk: int) -> JsonResponse:
+    attempt = _own_attempt(request, pk)
+    body = _json_body(request)
+    position = body.get("position")
+    if not isinstance(position, int) or isinstance(position, bool):
+        return _error(AttemptError(_("There is no such question in this attempt."), "no_question"))
+    try:
+        verdict = attempt_answer_check(
+            attempt=attempt, member=request.user, position=position, response=body.get("response")
+        )
+    except AttemptError as error:
+        return _error(error)
+    return JsonResponse(
+        {
+            "ok": True,
+            "feedback": question_feedback(verdict.item),
+            "finished": verdict.attempt.is_submitted,
+        }
+    )
+
+
+@login_required
+@require_POST
+def attempt_submit_view(request: HttpRequest, pk: int) -> HttpResponse:
+    attempt = _own_attempt(request, pk)
+    attempt_submit(attempt=attempt, member=request.user)
+    return redirect("quizzes:result", pk=attempt.pk)
+
+
+@login_required
+def attempt_result(request: HttpRequest, pk: int) -> HttpResponse:
+    attempt = _own_attempt(request, pk)
+    if not attempt.is_submitted:
+        return redirect("quizzes:attempt", pk=attempt.pk)
+    review = review_allowed(attempt)
+    items = attempt_items(attempt, review=review) if review else []
+    context = {
+        "attempt": attempt,
+        "quiz": attempt.quiz,
+        "review": review,
+        "items": items,
+        "total": attempt.questions.count(),
+    }
+    return render(request, "quizzes/result.html", context)
+
+
+@login_required
+def history(request: HttpRequest) -> HttpResponse:
+    attempts = (
+        Attempt.objects.filter(member=request.user, state=Attempt.State.SUBMITTED)
+        .select_related("quiz")
+        .order_by("-submitted_at")
+    )
+    page = Paginator(attempts, 20).get_page(request.GET.get("page"))
+    return render(request, "quizzes/history.html", {"page": page})
+
+
+# --- Wrong-answer book and practice ----------------------------------------------------
+
+
+@login_required
+def wrong_book(request: HttpRequest) -> HttpResponse:
+    page = Paginator(wrong_answers_of(request.user), 20).get_page(request.GET.get("page"))
+    return render(request, "quizzes/wrong_book.html", {"page": page})
+
+
+def _own_entry(request: HttpRequest, pk: int) -> WrongAnswer:
+    return get_object_or_404(WrongAnswer, pk=pk, member=request.user)
+
+
+@login_required
+def wrong_practise(request: HttpRequest, pk: int) -> HttpResponse:
+    entry = _own_entry(request, pk)
+    if request.method == "POST":
+        try:
+            verdict = wrong_answer_practise(
+                entry=entry, member=request.user, response=_json_body(request).get("response")
+            )
+        except AttemptError as error:
+            return _error(error)
+        return JsonResponse({"ok": True, **verdict.__dict__})
+    if not entry.is_open:
+        raise Http404
+    question = entry.question
+    next_entry = wrong_answers_of(request.user).exclude(pk=entry.pk).first()
+    return render(
+        request,
+        "quizzes/practice.html",
+        {
+            "item": practice_question(question),
+            "check_url": reverse("quizzes:wrong_practise", args=[entry.pk]),
+            "next_url": reverse("quizzes:wrong_practise", args=[next_entry.pk])
+            if next_entry
+            else reverse("quizzes:wrong_book"),
+            "entry": entry,
+            "title": _("Wrong-answer book"),
+        },
+    )
+
+
+@login_required
+@require_POST
+def wrong_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    entry = _own_entry(request, pk)
+    wrong_answer_remove(entry=entry, member=request.user)
+    messages.success(request, _("The question has been removed from your wrong-answer book."))
+    return redirect("quizzes:wrong_book")
+
+
+@login_required
+def practice_index(request: HttpRequest) -> HttpResponse:
+    categories = list(QuestionCategory.objects.filter(depth=1).order_by("sort_order", "name"))
+    return render(request, "quizzes/practice_index.html", {"categories": categories})
+
+
+@login_required
+def practice(request: HttpRequest, category_id: int) -> HttpResponse:
+    category = get_object_or_404(QuestionCategory, pk=category_id)
+    if request.method == "POST":
+        body = _json_body(request)
+        question_id = body.get("question")
+        question = (
+            practice_questions(category)
+            .prefetch_related("choices", "blanks")
+            .filter(pk=question_id)
+            .first()
+            if isinstance(question_id, int)
+            else None
+        )
+        if question is None:
+            return _error(AttemptError(_("There is no such question."), "no_question"))
+        try:
+            verdict = practice_check(question, body.get("response"))
+        except AttemptError as error:
+            return _error(error)
+        return JsonResponse({"ok": True, **verdict.__dict__})
+    mode = "random" if request.GET.get("mode") == "random" else "sequential"
+    try:
+        index = None if mode == "random" else int(request.GET.get("i", "0"))
+    except ValueError:
+        index = 0
+    question, index, total = practice_pick(category, index=index)
+    if question is None:
+        messages.info(request, _("There are no practice questions in this category yet."))
+        return redirect("quizzes:practice_index")
+    next_query = "?mode=random" if mode == "random" else f"?i={index + 1}"
+    return render(
+        request,
+        "quizzes/practice.html",
+        {
+            "item": practice_question(question),
+            "check_url": reverse("quizzes:practice", args=[category.pk]),
+            "next_url": reverse("quizzes:practice", args=[category.pk]) + next_query,
+            "category": category,
+            "mode": mode,
+            "index": index + 1,
+            "total": total,
+            "title": category.name,
+        },
+    )

@@ -172,6 +172,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "learning.check_ledger",
         "schedule": crontab(hour=3, minute=17),
     },
+    # Submit attempts whose time ran out, with their saved answers (within a minute).
+    "submit-overdue-attempts": {"task": "quizzes.submit_overdue_attempts", "schedule": 30.0},
+    # Make the day's daily quiz just after midnight (pages also make it when first needed).
+    "make-daily-quiz": {"task": "quizzes.make_daily_quiz", "schedule": crontab(hour=0, minute=1)},
 }
 
 # --- Authentication ---------------------------------------------------------

@@ -9,13 +9,29 @@ from quizzes.models.bank import (
     TaggedQuestion,
 )
 from quizzes.models.imports import QuestionImport
+from quizzes.models.quiz import (
+    Attempt,
+    AttemptQuestion,
+    DailyQuizSettings,
+    Quiz,
+    QuizDrawRule,
+    QuizQuestion,
+    WrongAnswer,
+)
 
 __all__ = [
+    "Attempt",
+    "AttemptQuestion",
     "Blank",
     "Choice",
+    "DailyQuizSettings",
     "Question",
     "QuestionCategory",
     "QuestionImport",
     "QuestionTag",
+    "Quiz",
+    "QuizDrawRule",
+    "QuizQuestion",
     "TaggedQuestion",
+    "WrongAnswer",
 ]

@@ -1,0 +1,364 @@
+"""The members' quiz API under ``/api/v1/`` (the mobile app's view of the ``/quiz/`` pages).
+
+Each view parses the request, calls one service of ``quizzes.attempts`` or
+``quizzes.practice`` and renders it with ``quizzes.serializers``; the rules live in the
+services. Questions are shown only through ``quizzes.presenting``, so correct answers and
+explanations leave the server only where ``review_allowed`` (or after-each feedback) says.
+
+Errors have one shape, ``{"code": "...", "detail": "..."}`` (plus ``"fields"`` for a
+malformed body), with the detail in the request's language (Chinese unless the member
+chose otherwise). Another member's attempt or wrong-answer entry is simply not found.
+Authentication is Django's session (see docs/api.md).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.db.models import Count, Max, Q, QuerySet
+from django.http import Http404
+from django.urls import reverse
+from django.utils import timezone
+from rest_framework import status
+from rest_framework.exceptions import APIException, NotFound, ValidationError
+from rest_framework.generics import ListAPIView
+from rest_framework.parsers import JSONParser
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView, exception_handler
+
+from quizzes.attempts import (
+    AttemptError,
+    attempt_answer_check,
+    attempt_answer_save,
+    attempt_start,
+    attempt_submit,
+    challenge_quiz,
+    daily_quiz_for,
+    quizzes_open_to,
+)
+from quizzes.models import Attempt, Quiz, WrongAnswer
+from quizzes.practice import wrong_answer_practise, wrong_answer_remove, wrong_answers_of
+from quizzes.presenting import attempt_items, review_allowed
+from quizzes.serializers import (
+    AnswerSaveSerializer,
+    AnswerSerializer,
+    AttemptDetailSerializer,
+    AttemptFilterSerializer,
+    AttemptSerializer,
+    CheckResultSerializer,
+    PracticeVerdictSerializer,
+    QuizRowSerializer,
+    SaveResultSerializer,
+    WrongAnswerSerializer,
+)
+from quizzes.views import LISTED_KINDS
+
+logger = logging.getLogger(__name__)
+
+# HTTP status of each ``AttemptError.code``; any other code is the request's fault (400).
+# 404: the thing asked for is not the member's (or does not exist); 409: the attempt or
+# quiz is in a state that refuses the request (submitted, time up, closed, used up).
+ATTEMPT_ERROR_STATUS: dict[str, int] = {
+    "not_yours": status.HTTP_404_NOT_FOUND,
+    "no_question": status.HTTP_404_NOT_FOUND,
+    "time_up": status.HTTP_409_CONFLICT,
+    "submitted": status.HTTP_409_CONFLICT,
+    "locked": status.HTTP_409_CONFLICT,
+    "out_of_order": status.HTTP_409_CONFLICT,
+    "closed": status.HTTP_409_CONFLICT,
+    "no_attempts_left": status.HTTP_409_CONFLICT,
+    "no_questions": status.HTTP_409_CONFLICT,
+}
+
+
+# --- Errors -----------------------------------------------------------------------------
+
+
+def _first_message(detail: Any, path: tuple[str, ...] = ()) -> str:
+    """The first message of a (nested) DRF error detail, after the name of its field."""
+    if isinstance(detail, dict):
+        for name, inner in detail.items():
+            inner_path = path if name == "non_field_errors" else (*path, str(name))
+            return _first_message(inner, inner_path)
+        return ""
+    if isinstance(detail, list):
+        return _first_message(detail[0], path) if detail else ""
+    return f"{'.'.join(path)}: {detail}" if path else str(detail)
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """Every refusal as ``{"code", "detail"}``; ``AttemptError`` with its own status."""
+    view = context.get("view")
+    request = context.get("request")
+    who = getattr(getattr(request, "user", None), "pk", None)
+    where = type(view).__name__ if view is not None else "?"
+    if isinstance(exc, AttemptError):
+        code = ATTEMPT_ERROR_STATUS.get(exc.code, status.HTTP_400_BAD_REQUEST)
+        logger.info("quiz API %s refused member %s: %s", where, who, exc.code)
+        return Response({"code": exc.code, "detail": exc.message}, status=code)
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, ValidationError):
+        fields = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        logger.info("quiz API %s: malformed request from member %s", where, who)
+        response.data = {"code": "invalid", "detail": _first_message(fields), "fields": fields}
+        return response
+    if isinstance(exc, APIException):
+        codes = exc.get_codes()
+        code = codes if isinstance(codes, str) else exc.default_code
+    elif isinstance(exc, Http404):
+        code = "not_found"
+    else:
+        code = "permission_denied"
+    detail = response.data.get("detail", "") if isinstance(response.data, dict) else ""
+    response.data = {"code": code, "detail": str(detail)}
+    return response
+
+
+class QuizAPIMixin:
+    """What every view of this API shares: JSON bodies, signed-in members, one error shape."""
+
+    parser_classes = [JSONParser]
+    permission_classes = [IsAuthenticated]
+
+    def get_exception_handler(self) -> Callable[[Exception, dict[str, Any]], Response | None]:
+        return api_exception_handler
+
+
+def _own_attempt(request: Request, pk: int) -> Attempt:
+    """The member's own attempt; anyone else's is not found (not "forbidden")."""
+    attempt = Attempt.objects.select_related("quiz").filter(pk=pk, member=request.user).first()
+    if attempt is None:
+        # NotFound's own message: get_object_or_404 would name the model in English.
+        raise NotFound
+    return attempt
+
+
+def _own_entry(request: Request, pk: int) -> WrongAnswer:
+    entry = WrongAnswer.objects.filter(pk=pk, member=request.user).first()
+    if entry is None:
+        raise NotFound
+    return entry
+
+
+# --- Quizzes ----------------------------------------------------------------------------
+
+
+def _my_record(member_id: int, quizzes: Iterable[Quiz]) -> dict[int, dict[str, Any]]:
+    """The member's attempts at each quiz: used, best score, in progress, latest; one query."""
+    return {
+        row["quiz_id"]: row
+        for row in Attempt.objects.filter(member_id=member_id, quiz__in=[q.pk for q in quizzes])
+        .values("quiz_id")
+        .annotate(
+            used=Count("pk"),
+            best=Max("score"),
+            # At most one attempt per quiz is in progress (a database constraint).
+            in_progress=Max("pk", filter=Q(state=Attempt.State.IN_PROGRESS)),
+            latest=Max("pk"),
+        )
+        .order_by()
+    }
+
+
+class QuizListView(QuizAPIMixin, ListAPIView):
+    """GET: the quizzes and exams open to me, a page at a time, and today's daily quiz."""
+
+    serializer_class = QuizRowSerializer
+
+    def get_queryset(self) -> QuerySet[Quiz]:
+        return (
+            quizzes_open_to(self.request.user)
+            .filter(kind__in=LISTED_KINDS)
+            .order_by("closes_at", "-created_at", "-pk")
+        )
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        daily = daily_quiz_for()
+        page = self.paginate_queryset(self.get_queryset()) or []
+        context = {
+            **self.get_serializer_context(),
+            "mine": _my_record(request.user.pk, [*page, daily]),
+        }
+        response = self.get_paginated_response(
+            QuizRowSerializer(page, many=True, context=context).data
+        )
+        response.data["daily"] = QuizRowSerializer(daily, context=context).data
+        return response
+
+
+# --- Attempts ---------------------------------------------------------------------------
+
+
+def _shown_questions(attempt: Attempt, review: bool) -> list[dict[str, Any]]:
+    """The questions to send: all of them, but none of a submitted attempt without review.
+
+    A submitted attempt whose answers may not be shown yet gets no questions, as on the
+    result page. A challenge in progress shows what was answered and the next question
+    only, as on the attempt page, so the app cannot read ahead.
+    """
+    if attempt.is_submitted and not review:
+        return []
+    items = attempt_items(attempt, review=review)
+    if attempt.quiz.kind == Quiz.Kind.CHALLENGE and not attempt.is_submitted:
+        answered = [item for item in items if "feedback" in item]
+        upcoming = [item for item in items if "feedback" not in item]
+        return answered + upcoming[:1]
+    return items
+
+
+def _attempt_body(attempt: Attempt) -> dict[str, Any]:
+    review = review_allowed(attempt)
+    context = {"questions": _shown_questions(attempt, review), "review_allowed": review}
+    return AttemptDetailSerializer(attempt, context=context).data
+
+
+def _started(request: Request, quiz: Quiz) -> Response:
+    """Start or resume: 201 with a Location for a new attempt, 200 when resumed."""
+    now = timezone.now()
+    attempt = attempt_start(quiz=quiz, member=request.user, at=now)
+    body = _attempt_body(attempt)
+    # A new attempt starts at exactly ``now``; a resumed one started earlier.
+    if attempt.started_at != now:
+        return Response(body)
+    location = reverse("quizzes_api:attempt", args=[attempt.pk])
+    return Response(body, status=status.HTTP_201_CREATED, headers={"Location": location})
+
+
+class QuizAttemptStartView(QuizAPIMixin, APIView):
+    """POST: start or resume my attempt at a published quiz."""
+
+    def post(self, request: Request, pk: int) -> Response:
+        quiz = Quiz.objects.filter(pk=pk, is_published=True).first()
+        if quiz is None:
+            raise NotFound
+        return _started(request, quiz)
+
+
+class DailyAttemptStartView(QuizAPIMixin, APIView):
+    """POST: start or resume today's daily quiz."""
+
+    def post(self, request: Request) -> Response:
+        return _started(request, daily_quiz_for())
+
+
+class ChallengeAttemptStartView(QuizAPIMixin, APIView):
+    """POST: start or resume a challenge (it ends at the first wrong answer)."""
+
+    def post(self, request: Request) -> Response:
+        return _started(request, challenge_quiz())
+
+
+class AttemptListView(QuizAPIMixin, ListAPIView):
+    """GET: my attempts, newest first, a page at a time; ``?state=`` filters."""
+
+    serializer_class = AttemptSerializer
+
+    def get_queryset(self) -> QuerySet[Attempt]:
+        query = AttemptFilterSerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        attempts = (
+            Attempt.objects.filter(member=self.request.user)
+            .select_related("quiz")
+            .annotate(question_count=Count("questions"))
+            .order_by("-started_at", "-pk")
+        )
+        if "state" in query.validated_data:
+            attempts = attempts.filter(state=query.validated_data["state"])
+        return attempts
+
+
+class AttemptDetailView(QuizAPIMixin, APIView):
+    """GET: my attempt with its questions, the server's ``seconds_left`` and ``deadline``."""
+
+    def get(self, request: Request, pk: int) -> Response:
+        attempt = _own_attempt(request, pk)
+        if not attempt.is_submitted and attempt.deadline and attempt.deadline <= timezone.now():
+            # Time is up: submit the saved answers now rather than show a dead attempt
+            # until the periodic task gets to it.
+            attempt = attempt_submit(attempt=attempt, finished_by=Attempt.FinishedBy.DEADLINE)
+        return Response(_attempt_body(attempt))
+
+
+class AnswerSaveView(QuizAPIMixin, APIView):
+    """PUT ``{"response", "seq"}``: save one answer; a ``seq`` not above the stored one is stale."""
+
+    def put(self, request: Request, pk: int, position: int) -> Response:
+        attempt = _own_attempt(request, pk)
+        body = AnswerSaveSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        result = attempt_answer_save(
+            attempt=attempt,
+            member=request.user,
+            position=position,
+            response=body.validated_data["response"],
+            seq=body.validated_data["seq"],
+        )
+        return Response(SaveResultSerializer(result).data)
+
+
+class AnswerCheckView(QuizAPIMixin, APIView):
+    """POST ``{"response"}``: answer for good and get the verdict (after-each quizzes only)."""
+
+    def post(self, request: Request, pk: int, position: int) -> Response:
+        attempt = _own_attempt(request, pk)
+        body = AnswerSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        result = attempt_answer_check(
+            attempt=attempt,
+            member=request.user,
+            position=position,
+            response=body.validated_data["response"],
+        )
+        return Response(CheckResultSerializer(result).data)
+
+
+class AttemptSubmitView(QuizAPIMixin, APIView):
+    """POST: submit and score my attempt; submitting again returns the same result."""
+
+    def post(self, request: Request, pk: int) -> Response:
+        attempt = _own_attempt(request, pk)
+        submitted = attempt_submit(attempt=attempt, member=request.user)
+        return Response(_attempt_body(submitted))
+
+
+# --- Wrong-answer book ------------------------------------------------------------------
+
+
+class WrongAnswerListView(QuizAPIMixin, ListAPIView):
+    """GET: my open wrong-answer book, most recent mistakes first."""
+
+    serializer_class = WrongAnswerSerializer
+
+    def get_queryset(self) -> QuerySet[WrongAnswer]:
+        # practice_question reads each question's options and blanks: fetch them per page.
+        return wrong_answers_of(self.request.user).prefetch_related(
+            "question__choices", "question__blanks"
+        )
+
+
+class WrongAnswerView(QuizAPIMixin, APIView):
+    """DELETE: take a question out of my wrong-answer book."""
+
+    def delete(self, request: Request, pk: int) -> Response:
+        entry = _own_entry(request, pk)
+        wrong_answer_remove(entry=entry, member=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class WrongAnswerPractiseView(QuizAPIMixin, APIView):
+    """POST ``{"response"}``: answer a question of my book; two right in a row master it."""
+
+    def post(self, request: Request, pk: int) -> Response:
+        entry = _own_entry(request, pk)
+        body = AnswerSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        verdict = wrong_answer_practise(
+            entry=entry, member=request.user, response=body.validated_data["response"]
+        )
+        return Response(PracticeVerdictSerializer(verdict).data)

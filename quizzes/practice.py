@@ -1,0 +1,162 @@
+"""Practice by category and from the wrong-answer book (错题本).
+
+Practice changes no result: nothing is stored for a category practice; the wrong-answer
+book only counts correct answers in a row, and a question leaves it after
+``MASTERED_AFTER`` of them (awarding ``wrong_answers_mastered`` once per mastering).
+The member answers the live question, so the book always practises its current wording.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from learning.ledger import points_award
+from learning.models import Member
+from quizzes import scoring
+from quizzes.attempts import MASTERED_AFTER, AttemptError
+from quizzes.models import Question, QuestionCategory, Quiz, WrongAnswer
+from quizzes.normalise import BLANK_MARKER
+from quizzes.presenting import _letter, _type_label
+from quizzes.selectors import question_snapshot
+
+
+@dataclass(frozen=True)
+class PracticeVerdict:
+    correct: bool
+    state: str
+    correct_answer: str
+    correct_option_ids: list[int]
+    explanation: str
+    correct_value: bool | None = None
+    mastered: bool = False
+    points: int = 0
+
+
+def practice_question(question: Question) -> dict[str, Any]:
+    """A live question shown for practice, options in bank order, without answers."""
+    kind = question.type
+    return {
+        "id": question.pk,
+        "type": kind,
+        "type_label": _type_label(kind),
+        "stem": question.stem,
+        "stem_parts": question.stem.split(BLANK_MARKER) if kind == Question.Type.FILL_BLANK else [],
+        "blank_count": question.blanks.count() if kind == Question.Type.FILL_BLANK else 0,
+        "image_id": question.image_id,
+        "options": [
+            {"id": choice.pk, "letter": _letter(index), "text": choice.text}
+            for index, choice in enumerate(question.choices.all())
+        ],
+    }
+
+
+def practice_questions(category: QuestionCategory | None) -> QuerySet[Question]:
+    """Active, automatically scored questions of a category subtree (or the whole bank)."""
+    questions = Question.objects.filter(status=Question.Status.ACTIVE).exclude(
+        type=Question.Type.SHORT_ANSWER
+    )
+    if category is not None:
+        questions = questions.filter(category__path__startswith=category.path)
+    return questions.order_by("pk")
+
+
+def practice_pick(
+    category: QuestionCategory | None, *, index: int | None, rng: random.Random | None = None
+) -> tuple[Question | None, int, int]:
+    """The question at ``index`` (sequential) or a random one; with its index and the total."""
+    ids = list(practice_questions(category).values_list("pk", flat=True))
+    if not ids:
+        return None, 0, 0
+    if index is None:
+        index = (rng or random.SystemRandom()).randrange(len(ids))
+    index = index % len(ids)
+    question = Question.objects.prefetch_related("choices", "blanks").get(pk=ids[index])
+    return question, index, len(ids)
+
+
+def practice_check(question: Question, response: Any) -> PracticeVerdict:
+    """Whether ``response`` answers ``question`` right, with the answer and 解析."""
+    snapshot = question_snapshot(question)
+    if not scoring.response_is_valid(snapshot, response):
+        raise AttemptError(_("Choose or write an answer first."), "invalid")
+    result = scoring.score_response(snapshot, response, Quiz.MultipleRule.ALL_OR_NOTHING)
+    correct_ids = [choice["id"] for choice in snapshot["choices"] if choice["is_correct"]]
+    letters = "".join(
+        _letter(index) for index, choice in enumerate(snapshot["choices"]) if choice["is_correct"]
+    )
+    if question.type == Question.Type.TRUE_FALSE:
+        answer = _("True") if question.true_false_answer else _("False")
+    elif question.type == Question.Type.FILL_BLANK:
+        answer = "；".join(" / ".join(accepted) for accepted in snapshot["blanks"])
+    else:
+        answer = letters
+    return PracticeVerdict(
+        correct=result.state == scoring.ResponseState.CORRECT,
+        state=str(result.state),
+        correct_answer=answer,
+        correct_option_ids=correct_ids,
+        explanation=question.explanation,
+        correct_value=question.true_false_answer
+        if question.type == Question.Type.TRUE_FALSE
+        else None,
+    )
+
+
+def wrong_answers_of(member: Member) -> QuerySet[WrongAnswer]:
+    """The member's open wrong-answer book, most recent mistakes first."""
+    return (
+        WrongAnswer.objects.filter(member=member, mastered_at__isnull=True, removed_at__isnull=True)
+        .select_related("question", "question__category")
+        .order_by("-last_wrong_at", "-pk")
+    )
+
+
+def wrong_answer_practise(*, entry: WrongAnswer, member: Member, response: Any) -> PracticeVerdict:
+    """Answer a question from the book: two right in a row and it is mastered."""
+    if entry.member_id != member.pk:
+        raise AttemptError(_("This is not your wrong-answer book."), "not_yours")
+    question = Question.objects.prefetch_related("choices", "blanks").get(pk=entry.question_id)
+    verdict = practice_check(question, response)
+    now = timezone.now()
+    with transaction.atomic():
+        locked = WrongAnswer.objects.select_for_update().get(pk=entry.pk)
+        if not locked.is_open:
+            raise AttemptError(_("This question is no longer in your wrong-answer book."), "closed")
+        if not verdict.correct:
+            locked.correct_streak = 0
+            locked.wrong_count += 1
+            locked.last_wrong_at = now
+            locked.save(update_fields=["correct_streak", "wrong_count", "last_wrong_at"])
+            return verdict
+        locked.correct_streak += 1
+        if locked.correct_streak < MASTERED_AFTER:
+            locked.save(update_fields=["correct_streak"])
+            return verdict
+        locked.mastered_at = now
+        locked.mastered_count += 1
+        locked.save(update_fields=["correct_streak", "mastered_at", "mastered_count"])
+        award = points_award(
+            member=member,
+            rule_code="wrong_answers_mastered",
+            key=f"wrong-answer:{locked.pk}:{locked.mastered_count}",
+            source=question,
+        )
+    return PracticeVerdict(
+        **{**verdict.__dict__, "mastered": True, "points": award.points if award.created else 0}
+    )
+
+
+def wrong_answer_remove(*, entry: WrongAnswer, member: Member) -> None:
+    """The member takes a question out of their book themselves."""
+    if entry.member_id != member.pk:
+        raise AttemptError(_("This is not your wrong-answer book."), "not_yours")
+    WrongAnswer.objects.filter(pk=entry.pk, removed_at__isnull=True).update(
+        removed_at=timezone.now()
+    )

@@ -1,0 +1,131 @@
+"""What a member is shown of a frozen question: before submitting, and in the review.
+
+``public_question`` is the only way an attempt's question reaches a page or the API while
+the attempt is in progress. It is built from an allow-list of the snapshot's keys, so the
+correct options, accepted blanks, reference answer and explanation cannot slip through.
+``question_review`` adds them, and is used only when ``review_allowed`` says so.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from quizzes.models import Attempt, AttemptQuestion, Question, Quiz
+from quizzes.normalise import BLANK_MARKER
+
+LETTERS = "ABCDEFGHIJ"
+
+
+def _type_label(kind: str) -> str:
+    try:
+        return str(Question.Type(kind).label)
+    except ValueError:
+        return kind
+
+
+def _letter(index: int) -> str:
+    return LETTERS[index] if index < len(LETTERS) else str(index + 1)
+
+
+def public_question(item: AttemptQuestion) -> dict[str, Any]:
+    """The question as asked: stem, options in the attempt's order, the saved answer."""
+    snapshot = item.snapshot
+    choices = {choice["id"]: choice for choice in snapshot.get("choices", [])}
+    kind = snapshot["type"]
+    return {
+        "position": item.position,
+        "type": kind,
+        "type_label": _type_label(kind),
+        "stem": snapshot["stem"],
+        "stem_parts": snapshot["stem"].split(BLANK_MARKER)
+        if kind == Question.Type.FILL_BLANK
+        else [],
+        "blank_count": len(snapshot.get("blanks", [])),
+        "image_id": snapshot.get("image_id"),
+        "mark": str(item.max_mark),
+        "options": [
+            {"id": choice_id, "letter": _letter(index), "text": choices[choice_id]["text"]}
+            for index, choice_id in enumerate(item.choice_order)
+            if choice_id in choices
+        ],
+        "response": item.response,
+        "seq": item.response_seq,
+        "answered": item.response is not None,
+    }
+
+
+def question_feedback(item: AttemptQuestion) -> dict[str, Any]:
+    """The verdict on one scored question: right or wrong, the right answer, 解析."""
+    snapshot = item.snapshot
+    kind = snapshot["type"]
+    order = {choice_id: index for index, choice_id in enumerate(item.choice_order)}
+    correct_letters = [
+        _letter(order[choice["id"]])
+        for choice in sorted(snapshot.get("choices", []), key=lambda c: order.get(c["id"], 99))
+        if choice["is_correct"] and choice["id"] in order
+    ]
+    if kind == Question.Type.TRUE_FALSE:
+        answer = _("True") if snapshot.get("true_false_answer") else _("False")
+    elif kind == Question.Type.FILL_BLANK:
+        answer = "；".join(" / ".join(accepted) for accepted in snapshot.get("blanks", []))
+    elif kind == Question.Type.SHORT_ANSWER:
+        answer = snapshot.get("reference_answer", "")
+    else:
+        answer = "".join(correct_letters)
+    return {
+        "state": item.state,
+        "state_label": str(AttemptQuestion.State(item.state).label),
+        "correct": item.state == AttemptQuestion.State.CORRECT,
+        "mark": None if item.mark is None else str(item.mark),
+        "correct_answer": answer,
+        "correct_option_ids": [c["id"] for c in snapshot.get("choices", []) if c["is_correct"]],
+        "correct_value": snapshot.get("true_false_answer")
+        if kind == Question.Type.TRUE_FALSE
+        else None,
+        "explanation": snapshot.get("explanation", ""),
+        "comment": item.grader_comment,
+    }
+
+
+def question_review(item: AttemptQuestion) -> dict[str, Any]:
+    return {**public_question(item), "feedback": question_feedback(item)}
+
+
+def review_allowed(attempt: Attempt, quiz: Quiz | None = None) -> bool:
+    """Whether the member may now see right answers and explanations of ``attempt``."""
+    if attempt.state != Attempt.State.SUBMITTED:
+        return False
+    if attempt.review in (Quiz.Review.AFTER_EACH, Quiz.Review.AFTER_SUBMIT):
+        return True
+    if attempt.review == Quiz.Review.AFTER_CLOSE:
+        quiz = quiz or attempt.quiz
+        return bool(quiz.closes_at and timezone.now() >= quiz.closes_at)
+    return False
+
+
+def attempt_items(attempt: Attempt, *, review: bool) -> list[dict[str, Any]]:
+    """The attempt's questions for a page or the API, with feedback only where allowed.
+
+    During an attempt that shows answers after each question, questions already answered
+    carry their feedback (the member has seen it); nothing else does.
+    """
+    items = list(attempt.questions.order_by("position"))
+    shown = []
+    for item in items:
+        if review or (attempt.review == Quiz.Review.AFTER_EACH and item.mark is not None):
+            shown.append(question_review(item))
+        else:
+            shown.append(public_question(item))
+    return shown
+
+
+def seconds_left(attempt: Attempt) -> int | None:
+    """The server's count of seconds to the deadline (None without one)."""
+    if attempt.deadline is None:
+        return None
+    # Rounded up, so the page's countdown never ends before the server's deadline.
+    return max(0, math.ceil((attempt.deadline - timezone.now()).total_seconds()))

@@ -1,0 +1,305 @@
+/* Quiz pages: autosave of an attempt, the server's countdown, and answer checks.
+ *
+ * Every answer is saved on its own with a per-question sequence number that only grows,
+ * so a slow save that arrives late can never overwrite a newer one (the server refuses
+ * it as stale). The countdown starts from the seconds the server computed; when it runs
+ * out the page submits, and the server would submit on its own within a minute anyway.
+ * Nothing here knows a correct answer: feedback comes from the server after a check.
+ */
+(function () {
+  "use strict";
+
+  var messagesEl = document.querySelector("[data-messages]");
+  var text = messagesEl ? messagesEl.dataset : {};
+  var csrf = (document.querySelector("input[name=csrfmiddlewaretoken]") || {}).value;
+
+  function responseOf(fieldset) {
+    var type = fieldset.dataset.type;
+    if (type === "single" || type === "multiple") {
+      var ids = Array.prototype.map.call(
+        fieldset.querySelectorAll("input:checked"),
+        function (input) { return parseInt(input.value, 10); }
+      );
+      return ids.length ? { choices: ids } : null;
+    }
+    if (type === "true_false") {
+      var picked = fieldset.querySelector("input:checked");
+      return picked ? { value: picked.value === "true" } : null;
+    }
+    if (type === "fill_blank") {
+      var blanks = Array.prototype.map.call(
+        fieldset.querySelectorAll("[data-blank]"),
+        function (input) { return input.value; }
+      );
+      return blanks.some(function (value) { return value.trim() !== ""; }) ? { blanks: blanks } : null;
+    }
+    if (type === "short_answer") {
+      var area = fieldset.querySelector("textarea");
+      return area && area.value.trim() !== "" ? { text: area.value } : null;
+    }
+    return null;
+  }
+
+  function post(url, body) {
+    return fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
+      body: JSON.stringify(body),
+    }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (data) {
+        data.status = response.status;
+        return data;
+      });
+    });
+  }
+
+  function renderFeedback(box, feedback) {
+    box.textContent = "";
+    var verdict = document.createElement("div");
+    verdict.className = "quiz-verdict quiz-verdict--" + feedback.state;
+    var state = document.createElement("p");
+    state.className = "quiz-verdict__state";
+    state.textContent = feedback.state_label || (feedback.correct ? text.correct : text.wrong);
+    verdict.appendChild(state);
+    [[text.answer, feedback.correct_answer], [text.explanation, feedback.explanation]].forEach(
+      function (pair) {
+        if (!pair[1]) { return; }
+        var line = document.createElement("p");
+        var label = document.createElement("strong");
+        label.textContent = pair[0];
+        line.appendChild(label);
+        line.appendChild(document.createTextNode("：" + pair[1]));
+        verdict.appendChild(line);
+      }
+    );
+    box.appendChild(verdict);
+  }
+
+  function markOptions(fieldset, rightIds, rightValue) {
+    fieldset.querySelectorAll(".quiz-option input").forEach(function (input) {
+      var right = fieldset.dataset.type === "true_false"
+        ? String(rightValue) === input.value
+        : rightIds.indexOf(parseInt(input.value, 10)) !== -1;
+      if (right) {
+        input.closest(".quiz-option").classList.add("is-right");
+      }
+    });
+  }
+
+  /* --- An attempt -------------------------------------------------------------------- */
+  var form = document.querySelector("[data-quiz-attempt]");
+  var configEl = document.getElementById("quiz-config");
+  if (form && configEl) {
+    var config = JSON.parse(configEl.textContent);
+    var stateEl = document.querySelector("[data-save-state]");
+    var pending = {};
+    var timers = {};
+    var submitting = false;
+
+    var setState = function (message, failed) {
+      if (!stateEl) { return; }
+      stateEl.textContent = message || "";
+      stateEl.classList.toggle("is-failed", Boolean(failed));
+    };
+
+    var countAnswered = function () {
+      var counter = document.querySelector("[data-answered]");
+      if (!counter) { return; }
+      var count = 0;
+      form.querySelectorAll("fieldset[data-position]").forEach(function (fieldset) {
+        if (responseOf(fieldset)) { count += 1; }
+      });
+      counter.textContent = String(count);
+    };
+
+    var submitNow = function () {
+      if (submitting) { return; }
+      submitting = true;
+      HTMLFormElement.prototype.submit.call(form);
+    };
+
+    var save = function (fieldset) {
+      var position = parseInt(fieldset.dataset.position, 10);
+      var seq = parseInt(fieldset.dataset.seq, 10) + 1;
+      fieldset.dataset.seq = String(seq);
+      pending[position] = true;
+      setState(text.saving);
+      post(config.save, { position: position, seq: seq, response: responseOf(fieldset) })
+        .then(function (data) {
+          if (data.ok) {
+            delete pending[position];
+            if (data.seq > parseInt(fieldset.dataset.seq, 10)) { fieldset.dataset.seq = String(data.seq); }
+            if (!Object.keys(pending).length && !Object.keys(scheduled).length) {
+              setState(text.saved);
+            }
+            return;
+          }
+          if (data.code === "time_up" || data.code === "submitted") {
+            setState(text.timeUp);
+            window.location.href = config.result;
+            return;
+          }
+          delete pending[position];
+          setState(data.message || text.failed, true);
+        })
+        .catch(function () {
+          setState(text.failed, true);
+          timers[position] = window.setTimeout(function () { save(fieldset); }, 3000);
+        });
+    };
+
+    var scheduled = {};
+    var scheduleSave = function (fieldset, delay) {
+      var position = fieldset.dataset.position;
+      window.clearTimeout(timers[position]);
+      scheduled[position] = fieldset;
+      setState(text.saving);
+      timers[position] = window.setTimeout(function () {
+        delete scheduled[position];
+        save(fieldset);
+      }, delay);
+      countAnswered();
+    };
+
+    // Leaving the page (reload, another app, locking the phone) saves what is still
+    // waiting for its pause, so no typed answer is lost.
+    var flush = function () {
+      Object.keys(scheduled).forEach(function (position) {
+        window.clearTimeout(timers[position]);
+        var fieldset = scheduled[position];
+        delete scheduled[position];
+        var seq = parseInt(fieldset.dataset.seq, 10) + 1;
+        fieldset.dataset.seq = String(seq);
+        fetch(config.save, {
+          method: "POST",
+          credentials: "same-origin",
+          keepalive: true,
+          headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
+          body: JSON.stringify({
+            position: parseInt(position, 10), seq: seq, response: responseOf(fieldset),
+          }),
+        });
+      });
+    };
+    window.addEventListener("pagehide", flush);
+    document.addEventListener("visibilitychange", function () {
+      if (document.visibilityState === "hidden") { flush(); }
+    });
+
+    // Where answers are confirmed one by one, only short answers (graded by a person
+    // later) are saved as they are typed; everything else is saved by its check.
+    var autosaved = function (fieldset) {
+      return fieldset && (!config.feedbackEach || fieldset.dataset.type === "short_answer");
+    };
+    form.addEventListener("change", function (event) {
+      var fieldset = event.target.closest("fieldset[data-position]");
+      if (autosaved(fieldset)) { scheduleSave(fieldset, 150); } else { countAnswered(); }
+    });
+    form.addEventListener("input", function (event) {
+      var fieldset = event.target.closest("fieldset[data-position]");
+      if (autosaved(fieldset) && event.target.matches("textarea, [data-blank]")) {
+        scheduleSave(fieldset, 800);
+      }
+    });
+
+    form.addEventListener("click", function (event) {
+      var button = event.target.closest("[data-check]");
+      if (!button) { return; }
+      var fieldset = button.closest("fieldset[data-position]");
+      var response = responseOf(fieldset);
+      if (!response) { setState(text.choose, true); return; }
+      button.disabled = true;
+      post(config.check, { position: parseInt(fieldset.dataset.position, 10), response: response })
+        .then(function (data) {
+          if (!data.ok) {
+            button.disabled = false;
+            setState(data.message || text.failed, true);
+            if (data.code === "time_up" || data.code === "submitted") { window.location.href = config.result; }
+            return;
+          }
+          setState("");
+          button.parentNode.removeChild(button);
+          renderFeedback(fieldset.querySelector("[data-feedback]"), data.feedback);
+          markOptions(fieldset, data.feedback.correct_option_ids || [], data.feedback.correct_value);
+          fieldset.classList.add("is-checked");
+          fieldset.disabled = true;
+          var next = form.querySelector("[data-next]");
+          if (data.finished && next) {
+            var link = document.createElement("a");
+            link.className = "button button--large button--block";
+            link.href = config.result;
+            link.textContent = text.finished;
+            next.replaceChildren(link);
+            next.hidden = false;
+          } else if (data.finished) {
+            window.location.href = config.result;
+          } else if (next) {
+            next.hidden = false;
+          }
+        })
+        .catch(function () { button.disabled = false; setState(text.failed, true); });
+    });
+
+    form.addEventListener("submit", function (event) {
+      if (submitting) { return; }
+      if (!window.confirm(text.confirm)) { event.preventDefault(); return; }
+      submitting = true;
+    });
+
+    if (typeof config.secondsLeft === "number") {
+      var clock = document.querySelector("[data-clock]");
+      var deadline = Date.now() + config.secondsLeft * 1000;
+      var tick = function () {
+        var left = Math.max(0, Math.ceil((deadline - Date.now()) / 1000));
+        var minutes = Math.floor(left / 60);
+        var seconds = left % 60;
+        clock.textContent = (minutes < 10 ? "0" : "") + minutes + ":" + (seconds < 10 ? "0" : "") + seconds;
+        clock.parentNode.classList.toggle("is-urgent", left <= 60);
+        if (left === 0) {
+          setState(text.timeUp);
+          submitNow();
+          return;
+        }
+        window.setTimeout(tick, 500);
+      };
+      tick();
+    }
+  }
+
+  /* --- Practice and the wrong-answer book -------------------------------------------- */
+  var practice = document.querySelector("[data-practice]");
+  if (practice) {
+    practice.addEventListener("click", function (event) {
+      var button = event.target.closest("[data-check]");
+      if (!button) { return; }
+      var fieldset = practice.querySelector("fieldset");
+      var response = responseOf(fieldset);
+      var box = fieldset.querySelector("[data-feedback]");
+      if (!response) { box.textContent = text.choose; return; }
+      button.disabled = true;
+      post(practice.dataset.checkUrl, {
+        question: parseInt(practice.dataset.question, 10),
+        response: response,
+      }).then(function (data) {
+        if (!data.ok) { button.disabled = false; box.textContent = data.message || ""; return; }
+        button.parentNode.removeChild(button);
+        renderFeedback(box, {
+          state: data.correct ? "correct" : "wrong",
+          state_label: data.correct ? text.correct : text.wrong,
+          correct_answer: data.correct_answer,
+          explanation: data.explanation,
+        });
+        if (data.mastered) {
+          var note = document.createElement("p");
+          note.className = "quiz-verdict__mastered";
+          note.textContent = text.mastered;
+          box.appendChild(note);
+        }
+        markOptions(fieldset, data.correct_option_ids || [], data.correct_value);
+        fieldset.disabled = true;
+        practice.querySelector("[data-next]").hidden = false;
+      }).catch(function () { button.disabled = false; });
+    });
+  }
+})();

@@ -1,0 +1,194 @@
+"""The member's quiz pages: what reaches the browser, who sees what, and query bounds."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.urls import reverse
+
+from quizzes.attempts import attempt_start, daily_quiz_for
+from quizzes.models import Attempt, Quiz, QuizDrawRule, WrongAnswer
+from tests.factories import DEFAULT_PASSWORD, MemberFactory
+from tests.quizzes.factories import question_create, single_choice
+from tests.quizzes.quiz_factories import (
+    bank_of_each_type,
+    fill_blank,
+    fixed_quiz,
+    right_answer,
+    wrong_answer,
+)
+
+pytestmark = pytest.mark.django_db
+
+SECRET_EXPLANATION = "解析：见党章第十条。"
+
+
+@pytest.fixture
+def member(tree):
+    return MemberFactory(username="li", organization=tree.branch_a1)
+
+
+@pytest.fixture
+def logged_in(client, member):
+    assert client.login(username=member.username, password=DEFAULT_PASSWORD)
+    return client
+
+
+@pytest.fixture
+def quiz(db):
+    bank = bank_of_each_type()
+    bank["fill_blank"] = question_create(
+        fill_blank(stem="浙江嘉兴南湖的一艘____见证了中国共产党的诞生。", answers=("红船",))
+    )
+    for question in bank.values():
+        question.explanation = SECRET_EXPLANATION
+        question.save()
+    return fixed_quiz(list(bank.values()), time_limit_minutes=20, title="党章知识测验")
+
+
+def save(client, attempt, position, response, seq):
+    return client.post(
+        reverse("quizzes:save", args=[attempt.pk]),
+        data=json.dumps({"position": position, "response": response, "seq": seq}),
+        content_type="application/json",
+    )
+
+
+def test_the_quiz_index_lists_the_daily_quiz_and_open_quizzes(
+    logged_in, member, quiz, django_assert_max_num_queries
+):
+    daily_quiz_for()  # made once a day, by the beat task or the first visitor
+    response = logged_in.get(reverse("quizzes:index"))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "党章知识测验" in page
+    assert 'data-testid="daily-quiz"' in page
+    with django_assert_max_num_queries(12) as few:
+        logged_in.get(reverse("quizzes:index"))
+    # More quizzes, some with attempts, cost no more queries.
+    for number in range(6):
+        more = fixed_quiz([], title=f"测验{number}")
+        QuizDrawRule.objects.create(quiz=more, count=1)
+        attempt_start(quiz=more, member=member)
+    with django_assert_max_num_queries(len(few)):
+        assert "测验5" in logged_in.get(reverse("quizzes:index")).content.decode()
+
+
+def test_answers_and_explanations_never_reach_the_page_before_submitting(logged_in, member, quiz):
+    response = logged_in.post(reverse("quizzes:start", args=[quiz.pk]))
+    attempt = Attempt.objects.get(member=member)
+    assert response.url == reverse("quizzes:attempt", args=[attempt.pk])
+    page = logged_in.get(response.url).content.decode()
+    assert "党章知识测验" in page
+    assert SECRET_EXPLANATION not in page
+    assert "is_correct" not in page and "is-right" not in page
+    assert "红船" not in page  # the fill-in answer
+    assert "true_false_answer" not in page
+    saved = save(logged_in, attempt, 1, wrong_answer(attempt.questions.get(position=1).snapshot), 1)
+    body = saved.content.decode()
+    assert saved.status_code == 200 and json.loads(body)["ok"]
+    assert SECRET_EXPLANATION not in body and "correct" not in body.replace('"ok"', "")
+
+
+def test_after_submitting_the_review_shows_answers_and_explanations(logged_in, member, quiz):
+    attempt = attempt_start(quiz=quiz, member=member)
+    for item in attempt.questions.all():
+        save(logged_in, attempt, item.position, right_answer(item.snapshot), 1)
+    response = logged_in.post(reverse("quizzes:submit", args=[attempt.pk]))
+    assert response.url == reverse("quizzes:result", args=[attempt.pk])
+    page = logged_in.get(response.url).content.decode()
+    assert SECRET_EXPLANATION in page
+    assert 'data-testid="score"' in page
+
+
+def test_a_review_policy_of_never_keeps_the_answers_hidden(logged_in, member, quiz):
+    quiz.review = Quiz.Review.NEVER
+    quiz.save()
+    attempt = attempt_start(quiz=quiz, member=member)
+    logged_in.post(reverse("quizzes:submit", args=[attempt.pk]))
+    page = logged_in.get(reverse("quizzes:result", args=[attempt.pk])).content.decode()
+    assert SECRET_EXPLANATION not in page
+
+
+def test_another_members_attempt_is_not_found(client, member, quiz, tree):
+    attempt = attempt_start(quiz=quiz, member=member)
+    other = MemberFactory(username="wang", organization=tree.branch_a1)
+    assert client.login(username=other.username, password=DEFAULT_PASSWORD)
+    for name in ("attempt", "result"):
+        assert client.get(reverse(f"quizzes:{name}", args=[attempt.pk])).status_code == 404
+    answer = right_answer(attempt.questions.get(position=1).snapshot)
+    assert save(client, attempt, 1, answer, 1).status_code == 404
+    assert client.post(reverse("quizzes:submit", args=[attempt.pk])).status_code == 404
+    attempt.refresh_from_db()
+    assert attempt.state == Attempt.State.IN_PROGRESS
+    assert attempt.questions.get(position=1).response is None
+
+
+def test_bad_saves_get_clear_errors(logged_in, member, quiz):
+    attempt = attempt_start(quiz=quiz, member=member)
+    url = reverse("quizzes:save", args=[attempt.pk])
+    not_json = logged_in.post(url, data="{{{", content_type="application/json")
+    assert not_json.status_code == 400
+    bad = save(logged_in, attempt, 1, {"choices": ["A"]}, 1)
+    assert bad.status_code == 400 and json.loads(bad.content)["message"]
+    stale_first = save(
+        logged_in, attempt, 1, right_answer(attempt.questions.get(position=1).snapshot), 3
+    )
+    assert json.loads(stale_first.content)["stale"] is False
+    stale = save(logged_in, attempt, 1, None, 2)
+    assert json.loads(stale.content)["stale"] is True
+
+
+def test_attempt_page_and_save_have_bounded_queries(
+    logged_in, member, quiz, django_assert_max_num_queries
+):
+    attempt = attempt_start(quiz=quiz, member=member)
+    with django_assert_max_num_queries(14):
+        assert logged_in.get(reverse("quizzes:attempt", args=[attempt.pk])).status_code == 200
+    with django_assert_max_num_queries(10):
+        save(logged_in, attempt, 2, wrong_answer(attempt.questions.get(position=2).snapshot), 1)
+    with django_assert_max_num_queries(40):
+        logged_in.post(reverse("quizzes:submit", args=[attempt.pk]))
+
+
+def test_wrong_answer_book_practice_over_json(logged_in, member, db):
+    question = question_create(single_choice())
+    quiz = fixed_quiz([question])
+    attempt = attempt_start(quiz=quiz, member=member)
+    save(logged_in, attempt, 1, wrong_answer(attempt.questions.get().snapshot), 1)
+    logged_in.post(reverse("quizzes:submit", args=[attempt.pk]))
+    entry = WrongAnswer.objects.get(member=member)
+    page = logged_in.get(reverse("quizzes:wrong_practise", args=[entry.pk]))
+    assert page.status_code == 200
+    right_id = next(c.pk for c in question.choices.all() if c.is_correct)
+    url = reverse("quizzes:wrong_practise", args=[entry.pk])
+    for _ in range(2):
+        verdict = logged_in.post(
+            url,
+            data=json.dumps({"response": {"choices": [right_id]}}),
+            content_type="application/json",
+        ).json()
+    assert verdict["correct"] and verdict["mastered"]
+    assert logged_in.get(reverse("quizzes:wrong_book")).status_code == 200
+
+
+def test_practice_by_category_records_nothing(logged_in, member, db):
+    question = question_create(single_choice())
+    category = question.category
+    page = logged_in.get(reverse("quizzes:practice", args=[category.pk]))
+    assert page.status_code == 200
+    assert question.stem in page.content.decode()
+    wrong_id = next(c.pk for c in question.choices.all() if not c.is_correct)
+    verdict = logged_in.post(
+        reverse("quizzes:practice", args=[category.pk]),
+        data=json.dumps({"question": question.pk, "response": {"choices": [wrong_id]}}),
+        content_type="application/json",
+    ).json()
+    assert verdict["correct"] is False and verdict["correct_answer"] == "B"
+    assert not WrongAnswer.objects.exists() and not Attempt.objects.exists()
+
+
+def test_quiz_pages_need_a_login(client, quiz):
+    response = client.get(reverse("quizzes:index"))
+    assert response.status_code == 302 and "login" in response.url
