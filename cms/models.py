@@ -245,11 +245,22 @@ class LessonPage(Page):
         validators=[MaxValueValidator(240)],
         help_text=_("Verified reading time a member needs before the lesson counts as done."),
     )
+    quiz = models.ForeignKey(
+        "quizzes.Quiz",
+        verbose_name=_("lesson quiz"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="lessons",
+        limit_choices_to={"kind": "lesson"},
+        help_text=_("A quiz of kind “lesson quiz” offered at the end of the lesson."),
+    )
 
     content_panels = [
         *Page.content_panels,
         FieldRowPanel([FieldPanel("estimated_minutes"), FieldPanel("min_study_minutes")]),
         FieldPanel("body"),
+        FieldPanel("quiz"),
     ]
     search_fields = [
         *Page.search_fields,

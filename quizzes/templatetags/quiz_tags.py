@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.utils import timezone
 
-from quizzes.attempts import daily_quiz_for
-from quizzes.models import Attempt
+from quizzes.models import Attempt, Quiz
 
 register = template.Library()
 
@@ -19,10 +19,15 @@ def daily_quiz_status(context: dict[str, Any]) -> dict[str, Any] | None:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return None
-    quiz = daily_quiz_for()
-    attempt = Attempt.objects.filter(quiz=quiz, member=user).order_by("-number").first()
+    # Only read: the quiz section (or the beat task) makes the day's quiz.
+    attempt = (
+        Attempt.objects.filter(
+            quiz__kind=Quiz.Kind.DAILY, quiz__local_date=timezone.localdate(), member=user
+        )
+        .order_by("-number")
+        .first()
+    )
     return {
-        "quiz": quiz,
         "attempt": attempt,
         "done": bool(attempt and attempt.is_submitted),
         "started": attempt is not None,
