@@ -1,0 +1,73 @@
+"""Duplicate requests at the same moment: one attempt, one submit, points once.
+
+Real threads with their own database connections, on SQLite (one writer at a time) and on
+PostgreSQL (row locks), like the ledger's concurrency tests.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+
+from learning.models import PointsEntry
+from quizzes.attempts import attempt_answer_save, attempt_start, attempt_submit
+from quizzes.models import Attempt, Quiz
+from tests.factories import MemberFactory
+from tests.learning.test_points_concurrency import run_concurrently
+from tests.quizzes.quiz_factories import bank_of_each_type, fixed_quiz, right_answer
+
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+REQUESTS = 8
+
+
+def test_starting_the_same_quiz_at_once_makes_one_attempt(tree):
+    member = MemberFactory(organization=tree.branch_a1)
+    quiz = fixed_quiz(list(bank_of_each_type().values()), attempts_allowed=3)
+    attempts = run_concurrently([lambda: attempt_start(quiz=quiz, member=member)] * REQUESTS)
+    assert len({attempt.pk for attempt in attempts}) == 1
+    assert Attempt.objects.filter(quiz=quiz, member=member).count() == 1
+
+
+def test_submitting_at_once_scores_and_awards_once(tree):
+    member = MemberFactory(organization=tree.branch_a1)
+    quiz = fixed_quiz(list(bank_of_each_type().values()), kind=Quiz.Kind.TOPIC)
+    attempt = attempt_start(quiz=quiz, member=member)
+    for item in attempt.questions.all():
+        attempt_answer_save(
+            attempt=attempt,
+            member=member,
+            position=item.position,
+            response=right_answer(item.snapshot),
+            seq=1,
+        )
+    later = attempt.started_at + datetime.timedelta(minutes=5)
+    results = run_concurrently(
+        [lambda: attempt_submit(attempt=attempt, member=member, at=later)] * REQUESTS
+    )
+    assert {result.score for result in results} == {4}
+    assert PointsEntry.objects.filter(member=member).count() == 1
+    assert PointsEntry.objects.get(member=member).points == 10
+
+
+def test_saves_racing_keep_the_highest_sequence_number(tree):
+    member = MemberFactory(organization=tree.branch_a1)
+    quiz = fixed_quiz([bank_of_each_type()["fill_blank"]])
+    attempt = attempt_start(quiz=quiz, member=member)
+    run_concurrently(
+        [
+            (
+                lambda seq=seq: attempt_answer_save(
+                    attempt=attempt,
+                    member=member,
+                    position=1,
+                    response={"blanks": [f"答案{seq}"]},
+                    seq=seq,
+                )
+            )
+            for seq in range(1, REQUESTS + 1)
+        ]
+    )
+    item = attempt.questions.get()
+    assert item.response_seq == REQUESTS
+    assert item.response == {"blanks": [f"答案{REQUESTS}"]}
