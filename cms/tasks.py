@@ -22,8 +22,9 @@ def publish_scheduled() -> None:
     soft_time_limit=120,
     time_limit=180,
 )
-def document_text_extract_task(*, document_id: int) -> None:
-    """Extract the text of a Wagtail document for search (queued when its file changes)."""
+def document_text_extract_task(*, document_id: int, force: bool = False) -> None:
+    """Extract the text of a Wagtail document for search (queued when its file changes,
+    or with ``force`` when an editor asks for it to be read again)."""
     from cms.extraction import document_text_extract
 
-    document_text_extract(document_id=document_id)
+    document_text_extract(document_id=document_id, force=force)
