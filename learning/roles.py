@@ -60,6 +60,34 @@ _QUESTION_BANK_PERMISSIONS = [
     "quizzes.view_questiontag",
 ]
 
+# Building quizzes (fixed questions, drawing rules, the daily quiz settings). Those who
+# may change quizzes see every organisation's results and the statistics
+# (quizzes.results.can_see_all_results).
+_QUIZ_PERMISSIONS = [
+    "quizzes.add_quiz",
+    "quizzes.change_quiz",
+    "quizzes.delete_quiz",
+    "quizzes.view_quiz",
+    "quizzes.add_quizquestion",
+    "quizzes.change_quizquestion",
+    "quizzes.delete_quizquestion",
+    "quizzes.view_quizquestion",
+    "quizzes.add_quizdrawrule",
+    "quizzes.change_quizdrawrule",
+    "quizzes.delete_quizdrawrule",
+    "quizzes.view_quizdrawrule",
+    "quizzes.change_dailyquizsettings",
+    "quizzes.view_dailyquizsettings",
+]
+
+# Results, grading and accepting fast attempts; a secretary's are limited to their
+# subtree by quizzes.results (no quizzes.change_quiz, so never everybody's).
+_QUIZ_RESULT_PERMISSIONS = [
+    "quizzes.view_attempt",
+    "quizzes.change_attempt",
+    "quizzes.change_attemptquestion",
+]
+
 # "app_label.codename" for single permissions, "app_label.*" for all of an app's.
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     MEMBER: [],
@@ -69,6 +97,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_ASSIGNMENT_PERMISSIONS,
         "learning.assign_any_organization",
         *_QUESTION_BANK_PERMISSIONS,
+        *_QUIZ_PERMISSIONS,
+        *_QUIZ_RESULT_PERMISSIONS,
     ],
     # Approvers can do what editors do (they stand in for them), the bank included.
     APPROVER: [
@@ -76,6 +106,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_ASSIGNMENT_PERMISSIONS,
         "learning.assign_any_organization",
         *_QUESTION_BANK_PERMISSIONS,
+        *_QUIZ_PERMISSIONS,
+        *_QUIZ_RESULT_PERMISSIONS,
     ],
     # A secretary's assignments and reports are limited to their subtree (see
     # learning.assignments); the same permissions, scoped.
@@ -85,6 +117,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "learning.view_organization",
         "learning.view_pointsentry",
         *_ASSIGNMENT_PERMISSIONS,
+        *_QUIZ_RESULT_PERMISSIONS,
     ],
     ADMINISTRATOR: [
         "wagtailadmin.access_admin",

@@ -28,3 +28,12 @@ def make_daily_quiz() -> int:
     from quizzes.attempts import daily_quiz_for
 
     return daily_quiz_for().pk
+
+
+@shared_task(name="quizzes.quiz_statistics_recompute")
+def quiz_statistics_recompute(quiz_id: int) -> str | None:
+    """Recompute and cache one quiz's statistics (queued by the statistics page)."""
+    from quizzes.results import quiz_statistics_compute
+
+    data = quiz_statistics_compute(quiz_id=quiz_id)
+    return data["stamp"] if data else None

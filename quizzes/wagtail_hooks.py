@@ -1,13 +1,21 @@
-"""Wagtail admin registration for the question bank: categories, questions, bulk
-retire/reactivate, previews, the import (upload → preview → confirm → progress), the
-import template and the exports (see docs/quizzes.md)."""
+"""Wagtail admin registration of the quiz engine (see docs/quizzes.md): quizzes and the
+daily quiz settings, the grading queue, results and statistics, and the question bank
+(categories, questions, bulk retire/reactivate, previews, the import — upload → preview →
+confirm → progress —, the import template and the exports).
+
+Everything sits in one "Quizzes" menu group: each viewset and menu item below is
+registered under ``QUIZZES_MENU_HOOK``, which the group's submenu collects.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.urls import path
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy
 from wagtail import hooks
+from wagtail.admin.menu import MenuItem
+from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.snippets.models import register_snippet
 
@@ -19,15 +27,71 @@ from quizzes.admin_bank import (
     RetireBulkAction,
     question_preview_urls,
 )
+from quizzes.admin_quizzes import DailySettingsMenuItem, QuizViewSet, quiz_admin_urls
+from quizzes.admin_results import GradingMenuItem, ResultsMenuItem, results_admin_urls
 
-register_snippet(QuestionViewSet)
+QUIZZES_MENU_HOOK = "register_quizzes_menu_item"
+
+
+class QuizzesMenuGroup(ViewSetGroup):
+    """The "Quizzes" menu: shown when any of its items is (secretaries see results only)."""
+
+    menu_label = gettext_lazy("Quizzes")
+    menu_name = "quizzes"
+    menu_icon = "list-ul"
+    menu_order = 300
+    submenu_hook = QUIZZES_MENU_HOOK
+
+
+register_snippet(QuestionViewSet(menu_hook=QUIZZES_MENU_HOOK, menu_name="questions"))
 hooks.register("register_bulk_action", RetireBulkAction)
 hooks.register("register_bulk_action", ReactivateBulkAction)
 
 
 @hooks.register("register_admin_viewset")
-def register_category_viewset() -> ModelViewSet:
-    return QuestionCategoryViewSet("question_categories", add_to_admin_menu=True)
+def register_quiz_viewsets() -> list[ModelViewSet | ViewSetGroup]:
+    return [
+        QuizzesMenuGroup(),
+        QuizViewSet(
+            "quiz_admin", url_prefix="quizzes", menu_hook=QUIZZES_MENU_HOOK, menu_name="quiz-list"
+        ),
+        QuestionCategoryViewSet(
+            "question_categories", menu_hook=QUIZZES_MENU_HOOK, menu_name="question-categories"
+        ),
+    ]
+
+
+@hooks.register(QUIZZES_MENU_HOOK)
+def register_daily_settings_menu_item() -> MenuItem:
+    return DailySettingsMenuItem(
+        gettext_lazy("Daily quiz settings"),
+        reverse("quizzes_daily_settings"),
+        name="daily-quiz-settings",
+        icon_name="cog",
+        order=200,
+    )
+
+
+@hooks.register(QUIZZES_MENU_HOOK)
+def register_grading_menu_item() -> MenuItem:
+    return GradingMenuItem(
+        gettext_lazy("Grading"),
+        reverse("quizzes_grading"),
+        name="quiz-grading",
+        icon_name="edit",
+        order=110,
+    )
+
+
+@hooks.register(QUIZZES_MENU_HOOK)
+def register_results_menu_item() -> MenuItem:
+    return ResultsMenuItem(
+        gettext_lazy("Quiz results"),
+        reverse("quizzes_results"),
+        name="quiz-results",
+        icon_name="table",
+        order=120,
+    )
 
 
 @hooks.register("register_admin_urls")
@@ -67,4 +131,6 @@ def register_question_bank_urls() -> list[Any]:
             name="quizzes_question_import_status",
         ),
         *question_preview_urls(),
+        *quiz_admin_urls(),
+        *results_admin_urls(),
     ]

@@ -133,6 +133,7 @@ class Quiz(ClusterableModel):
                 | Q(opens_at__isnull=True)
                 | Q(closes_at__gt=models.F("opens_at")),
                 name="quizzes_quiz_closes_after_opening",
+                violation_error_message=_("The quiz must close after it opens."),
             ),
         ]
 
@@ -227,6 +228,7 @@ class QuizDrawRule(Orderable):
             models.CheckConstraint(
                 condition=Q(min_difficulty__lte=models.F("max_difficulty")),
                 name="quizzes_draw_rule_difficulty_range",
+                violation_error_message=_("The highest difficulty cannot be below the lowest."),
             ),
         ]
 

@@ -52,3 +52,34 @@ def test_a_rerender_keeps_the_search_section_last(monkeypatch):
     assert rendered.rstrip().endswith(SEARCH_BLOCK)
     assert rendered.index("## _conditions") < rendered.index(SEARCH_BLOCK)
     assert report.render({}, rendered) == rendered
+
+
+QUIZ_BLOCK = (
+    "<!-- quiz-benchmark:begin -->\n## Quiz engine\n\n| Target | Result |\n|---|---|\n"
+    "| statistics ≤ 3 s | pass |\n<!-- quiz-benchmark:end -->"
+)
+
+
+def test_a_rerender_keeps_the_quiz_section_beside_the_search_section(monkeypatch):
+    monkeypatch.setattr(report, "NOTES", report.NOTES.with_name("no-such-notes.md"))
+    sections = ("_heading", "_targets", "_machine", "_dataset", "_rankings", "_live")
+    sections += ("_participation", "_awards", "_snapshot", "_extras", "_conditions")
+    for name in sections:
+        monkeypatch.setattr(report, name, lambda results, name=name: f"## {name}")
+    existing = (
+        "## _heading\n\n"
+        + SEARCH_BLOCK
+        + "\n\nstale ledger tables\n\n"
+        + QUIZ_BLOCK
+        + "\n\nmore stale text\n"
+    )
+
+    rendered = report.render({}, existing)
+
+    assert rendered.count(QUIZ_BLOCK) == 1
+    assert rendered.count(SEARCH_BLOCK) == 1
+    assert "stale" not in rendered
+    # Both kept after the ledger's own sections, in the order they had.
+    assert rendered.index("## _conditions") < rendered.index(SEARCH_BLOCK)
+    assert rendered.index(SEARCH_BLOCK) < rendered.index(QUIZ_BLOCK)
+    assert report.render({}, rendered) == rendered
