@@ -394,6 +394,127 @@ def measure_import(progress: Progress) -> dict[str, Any]:
     }
 
 
+# --- Start / autosave / submit through the member's pages --------------------------------
+
+REQUEST_ROUNDS = 30
+REQUEST_QUESTIONS = 20
+
+
+def _request_setup() -> tuple[Any, Any]:
+    """A member and a published 20-question exam (every auto-scored type)."""
+    from learning import roles, services
+    from quizzes.models import Quiz, QuizQuestion
+
+    committee = services.organization_create(name="基准党委", code="BENCH-Q", kind="committee")
+    branch = services.organization_create(
+        name="基准支部", code="BENCH-Q1", kind="branch", parent=committee
+    )
+    member = services.member_create(
+        username="bench-quiz",
+        display_name="基准党员",
+        organization=branch,
+        password="Bench-quiz-2026",
+        role_names=[roles.MEMBER],
+    )
+    parsed = [
+        question
+        for question in import_questions(REQUEST_QUESTIONS * 2)
+        if question.type != "short_answer"
+    ][:REQUEST_QUESTIONS]
+    result = questions_import_parsed(parsed)
+    quiz = Quiz.objects.create(
+        title="基准考试",
+        kind=Quiz.Kind.EXAM,
+        is_published=True,
+        attempts_allowed=0,
+        time_limit_minutes=60,
+        shuffle_options=True,
+        min_seconds_per_question=0,
+    )
+    for order, question_id in enumerate(result):
+        QuizQuestion.objects.create(quiz=quiz, question_id=question_id, sort_order=order)
+    return member, quiz
+
+
+def questions_import_parsed(parsed: list[ParsedQuestion]) -> list[int]:
+    from quizzes.importers.base import ParseResult
+
+    result = questions_import(ParseResult(format="bench", unit="row", questions=parsed))
+    if not result.ok:
+        raise RuntimeError(f"benchmark questions did not import: {result.problems[:3]}")
+    return list(result.created_ids)
+
+
+def _answer(snapshot: dict[str, Any]) -> Any:
+    kind = snapshot["type"]
+    if kind in ("single", "multiple"):
+        return {"choices": [snapshot["choices"][0]["id"]]}
+    if kind == "true_false":
+        return {"value": True}
+    return {"blanks": ["答案"] * len(snapshot["blanks"])}
+
+
+def measure_requests(progress: Progress) -> dict[str, Any]:
+    """Server time of the attempt requests, through Django's test client (no network)."""
+    from django.db import reset_queries
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    from quizzes.models import Attempt
+
+    member, quiz = _request_setup()
+    client = Client()
+    client.force_login(member)
+    timings: dict[str, list[float]] = {"start": [], "page": [], "save": [], "submit": []}
+    queries: dict[str, int] = {}
+
+    def timed(name: str, call: Callable[[], Any]) -> Any:
+        with CaptureQueriesContext(connection) as captured:
+            began = time.perf_counter()
+            response = call()
+            timings[name].append((time.perf_counter() - began) * 1000)
+        queries[name] = max(queries.get(name, 0), len(captured))
+        if response.status_code >= 400:
+            raise RuntimeError(f"{name}: HTTP {response.status_code} {response.content[:200]!r}")
+        return response
+
+    wait_until_quiet(patience=QUIET_PATIENCE)
+    for _ in range(REQUEST_ROUNDS):
+        timed("start", lambda: client.post(reverse("quizzes:start", args=[quiz.pk])))
+        attempt = Attempt.objects.filter(member=member, state="in_progress").get()
+        page_url = reverse("quizzes:attempt", args=[attempt.pk])
+        save_url = reverse("quizzes:save", args=[attempt.pk])
+        submit_url = reverse("quizzes:submit", args=[attempt.pk])
+        timed("page", lambda url=page_url: client.get(url))
+        for item in attempt.questions.order_by("position"):
+            body = json.dumps(
+                {"position": item.position, "seq": 1, "response": _answer(item.snapshot)}
+            )
+            timed(
+                "save",
+                lambda body=body, url=save_url: client.post(
+                    url, data=body, content_type="application/json"
+                ),
+            )
+        timed("submit", lambda url=submit_url: client.post(url))
+        reset_queries()
+    summary = {
+        name: {
+            "requests": len(values),
+            "median_ms": statistics.median(values),
+            "p95_ms": sorted(values)[max(0, int(len(values) * 0.95) - 1)],
+            "queries": queries[name],
+        }
+        for name, values in timings.items()
+    }
+    progress(
+        "  requests: "
+        + ", ".join(f"{name} {numbers['median_ms']:.1f} ms" for name, numbers in summary.items())
+    )
+    return {"questions": REQUEST_QUESTIONS, "rounds": REQUEST_ROUNDS, "requests": summary}
+
+
 # --- Running and reporting ---------------------------------------------------------------
 
 
@@ -408,6 +529,8 @@ def run(progress: Progress) -> dict[str, Any]:
     progress("quiz benchmark: import")
     results["import"] = measure_import(progress)
     results["load_after"] = os.getloadavg()
+    progress("quiz benchmark: start / autosave / submit requests")
+    results["requests"] = measure_requests(progress)
     return results
 
 
@@ -519,6 +642,24 @@ def render(results: dict[str, Any]) -> str:
         ["whole import", f"{timed['total_seconds']:.1f} s", "–"],
     ]
     sample = stats["sample"]
+    requests = results.get("requests")
+    request_table = Table(["Request", "median ms", "p95 ms", "requests", "queries (most)"])
+    labels = {
+        "start": "start an attempt (draw, freeze 20 questions) → redirect",
+        "page": "the attempt page (20 questions)",
+        "save": "autosave one answer (JSON)",
+        "submit": "submit (score, wrong-answer book, points) → redirect",
+    }
+    for name, numbers in (requests or {}).get("requests", {}).items():
+        request_table.rows.append(
+            [
+                labels[name],
+                f"{numbers['median_ms']:.1f}",
+                f"{numbers['p95_ms']:.1f}",
+                f"{numbers['requests']:,}",
+                str(numbers["queries"]),
+            ]
+        )
     return f"""
 ## Quiz engine
 
@@ -579,4 +720,14 @@ resident size was {imported["max_rss_mib_before"]:.0f} MiB before the timed impo
 had loaded).
 
 {import_table}
+
+### Start, autosave and submit
+
+Server time of the member's requests through Django's test client (no network, no browser)
+against the pytest test database: {REQUEST_ROUNDS} attempts at a published exam of
+{REQUEST_QUESTIONS} fixed questions (options shuffled), each started, shown, answered one
+autosave per question and submitted. The query counts are the most any one request made;
+`tests/quizzes/test_quiz_pages.py` bounds them in the normal test run.
+
+{request_table}
 """

@@ -58,3 +58,10 @@ def test_report_block_is_between_its_markers(quiz_results: dict[str, Any]) -> No
     block = text.split(quiz_bench.BEGIN_MARKER)[1].split(quiz_bench.END_MARKER)[0]
     assert "## Quiz engine" in block
     assert "Load average" in block
+
+
+def test_attempt_requests_were_measured(quiz_results: dict[str, Any]) -> None:
+    requests = quiz_results["requests"]["requests"]
+    assert set(requests) == {"start", "page", "save", "submit"}
+    assert requests["save"]["requests"] == quiz_bench.REQUEST_ROUNDS * quiz_bench.REQUEST_QUESTIONS
+    assert all(numbers["median_ms"] > 0 for numbers in requests.values())

@@ -24,6 +24,7 @@ from learning.ledger_check import ledger_differences
 from learning.models import Member, Membership, Organization, PointsEntry, Screen
 from learning.periods import Period
 from learning.selectors import organizations_visible_to
+from quizzes.models import Attempt, Question, Quiz
 
 PASSWORD = "Demo-pass-2024"
 ACTIVITY_DAYS = 7
@@ -186,6 +187,9 @@ def test_second_run_changes_nothing(seeded: str) -> None:
             "home_revisions": HomePage.objects.get().revisions.count(),
             "ledger": PointsEntry.objects.count(),
             "screens": Screen.objects.count(),
+            "questions": Question.objects.count(),
+            "quizzes": Quiz.objects.count(),
+            "attempts": Attempt.objects.count(),
         }
 
     before = snapshot()
@@ -193,6 +197,7 @@ def test_second_run_changes_nothing(seeded: str) -> None:
     call_command("seed_demo", activity_days=ACTIVITY_DAYS, stdout=output)
     assert snapshot() == before
     assert "已存在" in output.getvalue()
+    assert "示范题库已存在" in output.getvalue()
     assert PASSWORD not in output.getvalue()
 
 
@@ -205,6 +210,13 @@ def test_activity_goes_through_the_ledger_and_differs_by_branch(seeded: str) -> 
     assert max(rates) - min(rates) > 0.3
     # Nothing is recorded in the future.
     assert not PointsEntry.objects.filter(created_at__gt=timezone.now()).exists()
+
+
+def test_demo_quizzes_and_attempts_are_seeded_and_reported(seeded: str) -> None:
+    assert Question.objects.count() >= 280
+    assert set(Quiz.objects.values_list("kind", flat=True)) >= {"daily", "topic", "weekly", "exam"}
+    assert Attempt.objects.filter(state=Attempt.State.SUBMITTED).count() > 100
+    assert f"答题记录 {Attempt.objects.count()} 份" in seeded
 
 
 def test_output_links_the_demo_office_screen(seeded: str) -> None:

@@ -2,8 +2,10 @@
 
 Creates, once, the fictional committee of ``learning.demo`` (4 general branches, 20
 branches of very different sizes, a few party groups, about 600 members with realistic
-Chinese names, one login per role), gives the home page an introduction and publishes
-the demo courses, lessons and policy documents of ``cms.demo`` (then indexes them). Passwords
+Chinese names, one login per role), gives the home page an introduction, publishes
+the demo courses, lessons and policy documents of ``cms.demo`` (then indexes them), and
+imports the demo question bank of ``quizzes.demo`` with its quizzes, an exam and the
+attempts members made at them. Passwords
 are random unless ``--password`` is given, and are printed only once. Running it again
 changes nothing. The command lives in ``cms`` because it seeds both apps; ``learning``
 never imports ``cms``.
@@ -25,6 +27,7 @@ from learning import demo_data
 from learning.demo import DemoPasswords, DemoSeedError, SeedSummary, demo_passwords, demo_seed
 from learning.demo_activity import DEFAULT_DAYS, demo_activity_seed
 from learning.models import Organization
+from quizzes.demo import DemoQuizError, demo_bank_exists, demo_quiz_seed
 
 HOME_PAGE_INTRO = (
     "<p>欢迎来到青禾新区机关党委的<b>智慧党建</b>学习平台。</p>"
@@ -102,8 +105,26 @@ class Command(BaseCommand):
             call_command("rebuild_modelsearch_index", verbosity=0)
         else:
             self.stdout.write("示范学习内容已存在，未做修改。")
+        self._seed_quizzes()
         if activity_days:
             self._seed_activity(activity_days)
+
+    def _seed_quizzes(self) -> None:
+        self.stdout.write("")
+        if demo_bank_exists():
+            self.stdout.write("示范题库已存在，未做修改。")
+            return
+        committee = Organization.objects.get(code=demo_data.COMMITTEE_CODE)
+        self.stdout.write("正在生成示范题库、测验和答题记录（首次约需半分钟）……")
+        try:
+            quizzes = demo_quiz_seed(committee=committee)
+        except DemoQuizError as error:
+            raise CommandError(str(error)) from error
+        self.stdout.write(
+            f"已导入示范题库：{quizzes.categories} 个分类、{quizzes.questions} 道题；"
+            f"已创建每日答题、每周答题、专项答题和考试，答题记录 {quizzes.attempts} 份，"
+            f"其中 {quizzes.waiting_for_grading} 道简答题待批阅。"
+        )
 
     def _seed_activity(self, days: int) -> None:
         committee = Organization.objects.get(code=demo_data.COMMITTEE_CODE)
