@@ -472,15 +472,49 @@ def _total(attempt: Attempt, items: Sequence[AttemptQuestion]) -> None:
 def _book_wrong_answers(
     attempt: Attempt, items: Iterable[AttemptQuestion], now: datetime.datetime
 ) -> None:
-    """Every wrong or partly wrong answer goes into the member's wrong-answer book."""
-    for item in items:
-        if item.question_id is None:
-            continue
-        if item.state in (AttemptQuestion.State.WRONG, AttemptQuestion.State.PARTIAL) or (
-            item.state == AttemptQuestion.State.UNANSWERED
-            and attempt.quiz.kind != Quiz.Kind.CHALLENGE
-        ):
-            wrong_answer_record(member_id=attempt.member_id, question_id=item.question_id, at=now)
+    """Every wrong or partly wrong answer goes into the member's wrong-answer book.
+
+    In a few statements whatever the number of mistakes: one read of the entries the
+    member already has for these questions, one insert, one update.
+    """
+    missed = {
+        item.question_id
+        for item in items
+        if item.question_id is not None
+        and (
+            item.state in (AttemptQuestion.State.WRONG, AttemptQuestion.State.PARTIAL)
+            or (
+                item.state == AttemptQuestion.State.UNANSWERED
+                and attempt.quiz.kind != Quiz.Kind.CHALLENGE
+            )
+        )
+    }
+    if not missed:
+        return
+    existing = list(
+        WrongAnswer.objects.select_for_update().filter(
+            member_id=attempt.member_id, question_id__in=missed
+        )
+    )
+    for entry in existing:
+        entry.wrong_count += 1
+        entry.correct_streak = 0
+        entry.last_wrong_at = now
+        entry.mastered_at = None
+        entry.removed_at = None
+    WrongAnswer.objects.bulk_update(
+        existing,
+        ["wrong_count", "correct_streak", "last_wrong_at", "mastered_at", "removed_at"],
+    )
+    known = {entry.question_id for entry in existing}
+    WrongAnswer.objects.bulk_create(
+        [
+            WrongAnswer(member_id=attempt.member_id, question_id=pk, last_wrong_at=now)
+            for pk in sorted(missed - known)
+        ],
+        # Another submit of the same member at the same moment may have added one.
+        ignore_conflicts=True,
+    )
 
 
 def wrong_answer_record(*, member_id: int, question_id: int, at: datetime.datetime) -> None:

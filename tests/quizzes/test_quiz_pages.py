@@ -148,7 +148,7 @@ def test_attempt_page_and_save_have_bounded_queries(
         assert logged_in.get(reverse("quizzes:attempt", args=[attempt.pk])).status_code == 200
     with django_assert_max_num_queries(10):
         save(logged_in, attempt, 2, wrong_answer(attempt.questions.get(position=2).snapshot), 1)
-    with django_assert_max_num_queries(40):
+    with django_assert_max_num_queries(16):
         logged_in.post(reverse("quizzes:submit", args=[attempt.pk]))
 
 
