@@ -23,7 +23,7 @@ from quizzes import scoring
 from quizzes.attempts import MASTERED_AFTER, AttemptError
 from quizzes.models import Question, QuestionCategory, Quiz, WrongAnswer
 from quizzes.normalise import BLANK_MARKER
-from quizzes.presenting import _letter, _type_label
+from quizzes.presenting import correct_answer_text, option_letter, type_label
 from quizzes.selectors import question_snapshot
 
 
@@ -45,13 +45,13 @@ def practice_question(question: Question) -> dict[str, Any]:
     return {
         "id": question.pk,
         "type": kind,
-        "type_label": _type_label(kind),
+        "type_label": type_label(kind),
         "stem": question.stem,
         "stem_parts": question.stem.split(BLANK_MARKER) if kind == Question.Type.FILL_BLANK else [],
         "blank_count": question.blanks.count() if kind == Question.Type.FILL_BLANK else 0,
         "image_id": question.image_id,
         "options": [
-            {"id": choice.pk, "letter": _letter(index), "text": choice.text}
+            {"id": choice.pk, "letter": option_letter(index), "text": choice.text}
             for index, choice in enumerate(question.choices.all())
         ],
     }
@@ -88,19 +88,11 @@ def practice_check(question: Question, response: Any) -> PracticeVerdict:
         raise AttemptError(_("Choose or write an answer first."), "invalid")
     result = scoring.score_response(snapshot, response, Quiz.MultipleRule.ALL_OR_NOTHING)
     correct_ids = [choice["id"] for choice in snapshot["choices"] if choice["is_correct"]]
-    letters = "".join(
-        _letter(index) for index, choice in enumerate(snapshot["choices"]) if choice["is_correct"]
-    )
-    if question.type == Question.Type.TRUE_FALSE:
-        answer = _("True") if question.true_false_answer else _("False")
-    elif question.type == Question.Type.FILL_BLANK:
-        answer = "；".join(" / ".join(accepted) for accepted in snapshot["blanks"])
-    else:
-        answer = letters
+    order = [choice["id"] for choice in snapshot["choices"]]
     return PracticeVerdict(
         correct=result.state == scoring.ResponseState.CORRECT,
         state=str(result.state),
-        correct_answer=answer,
+        correct_answer=correct_answer_text(snapshot, order),
         correct_option_ids=correct_ids,
         explanation=question.explanation,
         correct_value=question.true_false_answer

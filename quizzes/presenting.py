@@ -20,14 +20,14 @@ from quizzes.normalise import BLANK_MARKER
 LETTERS = "ABCDEFGHIJ"
 
 
-def _type_label(kind: str) -> str:
+def type_label(kind: str) -> str:
     try:
         return str(Question.Type(kind).label)
     except ValueError:
         return kind
 
 
-def _letter(index: int) -> str:
+def option_letter(index: int) -> str:
     return LETTERS[index] if index < len(LETTERS) else str(index + 1)
 
 
@@ -39,7 +39,7 @@ def public_question(item: AttemptQuestion) -> dict[str, Any]:
     return {
         "position": item.position,
         "type": kind,
-        "type_label": _type_label(kind),
+        "type_label": type_label(kind),
         "stem": snapshot["stem"],
         "stem_parts": snapshot["stem"].split(BLANK_MARKER)
         if kind == Question.Type.FILL_BLANK
@@ -48,7 +48,7 @@ def public_question(item: AttemptQuestion) -> dict[str, Any]:
         "image_id": snapshot.get("image_id"),
         "mark": str(item.max_mark),
         "options": [
-            {"id": choice_id, "letter": _letter(index), "text": choices[choice_id]["text"]}
+            {"id": choice_id, "letter": option_letter(index), "text": choices[choice_id]["text"]}
             for index, choice_id in enumerate(item.choice_order)
             if choice_id in choices
         ],
@@ -58,33 +58,34 @@ def public_question(item: AttemptQuestion) -> dict[str, Any]:
     }
 
 
+def correct_answer_text(snapshot: dict[str, Any], choice_order: list[int]) -> str:
+    """The right answer as a member reads it: option letters in the order they were shown,
+    对/错, the accepted blanks, or the reference answer."""
+    kind = snapshot["type"]
+    if kind == Question.Type.TRUE_FALSE:
+        return _("True") if snapshot.get("true_false_answer") else _("False")
+    if kind == Question.Type.FILL_BLANK:
+        return "；".join(" / ".join(accepted) for accepted in snapshot.get("blanks", []))
+    if kind == Question.Type.SHORT_ANSWER:
+        return snapshot.get("reference_answer", "")
+    right = {choice["id"] for choice in snapshot.get("choices", []) if choice["is_correct"]}
+    return "".join(
+        option_letter(index) for index, choice_id in enumerate(choice_order) if choice_id in right
+    )
+
+
 def question_feedback(item: AttemptQuestion) -> dict[str, Any]:
     """The verdict on one scored question: right or wrong, the right answer, 解析."""
     snapshot = item.snapshot
-    kind = snapshot["type"]
-    order = {choice_id: index for index, choice_id in enumerate(item.choice_order)}
-    correct_letters = [
-        _letter(order[choice["id"]])
-        for choice in sorted(snapshot.get("choices", []), key=lambda c: order.get(c["id"], 99))
-        if choice["is_correct"] and choice["id"] in order
-    ]
-    if kind == Question.Type.TRUE_FALSE:
-        answer = _("True") if snapshot.get("true_false_answer") else _("False")
-    elif kind == Question.Type.FILL_BLANK:
-        answer = "；".join(" / ".join(accepted) for accepted in snapshot.get("blanks", []))
-    elif kind == Question.Type.SHORT_ANSWER:
-        answer = snapshot.get("reference_answer", "")
-    else:
-        answer = "".join(correct_letters)
     return {
         "state": item.state,
         "state_label": str(AttemptQuestion.State(item.state).label),
         "correct": item.state == AttemptQuestion.State.CORRECT,
         "mark": None if item.mark is None else str(item.mark),
-        "correct_answer": answer,
+        "correct_answer": correct_answer_text(snapshot, item.choice_order),
         "correct_option_ids": [c["id"] for c in snapshot.get("choices", []) if c["is_correct"]],
         "correct_value": snapshot.get("true_false_answer")
-        if kind == Question.Type.TRUE_FALSE
+        if snapshot["type"] == Question.Type.TRUE_FALSE
         else None,
         "explanation": snapshot.get("explanation", ""),
         "comment": item.grader_comment,
