@@ -6,7 +6,6 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('learning', '0012_totals_fillfactor'),
         ('quizzes', '0003_quizzes_and_attempts'),
     ]
 
