@@ -61,8 +61,10 @@ from modelsearch.query import (
 from whoosh import query as wq
 from whoosh import sorting
 from whoosh.fields import Schema
+from whoosh.searching import Searcher
 from whoosh.writing import SegmentWriter
 
+from cms.search.evaluate import Evaluation, evaluate, facet_counts
 from cms.search.mapping import (
     CONTENT_TYPES,
     KEY,
@@ -499,31 +501,63 @@ class WhooshAutocompleteQueryCompiler(WhooshSearchQueryCompiler):
 
 
 class WhooshSearchResults(BaseSearchResults):
-    """Runs the compiled query on the cached searcher and loads the hits from the database."""
+    """Runs the compiled query on the cached searcher and loads the hits from the database.
+
+    Relevance-ordered searches, counts and facets go through :mod:`cms.search.evaluate`
+    (term at a time, postings cached per searcher); sorting by a field and query shapes
+    that module does not know go through Whoosh's own collectors.
+    """
 
     supports_facet = True
 
     def _index(self) -> WhooshIndex:
         return self.backend.get_index_for_model(self.query_compiler.queryset.model)
 
-    def _run(self, **options: Any) -> Any:
-        compiler = self.query_compiler
+    def _searcher_and_filter(self) -> tuple[Searcher, set[int]] | None:
         searcher = cached_searcher(self._index().store)
         if searcher is None:
             return None
-        allowed = filter_documents(searcher, compiler.compile_filter())
+        allowed = filter_documents(searcher, self.query_compiler.compile_filter())
         if not allowed:
             return None  # Whoosh would read an empty filter set as "no filter"
-        return searcher.search(compiler.compile_query(), filter=allowed, **options)
+        return searcher, allowed
+
+    def _run(self, **options: Any) -> Any:
+        found = self._searcher_and_filter()
+        if found is None:
+            return None
+        searcher, allowed = found
+        return searcher.search(self.query_compiler.compile_query(), filter=allowed, **options)
+
+    def _evaluate(self, limit: int | None) -> tuple[Searcher, Evaluation] | None:
+        """The evaluation of a relevance-ordered search, or ``None`` if Whoosh must run it."""
+        if self.query_compiler.sort_facets() is not None:
+            return None
+        found = self._searcher_and_filter()
+        if found is None:
+            return None
+        searcher, allowed = found
+        evaluation = evaluate(searcher, self.query_compiler.compile_query(), allowed, limit)
+        return None if evaluation is None else (searcher, evaluation)
+
+    def _hits(self) -> list[tuple[str, float]]:
+        """(key, score) of the documents from ``start`` to ``stop``, in result order."""
+        evaluated = self._evaluate(self.stop)
+        if evaluated is not None:
+            searcher, evaluation = evaluated
+            return [
+                (searcher.stored_fields(docnum)[KEY], score)
+                for score, docnum in evaluation.hits[self.start : self.stop]
+            ]
+        results = self._run(limit=self.stop, sortedby=self.query_compiler.sort_facets())
+        if results is None:
+            return []
+        return [(hit[KEY], hit.score) for hit in results[self.start : self.stop]]
 
     def _do_search(self) -> list[models.Model]:
         if self.stop is not None and self.stop <= self.start:
             return []
-        sortedby = self.query_compiler.sort_facets()
-        results = self._run(limit=self.stop, sortedby=sortedby)
-        if results is None:
-            return []
-        hits = [(hit[KEY], hit.score) for hit in results[self.start : self.stop]]
+        hits = self._hits()
         if not hits:
             return []
         keys = [key for key, _ in hits]
@@ -538,10 +572,15 @@ class WhooshSearchResults(BaseSearchResults):
             found.append(obj)
         return found
 
-    def _do_count(self) -> int:
+    def _matching_count(self) -> int:
+        evaluated = self._evaluate(0)
+        if evaluated is not None:
+            return evaluated[1].total
         results = self._run(limit=None, scored=False)
-        total = 0 if results is None else len(results)
-        total -= self.start
+        return 0 if results is None else len(results)
+
+    def _do_count(self) -> int:
+        total = self._matching_count() - self.start
         if self.stop is not None:
             total = min(total, self.stop - self.start)
         return max(total, 0)
@@ -558,10 +597,14 @@ class WhooshSearchResults(BaseSearchResults):
             )
         column = self.query_compiler.mapping.filter_column([field]).name
         facet = sorting.FieldFacet(column, maptype=sorting.Count)
-        results = self._run(limit=1, scored=False, groupedby={"facet": facet})
-        if results is None:
-            return OrderedDict()
-        counts = results.groups("facet")
+        counts: dict[Any, int] | None = None
+        evaluated = self._evaluate(0)
+        if evaluated is not None:
+            searcher, evaluation = evaluated
+            counts = facet_counts(searcher, facet, evaluation.matches)
+        if counts is None:
+            results = self._run(limit=1, scored=False, groupedby={"facet": facet})
+            counts = {} if results is None else results.groups("facet")
         return OrderedDict(sorted(counts.items(), key=lambda item: (-item[1], str(item[0]))))
 
 
