@@ -26,7 +26,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.html import strip_tags
+from django.utils.html import escape, strip_tags
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 from modelsearch.backends.base import BaseSearchResults
 from modelsearch.query import And, Phrase, PlainText, SearchQuery
@@ -34,7 +35,7 @@ from wagtail.models import Page
 
 from cms.models import CoursePage, LessonPage, PolicyDocumentPage
 from cms.search.analysis import query_words
-from cms.search.highlight import highlight
+from cms.search.highlight import highlight, snippet_spans
 
 # Chinese keyboards type “…”, 「…」 or a full-width ＂; all of them quote a phrase.
 _QUOTES = str.maketrans(dict.fromkeys("“”„「」『』＂", '"'))
@@ -356,12 +357,28 @@ def search_hits(pages: Iterable[Page], query: MemberQuery) -> list[SearchHit]:
                 kind=kind,
                 kind_label=label,
                 title=highlight(page.title, query.text, max_chars=len(page.title) + 1),
-                snippet=highlight(page_text(page), query.text, max_chars=SNIPPET_CHARS),
+                snippet=_snippet(page, query),
                 date=date,
                 context=context,
             )
         )
     return hits
+
+
+def _snippet(page: Page, query: MemberQuery) -> SafeString:
+    """The page's own text around the hits; when only an attached file matched, that
+    file's text, so the member sees why the page was found (one query per such page)."""
+    text = page_text(page)
+    if snippet_spans(text, query.text, SNIPPET_CHARS) or not hasattr(page, "attachment_text"):
+        return highlight(text, query.text, max_chars=SNIPPET_CHARS)
+    for attached in page.attachment_text():
+        attached = attached[:SNIPPET_SOURCE_CHARS]
+        if snippet_spans(attached, query.text, SNIPPET_CHARS):
+            label = escape(_("In the attached file: "))
+            return mark_safe(  # noqa: S308 - the label is escaped, highlight() escapes the text
+                label + highlight(attached, query.text, max_chars=SNIPPET_CHARS)
+            )
+    return highlight(text, query.text, max_chars=SNIPPET_CHARS)
 
 
 def _describe(

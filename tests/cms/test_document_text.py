@@ -397,3 +397,20 @@ def test_the_command_reads_documents_uploaded_before_the_feature(db: None) -> No
     assert DocumentText.objects.get(document=document).status == DocumentText.Status.EXTRACTED
     assert "extracted 1, failed 1" in output.getvalue()
     assert f"Document {broken.pk}:" in errors.getvalue()
+
+
+def test_a_hit_only_in_the_attached_file_shows_that_files_text_as_the_snippet(
+    content: Content, commit, client, tree
+) -> None:
+    from tests.factories import MemberFactory
+
+    with commit():
+        document = upload("考评细则", "rules.pdf", STANDARDS_PDF.read_bytes())
+        add_policy(content, "关于标准化建设的通知", original_file=document)
+    client.force_login(MemberFactory(organization=tree.branch_a1))
+    response = client.get("/search/", {"q": PDF_ONLY_WORD})
+    hits = response.context["hits"]
+    assert [hit.page.title for hit in hits] == ["关于标准化建设的通知"]
+    snippet = str(hits[0].snippet)
+    assert "<mark>" in snippet and "现印发给你们" not in snippet  # the file's text, marked
+    assert snippet.startswith("附件中：")
