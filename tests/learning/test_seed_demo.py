@@ -21,7 +21,7 @@ from learning import demo_data, roles
 from learning.demo import PersonNames, demo_passwords
 from learning.leaderboards import branch_ranking, leaderboard_range
 from learning.ledger_check import ledger_differences
-from learning.models import Member, Membership, Organization, PointsEntry, Screen
+from learning.models import Assignment, Member, Membership, Organization, PointsEntry, Screen
 from learning.periods import Period
 from learning.selectors import organizations_visible_to
 from quizzes.models import Attempt, Question, Quiz
@@ -190,6 +190,7 @@ def test_second_run_changes_nothing(seeded: str) -> None:
             "questions": Question.objects.count(),
             "quizzes": Quiz.objects.count(),
             "attempts": Attempt.objects.count(),
+            "assignments": Assignment.objects.count(),
         }
 
     before = snapshot()
@@ -217,6 +218,21 @@ def test_demo_quizzes_and_attempts_are_seeded_and_reported(seeded: str) -> None:
     assert set(Quiz.objects.values_list("kind", flat=True)) >= {"daily", "topic", "weekly", "exam"}
     assert Attempt.objects.filter(state=Attempt.State.SUBMITTED).count() > 100
     assert f"答题记录 {Attempt.objects.count()} 份" in seeded
+
+
+def test_demo_assignments_give_members_and_the_secretary_something_to_follow(
+    seeded: str,
+) -> None:
+    from learning.assignments import member_assignments
+
+    assert Assignment.objects.count() == 2
+    assert "已布置示范学习任务 2 项" in seeded
+    committee_wide = Assignment.objects.get(is_required=True)
+    assert list(committee_wide.organizations.values_list("code", flat=True)) == [
+        demo_data.COMMITTEE_CODE
+    ]
+    member = Member.objects.get(username="member")
+    assert member_assignments(member)
 
 
 def test_output_links_the_demo_office_screen(seeded: str) -> None:

@@ -22,6 +22,7 @@ from django.db import transaction
 from django.urls import reverse
 
 from cms.demo import DemoContentError, demo_content_seed
+from cms.demo_assignments import demo_assignments_seed
 from cms.models import HomePage
 from learning import demo_data
 from learning.demo import DemoPasswords, DemoSeedError, SeedSummary, demo_passwords, demo_seed
@@ -105,6 +106,11 @@ class Command(BaseCommand):
             call_command("rebuild_modelsearch_index", verbosity=0)
         else:
             self.stdout.write("示范学习内容已存在，未做修改。")
+        assigned = demo_assignments_seed()
+        if assigned:
+            self.stdout.write(
+                f"已布置示范学习任务 {assigned} 项（见“我的学习”和书记的完成情况报表）。"
+            )
         self._seed_quizzes()
         if activity_days:
             self._seed_activity(activity_days)
