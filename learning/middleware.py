@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 
 class PasswordChangeRequiredMiddleware:
@@ -22,5 +23,14 @@ class PasswordChangeRequiredMiddleware:
             allowed = [reverse("password_change"), reverse("logout")]
             allowed += settings.DANGJIAN_PASSWORD_CHANGE_EXEMPT_PREFIXES
             if not any(request.path.startswith(prefix) for prefix in allowed):
+                if request.path.startswith("/api/"):
+                    # An app cannot follow a redirect to an HTML form: say why, in JSON.
+                    return JsonResponse(
+                        {
+                            "code": "password_change_required",
+                            "detail": _("Choose a new password before you continue."),
+                        },
+                        status=403,
+                    )
                 return redirect(f"{reverse('password_change')}?required=1")
         return self.get_response(request)

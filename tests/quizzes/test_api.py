@@ -696,3 +696,11 @@ def test_checking_a_short_answer_never_reveals_the_reference_answer_before_submi
         # Accepted for good: the answer may not be changed now the verdict is known.
         changed = put_answer(api, attempt, 1, {"text": question.reference_answer}, 5)
         assert changed.status_code == 409
+
+
+def test_a_member_who_must_change_their_password_gets_json_not_a_redirect(member, quiz):
+    Member.objects.filter(pk=member.pk).update(must_change_password=True)
+    member.refresh_from_db()
+    response = signed_in(member).get("/api/v1/quizzes/")
+    assert response.status_code == 403
+    assert response.json()["code"] == "password_change_required"
