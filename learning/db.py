@@ -1,5 +1,6 @@
-"""Database-level guards that hold even for raw SQL: the ledger is append-only; and the
-prepared statements the ledger's hot paths use on PostgreSQL (``prepared_cursor``).
+"""Database-level guards that hold even for raw SQL: the ledger is append-only; the
+branch list's version stamp (``BRANCH_LIST_TABLES``); and the prepared statements the
+ledger's hot paths use on PostgreSQL (``prepared_cursor``).
 
 A trigger refuses UPDATE and DELETE on ``learning_pointsentry`` on PostgreSQL and on
 SQLite. SQLite has no session settings, so its trigger asks a function the project
@@ -102,22 +103,140 @@ def uninstall_ledger_guards(schema_editor: Any) -> None:
 
 
 def ledger_guards_after_migrate(sender: Any, using: str = "default", **kwargs: Any) -> None:
-    """``post_migrate`` receiver: put the guards back if a migration dropped them.
+    """``post_migrate`` receiver: put the guards (and the branch list's version triggers)
+    back if a migration dropped them.
 
     On SQLite, Django rebuilds a table (copy, drop, rename) for most field changes,
     and the triggers go with the old table; installing is idempotent on both vendors.
+    A missing version trigger would be worse than a slow ranking: rankings would keep
+    showing a renamed branch under its old name, so they are put back every time.
     """
     from django.db import connections
 
     if getattr(sender, "label", None) != "learning":
         return
     connection = connections[using]
-    if LEDGER_TABLE not in connection.introspection.table_names():
+    tables = set(connection.introspection.table_names())
+    if LEDGER_TABLE not in tables:
         return
     statements = {"postgresql": [POSTGRESQL_INSTALL], "sqlite": SQLITE_INSTALL}
     with connection.cursor() as cursor:
         for statement in statements.get(connection.vendor, []):
             cursor.execute(statement)
+        if BRANCH_LIST_VERSION_TABLE in tables:
+            for statement in _branch_list_install(connection.vendor):
+                cursor.execute(statement)
+
+
+# --- the branch list's version ----------------------------------------------------
+#
+# A branch ranking needs, besides the period's totals, the subtree's branches (names,
+# paths, tree order), their members and the leaderboard's minimum size. Those change
+# only when the organisation tree, a membership or the settings change, so
+# ``learning.leaderboards`` keeps them per process and checks, in the same statement
+# that reads the totals, one number: the version below. Triggers change it in the
+# transaction of every write to the tables those figures come from, so no code path
+# (an admin edit, a migration, raw SQL) can leave a process with an old list.
+#
+# Every change writes a value never used before (a sequence on PostgreSQL, a random
+# 64-bit number on SQLite) rather than adding one: a rolled-back transaction's value
+# is never seen again, so a list read inside it cannot match a later state; and the
+# state a value names is always the same one. Ledger awards write none of these
+# tables: the version says nothing about points, which every ranking reads afresh.
+
+BRANCH_LIST_VERSION_TABLE = "learning_branchlistversion"
+BRANCH_LIST_SEQUENCE = "learning_branchlistversion_seq"
+# What a ranking reads besides the totals: the tree, the headcounts, the settings.
+BRANCH_LIST_TABLES = (
+    "learning_organization",
+    "learning_organizationheadcount",
+    "learning_headcountchange",
+    "learning_leaderboardsettings",
+)
+_BRANCH_LIST_FUNCTION = "learning_branch_list_changed"
+
+_POSTGRESQL_BRANCH_LIST_FUNCTION = f"""
+CREATE SEQUENCE IF NOT EXISTS {BRANCH_LIST_SEQUENCE};
+CREATE OR REPLACE FUNCTION {_BRANCH_LIST_FUNCTION}() RETURNS trigger AS $$
+BEGIN
+    INSERT INTO {BRANCH_LIST_VERSION_TABLE} (id, version)
+    VALUES (1, nextval('{BRANCH_LIST_SEQUENCE}'))
+    ON CONFLICT (id) DO UPDATE SET version = excluded.version;
+    RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;
+"""  # noqa: S608
+
+
+def _branch_list_install(vendor: str) -> list[str]:
+    """Idempotent statements that create the version's triggers (and function)."""
+    if vendor == "postgresql":
+        statements = [_POSTGRESQL_BRANCH_LIST_FUNCTION]
+        for table in BRANCH_LIST_TABLES:
+            trigger = f"{table}_branch_list"
+            # Once per statement (a tree move updates many rows) and on TRUNCATE, which
+            # is how the test suite empties tables on PostgreSQL.
+            statements.append(
+                f"DROP TRIGGER IF EXISTS {trigger} ON {table};"
+                f" CREATE TRIGGER {trigger}"
+                f" AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {table}"
+                f" FOR EACH STATEMENT EXECUTE FUNCTION {_BRANCH_LIST_FUNCTION}()"
+            )
+        return statements
+    if vendor == "sqlite":
+        # SQLite has row triggers only; they are cheap next to the writes they follow.
+        # Not INSERT OR REPLACE: an outer statement's conflict clause (an upsert's)
+        # overrides the one in a trigger body. The row is created when a flush
+        # emptied the table, then changed.
+        table_name = BRANCH_LIST_VERSION_TABLE
+        body = (
+            f"INSERT INTO {table_name} (id, version) SELECT 1, 0"  # noqa: S608
+            f" WHERE NOT EXISTS (SELECT 1 FROM {table_name} WHERE id = 1);"
+            f" UPDATE {table_name} SET version = random() WHERE id = 1;"
+        )
+        return [
+            f"CREATE TRIGGER IF NOT EXISTS {table}_branch_list_{operation.lower()}"
+            f" AFTER {operation} ON {table} BEGIN {body} END"
+            for table in BRANCH_LIST_TABLES
+            for operation in ("INSERT", "UPDATE", "DELETE")
+        ]
+    return []
+
+
+def _branch_list_uninstall(vendor: str) -> list[str]:
+    if vendor == "postgresql":
+        return [
+            *(
+                f"DROP TRIGGER IF EXISTS {table}_branch_list ON {table}"
+                for table in BRANCH_LIST_TABLES
+            ),
+            f"DROP FUNCTION IF EXISTS {_BRANCH_LIST_FUNCTION}()",
+            f"DROP SEQUENCE IF EXISTS {BRANCH_LIST_SEQUENCE}",
+        ]
+    if vendor == "sqlite":
+        return [
+            f"DROP TRIGGER IF EXISTS {table}_branch_list_{operation.lower()}"
+            for table in BRANCH_LIST_TABLES
+            for operation in ("INSERT", "UPDATE", "DELETE")
+        ]
+    return []
+
+
+def install_branch_list_version(schema_editor: Any) -> None:
+    """Create the version's triggers and give it a first value (migration 0011)."""
+    vendor = schema_editor.connection.vendor
+    for statement in _branch_list_install(vendor):
+        schema_editor.execute(statement, params=None)
+    first = f"nextval('{BRANCH_LIST_SEQUENCE}')" if vendor == "postgresql" else "random()"
+    schema_editor.execute(
+        f"INSERT INTO {BRANCH_LIST_VERSION_TABLE} (id, version) VALUES (1, {first})",  # noqa: S608
+        params=None,
+    )
+
+
+def uninstall_branch_list_version(schema_editor: Any) -> None:
+    for statement in _branch_list_uninstall(schema_editor.connection.vendor):
+        schema_editor.execute(statement, params=None)
 
 
 # psycopg prepares a statement on request only while preparation is on; a threshold no
@@ -161,3 +280,27 @@ def _prepared_cursor_class() -> type:
             return super().execute(query, params, **kwargs)
 
     return PreparedCursor
+
+
+def branch_list_triggers_missing(connection: Any) -> list[str]:
+    """The branch list version's triggers that this database lacks (``check_ledger``).
+
+    Without one, a change to that table would not reach the branch lists processes
+    keep, and rankings would show an old name, tree or headcount until they restart.
+    """
+    if connection.vendor == "postgresql":
+        expected = [f"{table}_branch_list" for table in BRANCH_LIST_TABLES]
+        query = "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"
+    elif connection.vendor == "sqlite":
+        expected = [
+            f"{table}_branch_list_{operation.lower()}"
+            for table in BRANCH_LIST_TABLES
+            for operation in ("INSERT", "UPDATE", "DELETE")
+        ]
+        query = "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+    else:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(query)
+        present = {name for (name,) in cursor.fetchall()}
+    return [name for name in expected if name not in present]

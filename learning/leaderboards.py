@@ -2,22 +2,24 @@
 
 Every figure here is a sum over the small totals tables that ``learning.ledger``
 maintains (one row per branch or member per period), never a scan of the ledger:
-a year's branch ranking is one query that reads about as many rows as there are
-branches (their totals for the period, and their members from the organisations'
-headcount totals), then ranks them with exact integer keys.
+a year's branch ranking is one prepared query that reads the period's totals of every
+branch, then ranks them with exact integer keys. The subtree's branch list (names, tree
+order, members, minimum size) is kept per process and read again only when the branch
+list version changes (see ``_branch_rows``); the points are read on every call.
 """
 
 from __future__ import annotations
 
 import datetime
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass
 from fractions import Fraction
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Max, QuerySet, Sum
 from django.utils import timezone
 
+from learning.db import prepared_cursor
 from learning.models import (
     BranchPeriodTotal,
     HeadcountChange,
@@ -28,7 +30,7 @@ from learning.models import (
     Organization,
     PointsRule,
 )
-from learning.models.points import MemberYearBranches, OrganizationHeadcount
+from learning.models.points import BranchListVersion, MemberYearBranches, OrganizationHeadcount
 from learning.periods import ALL_TIME_START, DateRange, Period, headcount_day, period_range
 
 Metric = LeaderboardSettings.Metric
@@ -240,19 +242,20 @@ _SETTINGS = connection.ops.quote_name(LeaderboardSettings._meta.db_table)
 _MEMBERS = connection.ops.quote_name(Member._meta.db_table)
 _MEMBER_PERIODS = connection.ops.quote_name(MemberPeriodPoints._meta.db_table)
 _YEAR_BRANCHES = connection.ops.quote_name(MemberYearBranches._meta.db_table)
+_VERSION = connection.ops.quote_name(BranchListVersion._meta.db_table)
 _DEFAULT_MIN_SIZE = LeaderboardSettings._meta.get_field("min_branch_size").default
 
-# Branches of a subtree in tree order with, in the same query, their stored totals for
-# a period (when asked for), their members on a day (the organisations' running totals
-# by branch, less the changes after that day) and the leaderboard's minimum size.
-# Table names come from model metadata; every value is a parameter.
-_BRANCH_ROWS = f"""
-SELECT b.id, b.name, b.path, {{totals}},
+# Branches of a subtree in tree order with their members on a day (the organisations'
+# running totals by branch, less the changes after that day), the leaderboard's minimum
+# size and the branch list's version, all read in one snapshot. Table names come from
+# model metadata; every value is a parameter.
+_BRANCH_LIST = f"""
+SELECT b.id, b.name, b.path,
        COALESCE(h.members, 0) - COALESCE(later.delta, 0),
        COALESCE((SELECT s.min_branch_size FROM {_SETTINGS} s ORDER BY s.id LIMIT 1),
-                {_DEFAULT_MIN_SIZE})
+                {_DEFAULT_MIN_SIZE}),
+       (SELECT v.version FROM {_VERSION} v WHERE v.id = 1)
 FROM {_ORGANIZATIONS} b
-{{totals_join}}
 LEFT JOIN (SELECT branch_id, SUM(members) AS members FROM {_HEADCOUNTS}
             WHERE branch_id IS NOT NULL GROUP BY branch_id) h ON h.branch_id = b.id
 LEFT JOIN (SELECT oh.branch_id, SUM(c.delta) AS delta FROM {_CHANGES} c
@@ -262,46 +265,134 @@ LEFT JOIN (SELECT oh.branch_id, SUM(c.delta) AS delta FROM {_CHANGES} c
 WHERE b.kind = %s AND b.path LIKE %s ESCAPE '\\'
 ORDER BY b.path
 """  # noqa: S608
-_BRANCH_ROWS_STORED = _BRANCH_ROWS.format(
-    totals="COALESCE(t.points, 0), COALESCE(t.active_members, 0)",
-    totals_join=f"LEFT JOIN {_BRANCH_TOTALS} t"
-    " ON t.period = %s AND t.start = %s AND t.branch_id = b.id",
+
+# The period's totals of every branch (one range of the (period, start, branch) key)
+# and, in the same snapshot, the branch list's version (the row whose branch is NULL).
+_PERIOD_TOTALS = (
+    f"SELECT NULL, v.version, 0 FROM {_VERSION} v WHERE v.id = 1"  # noqa: S608
+    f" UNION ALL SELECT t.branch_id, t.points, t.active_members FROM {_BRANCH_TOTALS} t"
+    " WHERE t.period = %s AND t.start = %s"
 )
-_BRANCH_ROWS_BARE = _BRANCH_ROWS.format(totals="0, 0", totals_join="")
 
 # (branch id, name, path, points, active members, members)
 BranchRow = tuple[int, str, str, int, int, int]
 
 
+@dataclass(frozen=True, slots=True)
+class _BranchList:
+    """A subtree's branches in tree order, as (id, name, path, members) on one day, the
+    leaderboard's minimum size, and the branch list version they were read at.
+    """
+
+    version: int | None
+    branches: tuple[tuple[int, str, str, int], ...]
+    min_size: int
+
+
+# Per process: (database alias, subtree path, headcount day) -> the branch list. A day
+# rolls over once a day per subtree and period end, so a few dozen entries are plenty;
+# the oldest go first.
+_BRANCH_LISTS: OrderedDict[tuple[str, str, datetime.date], _BranchList] = OrderedDict()
+_BRANCH_LISTS_KEPT = 64
+
+
 def _branch_rows(
     root: Organization, date_range: DateRange, day: datetime.date
 ) -> tuple[list[BranchRow], int]:
-    """Every branch of the subtree with its figures, and the minimum branch size."""
-    pattern = _subtree_pattern(root)
-    kind = Organization.Kind.BRANCH.value
-    # Not prepared: PostgreSQL's generic plan for it probes the totals branch by branch
-    # and scans every headcount change, slower than planning it each time.
-    with connection.cursor() as cursor:
-        if date_range.is_stored:
-            cursor.execute(
-                _BRANCH_ROWS_STORED,
-                [date_range.kind, _date(date_range.start), _date(day), kind, pattern],
-            )
-        else:
-            cursor.execute(_BRANCH_ROWS_BARE, [_date(day), kind, pattern])
-        fetched = cursor.fetchall()
-    if not fetched:
-        return [], _DEFAULT_MIN_SIZE
-    min_size = int(fetched[0][6])
-    if date_range.is_stored:
-        rows = [row[:6] for row in fetched]
-    else:
+    """Every branch of the subtree with its figures, and the minimum branch size.
+
+    A stored period costs one prepared query: the period's totals and the branch list's
+    version. The branch list itself (names, tree order, members on ``day``, minimum
+    size) is read again only when that version has changed since this process last
+    read it, which only a change to the tree, a membership or the settings does; the
+    points are read on every call, so every committed award is in the answer.
+    """
+    if not date_range.is_stored:
+        listed = _read_branch_list(root, day)
         points, active = _custom_range_totals(root, date_range)
         rows = [
             (branch_id, name, path, points.get(branch_id, 0), active.get(branch_id, 0), members)
-            for branch_id, name, path, _points, _active, members, _min in fetched
+            for branch_id, name, path, members in listed.branches
         ]
-    return rows, min_size
+        return rows, listed.min_size
+    version, totals = _period_totals(date_range)
+    listed = _known_branch_list(root, day, version)
+    if listed is None:
+        listed = _read_branch_list(root, day)
+        if listed.version != version:
+            # The tree changed between the two statements: read the totals again, so
+            # that they and the list come from one moment.
+            version, totals = _period_totals(date_range)
+            if listed.version != version:
+                listed = _read_branch_list(root, day)
+                version, totals = _period_totals(date_range)
+    zero = (0, 0)
+    rows = []
+    for branch_id, name, path, members in listed.branches:
+        points, active = totals.get(branch_id, zero)
+        rows.append((branch_id, name, path, points, active, members))
+    return rows, listed.min_size
+
+
+def _period_totals(date_range: DateRange) -> tuple[int | None, dict[int, tuple[int, int]]]:
+    """The branch list's version and {branch id: (points, active members)} for a period.
+
+    Prepared on PostgreSQL: its plan is the same for every period (one range of the
+    totals' unique key), so planning it on every call would be wasted.
+    """
+    db = connections[DEFAULT_DB_ALIAS]
+    with prepared_cursor(db) as cursor:
+        cursor.execute(_PERIOD_TOTALS, [date_range.kind, _date(date_range.start)])
+        fetched = cursor.fetchall()
+    version = None
+    totals: dict[int, tuple[int, int]] = {}
+    for branch_id, points, active in fetched:
+        if branch_id is None:
+            version = points
+        else:
+            totals[branch_id] = (points, active)
+    return version, totals
+
+
+def _known_branch_list(
+    root: Organization, day: datetime.date, version: int | None
+) -> _BranchList | None:
+    """The branch list this process read at ``version``, if it has it."""
+    if version is None:  # no version row (a test suite emptied the table): never trust one
+        return None
+    listed = _BRANCH_LISTS.get((connection.alias, root.path, day))
+    if listed is None or listed.version != version:
+        return None
+    return listed
+
+
+def _read_branch_list(root: Organization, day: datetime.date) -> _BranchList:
+    """Read the subtree's branch list and keep it for the next call (when versioned)."""
+    # Not prepared: PostgreSQL's generic plan for it scans every headcount change,
+    # slower than planning it each time; it runs only when the tree has changed.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _BRANCH_LIST, [_date(day), Organization.Kind.BRANCH.value, _subtree_pattern(root)]
+        )
+        fetched = cursor.fetchall()
+        if not fetched:
+            cursor.execute(f"SELECT version FROM {_VERSION} WHERE id = 1")  # noqa: S608
+            found = cursor.fetchone()
+            version, min_size = (found[0] if found else None), _DEFAULT_MIN_SIZE
+        else:
+            version, min_size = fetched[0][5], int(fetched[0][4])
+    listed = _BranchList(
+        version=version,
+        branches=tuple((row[0], row[1], row[2], int(row[3])) for row in fetched),
+        min_size=min_size,
+    )
+    if version is not None:
+        key = (connection.alias, root.path, day)
+        _BRANCH_LISTS[key] = listed
+        _BRANCH_LISTS.move_to_end(key)
+        while len(_BRANCH_LISTS) > _BRANCH_LISTS_KEPT:
+            _BRANCH_LISTS.popitem(last=False)
+    return listed
 
 
 def _rank(rows: list[BranchRow], metric: str, min_size: int) -> list[BranchStanding]:

@@ -333,6 +333,23 @@ class OrganizationHeadcount(models.Model):
         return f"{self.organization_id} (branch {self.branch_id}): {self.members}"
 
 
+class BranchListVersion(models.Model):
+    """A number that changes with everything a branch ranking reads besides the totals.
+
+    One row. Database triggers (``learning.db``, installed by migration 0011) set a new,
+    never reused value in the transaction of every write to the organisations, their
+    headcounts and headcount changes, and the leaderboard settings, so a process may
+    keep a subtree's branch list as long as this number is unchanged. Awards do not
+    touch it: rankings read the points themselves on every call.
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    version = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return str(self.version)
+
+
 @register_setting(icon="pick")
 class LeaderboardSettings(BaseGenericSetting):
     """How rankings treat small branches and which metric they show first."""
