@@ -540,14 +540,17 @@ def save_results(results: dict[str, Any]) -> Path:
     return RESULTS
 
 
-def write_report(section: str, path: Path = REPORT) -> Path:
-    """Put ``section`` between the quiz markers of the report, adding them if absent."""
+def write_report(
+    section: str, path: Path = REPORT, *, begin: str = BEGIN_MARKER, end: str = END_MARKER
+) -> Path:
+    """Put ``section`` between its markers in the report (the quiz ones unless told),
+    adding them at the end if absent."""
     path.parent.mkdir(parents=True, exist_ok=True)
     text = path.read_text(encoding="utf-8") if path.exists() else ""
-    block = f"{BEGIN_MARKER}\n{section.strip()}\n{END_MARKER}"
-    if BEGIN_MARKER in text and END_MARKER in text:
-        before, _, rest = text.partition(BEGIN_MARKER)
-        _, _, after = rest.partition(END_MARKER)
+    block = f"{begin}\n{section.strip()}\n{end}"
+    if begin in text and end in text:
+        before, _, rest = text.partition(begin)
+        _, _, after = rest.partition(end)
         text = before + block + after
     else:
         text = text.rstrip("\n") + ("\n\n" if text else "") + block + "\n"
