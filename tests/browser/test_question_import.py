@@ -92,3 +92,58 @@ def test_an_editor_fixes_a_gift_file_and_imports_it(
     assert "中国共产党第一次全国代表大会于哪一年召开" in listing
     assert "党史/新民主主义革命时期" in listing
     screenshot(page, "question-bank-list")
+
+
+def test_an_editor_fixes_a_bad_row_of_an_xlsx_and_imports_it(
+    new_page: NewPage, screenshot: Screenshot
+) -> None:
+    from tests.quizzes.factories import make_xlsx, row
+
+    committee = services.organization_create(name="某党委", code="DW", kind="committee")
+    services.member_create(
+        username="bianji",
+        display_name="李编辑",
+        organization=committee,
+        password=DEFAULT_PASSWORD,
+        role_names=[roles.EDITOR],
+    )
+    good = row("单选", "中国共产党第一次全国代表大会在哪一年召开？", ["1919", "1921", "1927"], "B")
+    bad = row("单选", "党的最高领导机关是什么？", ["全国代表大会", "中央委员会"], "E")
+    fixed = row("单选", "党的最高领导机关是什么？", ["全国代表大会", "中央委员会"], "A")
+    page = new_page(DESKTOP)
+    log_in(page, "bianji")
+    page.goto(reverse("quizzes_question_import"))
+    page.set_input_files(
+        "#id_file",
+        {
+            "name": "题库.xlsx",
+            "mimeType": "application/octet-stream",
+            "buffer": make_xlsx([good, bad]),
+        },
+    )
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_load_state()
+    problems = page.locator(".quiz-import-problems tbody tr")
+    assert problems.count() == 1
+    assert problems.first.locator("td").first.inner_text().strip() == "3"  # the sheet's row
+    assert page.locator(".quiz-import-row--error").count() == 1
+    assert page.locator("form[action$='/confirm/']").count() == 0
+    screenshot(page, "question-import-xlsx-row-error")
+    assert not Question.objects.exists()
+
+    page.goto(reverse("quizzes_question_import"))
+    page.set_input_files(
+        "#id_file",
+        {
+            "name": "题库.xlsx",
+            "mimeType": "application/octet-stream",
+            "buffer": make_xlsx([good, fixed]),
+        },
+    )
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_load_state()
+    assert page.locator(".quiz-import-preview tbody tr").count() == 2
+    page.locator("form[action$='/confirm/'] button[type=submit]").click()
+    page.wait_for_load_state()
+    page.locator("#import-done").wait_for(state="visible")
+    assert Question.objects.count() == 2
