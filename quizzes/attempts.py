@@ -52,6 +52,8 @@ MASTERED_AFTER = 2
 # How many questions a challenge draws up front; it ends earlier at the first wrong answer.
 CHALLENGE_LENGTH = 30
 TWO_PLACES = Decimal("0.01")
+# Sequence numbers are stored in a 32-bit column.
+MAX_SEQ = 2**31 - 1
 
 
 class AttemptError(Exception):
@@ -292,16 +294,21 @@ def attempt_answer_save(
     now = at or timezone.now()
     if attempt.member_id != member.pk:
         raise AttemptError(_("This is not your attempt."), "not_yours")
-    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
+    if not isinstance(seq, int) or isinstance(seq, bool) or not 1 <= seq <= MAX_SEQ:
         raise AttemptError(_("The answer could not be saved: bad sequence number."), "bad_seq")
     with transaction.atomic():
-        locked = Attempt.objects.select_for_update().get(pk=attempt.pk)
+        locked = Attempt.objects.select_for_update().select_related("quiz").get(pk=attempt.pk)
         _check_in_progress(locked, now)
         item = AttemptQuestion.objects.filter(attempt=locked, position=position).first()
         if item is None:
             raise AttemptError(_("There is no such question in this attempt."), "no_question")
         if locked.review == Quiz.Review.AFTER_EACH and item.mark is not None:
             raise AttemptError(_("This question has already been answered."), "locked")
+        if locked.quiz.kind == Quiz.Kind.CHALLENGE:
+            # A challenge is answered one question at a time through the check, which
+            # keeps the order and ends it at the first wrong answer; a saved answer would
+            # be scored at submit without either.
+            raise AttemptError(_("Confirm each answer of a challenge in turn."), "use_check")
         if response not in (None, {}):
             problem = scoring.response_problem(item.snapshot, response)
             if problem is not None:
@@ -455,7 +462,14 @@ def _total(attempt: Attempt, items: Sequence[AttemptQuestion]) -> None:
     attempt.needs_grading = any(item.state == AttemptQuestion.State.NEEDS_GRADING for item in items)
     attempt.correct_count = sum(1 for item in items if item.state == AttemptQuestion.State.CORRECT)
     if attempt.quiz.kind == Quiz.Kind.CHALLENGE:
-        # The streak: the questions answered before the first wrong one.
+        # The streak: right answers in a row from the first question, up to the first
+        # one that is not right (or not answered).
+        streak = 0
+        for item in sorted(items, key=lambda item: item.position):
+            if item.state != AttemptQuestion.State.CORRECT:
+                break
+            streak += 1
+        attempt.correct_count = streak
         attempt.max_score = sum(
             (item.max_mark for item in items if item.response is not None), Decimal(0)
         )
@@ -481,6 +495,8 @@ def _book_wrong_answers(
         item.question_id
         for item in items
         if item.question_id is not None
+        # A short answer cannot be practised with immediate feedback: it stays out.
+        and item.snapshot.get("type") != Question.Type.SHORT_ANSWER
         and (
             item.state in (AttemptQuestion.State.WRONG, AttemptQuestion.State.PARTIAL)
             or (
@@ -514,29 +530,6 @@ def _book_wrong_answers(
         ],
         # Another submit of the same member at the same moment may have added one.
         ignore_conflicts=True,
-    )
-
-
-def wrong_answer_record(*, member_id: int, question_id: int, at: datetime.datetime) -> None:
-    """Put a question (back) into the book, or count one more wrong answer to it."""
-    entry, created = WrongAnswer.objects.get_or_create(
-        member_id=member_id, question_id=question_id, defaults={"last_wrong_at": at}
-    )
-    if created:
-        return
-    entry.wrong_count += 1
-    entry.correct_streak = 0
-    entry.last_wrong_at = at
-    entry.mastered_at = None
-    entry.removed_at = None
-    entry.save(
-        update_fields=[
-            "wrong_count",
-            "correct_streak",
-            "last_wrong_at",
-            "mastered_at",
-            "removed_at",
-        ]
     )
 
 
@@ -625,8 +618,6 @@ def attempt_question_grade(
         attempt.save(
             update_fields=["needs_grading", "correct_count", "score", "passed", "max_score"]
         )
-        if fraction < 1 and locked.question_id:
-            wrong_answer_record(member_id=attempt.member_id, question_id=locked.question_id, at=now)
         if not attempt.needs_grading and not attempt.too_fast:
             _award(attempt)
     return attempt

@@ -115,6 +115,11 @@ def attempt_items(attempt: Attempt, *, review: bool) -> list[dict[str, Any]]:
     carry their feedback (the member has seen it); nothing else does.
     """
     items = list(attempt.questions.order_by("position"))
+    if attempt.quiz.kind == Quiz.Kind.CHALLENGE and attempt.state == Attempt.State.SUBMITTED:
+        # A challenge draws more questions than it asks: the review leaves out those never
+        # asked (it would hand out answers to the bank). In progress, the page and the API
+        # show the answered ones and the next.
+        items = [item for item in items if item.response is not None]
     shown = []
     for item in items:
         if review or (attempt.review == Quiz.Review.AFTER_EACH and item.mark is not None):

@@ -17,6 +17,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from quizzes.attempts import MAX_SEQ
 from quizzes.models import Attempt, Quiz, WrongAnswer
 from quizzes.practice import practice_question
 from quizzes.presenting import question_feedback, seconds_left
@@ -59,7 +60,7 @@ class AnswerSerializer(serializers.Serializer):
 class AnswerSaveSerializer(AnswerSerializer):
     """``{"response": {...}, "seq": n}``: ``seq`` counts up with every change the app makes."""
 
-    seq = StrictIntegerField(min_value=1)
+    seq = StrictIntegerField(min_value=1, max_value=MAX_SEQ)
 
 
 class AttemptFilterSerializer(serializers.Serializer):

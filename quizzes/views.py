@@ -168,6 +168,7 @@ def attempt_page(request: HttpRequest, pk: int) -> HttpResponse:
             "result": reverse("quizzes:result", args=[attempt.pk]),
             "secondsLeft": left if show_clock else None,
             "feedbackEach": attempt.review == Quiz.Review.AFTER_EACH,
+            "challenge": challenge,
         },
     }
     return render(request, "quizzes/attempt.html", context)

@@ -119,37 +119,76 @@
       HTMLFormElement.prototype.submit.call(form);
     };
 
-    var save = function (fieldset) {
+    var inFlight = [];
+    var save = function (fieldset, attempt) {
       var position = parseInt(fieldset.dataset.position, 10);
       var seq = parseInt(fieldset.dataset.seq, 10) + 1;
+      var tries = attempt || 1;
       fieldset.dataset.seq = String(seq);
       pending[position] = true;
       setState(text.saving);
-      post(config.save, { position: position, seq: seq, response: responseOf(fieldset) })
+      var retry = function () {
+        setState(text.failed, true);
+        if (tries < 5) {
+          timers[position] = window.setTimeout(function () { save(fieldset, tries + 1); }, 3000);
+        }
+      };
+      var request = post(config.save, { position: position, seq: seq, response: responseOf(fieldset) })
         .then(function (data) {
+          if (data.ok && data.stale) {
+            // Another phone (or a save sent as the page was left) stored a newer number:
+            // send what this page shows again, after it.
+            fieldset.dataset.seq = String(data.seq);
+            delete pending[position];
+            return save(fieldset, tries);
+          }
           if (data.ok) {
             delete pending[position];
-            if (data.seq > parseInt(fieldset.dataset.seq, 10)) { fieldset.dataset.seq = String(data.seq); }
             if (!Object.keys(pending).length && !Object.keys(scheduled).length) {
               setState(text.saved);
             }
-            return;
+            return null;
           }
           if (data.code === "time_up" || data.code === "submitted") {
             setState(text.timeUp);
             window.location.href = config.result;
-            return;
+            return null;
           }
           delete pending[position];
+          if (data.code === "locked") {
+            setState("");  // confirmed meanwhile: the check stored this answer
+            return null;
+          }
+          if (data.status >= 500 || !data.code) {
+            retry();  // a server error, or not our JSON (a proxy page, a login page)
+            return null;
+          }
           setState(data.message || text.failed, true);
+          return null;
         })
         .catch(function () {
-          setState(text.failed, true);
-          timers[position] = window.setTimeout(function () { save(fieldset); }, 3000);
+          delete pending[position];
+          retry();
         });
+      inFlight.push(request);
+      return request;
     };
 
     var scheduled = {};
+    // Before submitting: send what still waits for its pause and wait for every save,
+    // so the answer typed last is stored before the attempt is scored.
+    var saveEverything = function () {
+      Object.keys(scheduled).forEach(function (position) {
+        window.clearTimeout(timers[position]);
+        var fieldset = scheduled[position];
+        delete scheduled[position];
+        save(fieldset);
+      });
+      return Promise.all(inFlight.map(function (request) {
+        return request.catch(function () { return null; });
+      }));
+    };
+
     var scheduleSave = function (fieldset, delay) {
       var position = fieldset.dataset.position;
       window.clearTimeout(timers[position]);
@@ -187,10 +226,11 @@
       if (document.visibilityState === "hidden") { flush(); }
     });
 
-    // Where answers are confirmed one by one, only short answers (graded by a person
-    // later) are saved as they are typed; everything else is saved by its check.
+    // Every answer is saved as it is chosen or typed (a save reveals nothing), so one
+    // chosen but not yet confirmed still counts at submit; a challenge is answered only
+    // through its checks, in order.
     var autosaved = function (fieldset) {
-      return fieldset && (!config.feedbackEach || fieldset.dataset.type === "short_answer");
+      return fieldset && !config.challenge;
     };
     form.addEventListener("change", function (event) {
       var fieldset = event.target.closest("fieldset[data-position]");
@@ -242,9 +282,11 @@
     });
 
     form.addEventListener("submit", function (event) {
+      event.preventDefault();
       if (submitting) { return; }
-      if (!window.confirm(text.confirm)) { event.preventDefault(); return; }
-      submitting = true;
+      if (!window.confirm(text.confirm)) { return; }
+      setState(text.saving);
+      saveEverything().then(submitNow, submitNow);
     });
 
     if (typeof config.secondsLeft === "number") {
@@ -258,7 +300,7 @@
         clock.parentNode.classList.toggle("is-urgent", left <= 60);
         if (left === 0) {
           setState(text.timeUp);
-          submitNow();
+          submitNow();  // the deadline has passed: the server takes no more saves
           return;
         }
         window.setTimeout(tick, 500);

@@ -167,3 +167,20 @@ def test_a_reload_mid_exam_resumes_with_the_answers_and_the_clock(
     log_in(other, member.username)
     other.goto(url)
     assert other.locator("fieldset#q4 input.quiz-blank").input_value() == "一九二一"
+
+
+def test_an_answer_typed_just_before_submitting_is_scored(new_page: NewPage) -> None:
+    member = member_in_a_branch()
+    exam(minutes=20)
+    page = new_page(MOBILE)
+    log_in(page, member.username)
+    page.goto(reverse("quizzes:index"))
+    page.get_by_test_id("open-quizzes").get_by_role("button", name="开始", exact=True).click()
+    page.wait_for_url("**/quiz/attempts/*/")
+    page.locator("fieldset#q4 input.quiz-blank").fill("1921")
+    # No pause for the autosave: submit at once.
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="交卷").click()
+    page.wait_for_url("**/result/")
+    attempt = Attempt.objects.get(member=member)
+    assert attempt.questions.get(position=4).state == "correct"

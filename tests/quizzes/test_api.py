@@ -14,7 +14,7 @@ from django.utils import timezone, translation
 from rest_framework.test import APIClient
 
 from learning.models import Member, PointsEntry
-from quizzes.attempts import attempt_start, daily_quiz_for, wrong_answer_record
+from quizzes.attempts import attempt_start, daily_quiz_for
 from quizzes.models import Attempt, Question, Quiz, WrongAnswer
 from tests.factories import DEFAULT_PASSWORD, MemberFactory
 from tests.quizzes.factories import question_create, single_choice
@@ -57,6 +57,13 @@ WRONG_ANSWERS_QUERIES = 6
 
 
 # --- Fixtures and helpers ---------------------------------------------------------------
+
+
+def book_wrong_answer(*, member_id: int, question_id: int, at: Any) -> WrongAnswer:
+    """A question in the member's wrong-answer book, as a wrong answer would put it there."""
+    return WrongAnswer.objects.create(
+        member_id=member_id, question_id=question_id, last_wrong_at=at
+    )
 
 
 @pytest.fixture
@@ -459,7 +466,7 @@ def test_a_save_that_is_not_json_or_does_not_fit_the_question_is_refused(api, me
 
 def test_a_check_or_practice_without_an_answer_is_refused(api, member, db):
     question = question_create(single_choice(stem="每日一题：党的组织原则是什么？"))
-    wrong_answer_record(member_id=member.pk, question_id=question.pk, at=timezone.now())
+    book_wrong_answer(member_id=member.pk, question_id=question.pk, at=timezone.now())
     entry = WrongAnswer.objects.get(member=member)
     attempt = Attempt.objects.get(pk=api.post(url("daily_start")).json()["id"])
     before = saved_state(attempt)
@@ -527,7 +534,7 @@ def test_another_members_attempt_is_not_found_and_stays_as_it_was(member, other,
 
 
 def test_another_members_wrong_answer_entry_is_not_found_and_stays(member, other, bank):
-    wrong_answer_record(member_id=member.pk, question_id=bank["single"].pk, at=timezone.now())
+    book_wrong_answer(member_id=member.pk, question_id=bank["single"].pk, at=timezone.now())
     entry = WrongAnswer.objects.get(member=member)
     intruder = signed_in(other)
     right_id = next(c.pk for c in bank["single"].choices.all() if c.is_correct)
@@ -574,7 +581,7 @@ def test_the_wrong_answer_book_lists_practises_and_masters(api, member, quiz, ba
 
 
 def test_removing_a_question_from_the_wrong_answer_book(api, member, bank):
-    wrong_answer_record(member_id=member.pk, question_id=bank["true_false"].pk, at=timezone.now())
+    book_wrong_answer(member_id=member.pk, question_id=bank["true_false"].pk, at=timezone.now())
     entry = WrongAnswer.objects.get(member=member)
     removed = api.delete(url("wrong_answer", entry.pk))
     assert removed.status_code == 204
@@ -657,13 +664,13 @@ def test_the_wrong_answer_list_costs_the_same_queries_for_1_and_15_rows(
     ]
     questions.append(question_create(fill_blank()))
     now = timezone.now()
-    wrong_answer_record(member_id=member.pk, question_id=questions[-1].pk, at=now)
+    book_wrong_answer(member_id=member.pk, question_id=questions[-1].pk, at=now)
     path = url("wrong_answers")
     one, body = _queries_of(api, path, WRONG_ANSWERS_QUERIES, django_assert_max_num_queries)
     assert body["count"] == 1 and body["results"][0]["question"]["blank_count"] == 1
     assert body["results"][0]["question"]["options"] == []
     for question in questions[:14]:
-        wrong_answer_record(member_id=member.pk, question_id=question.pk, at=now)
+        book_wrong_answer(member_id=member.pk, question_id=question.pk, at=now)
     many, body = _queries_of(api, path, WRONG_ANSWERS_QUERIES, django_assert_max_num_queries)
     assert len(body["results"]) == 15
     singles = [row for row in body["results"] if row["question"]["type"] == "single"]

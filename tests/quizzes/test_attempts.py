@@ -475,3 +475,61 @@ def test_a_member_can_remove_a_question_but_not_from_anothers_book(member, bank,
     assert wrong_answers_of(member).count() == 1
     wrong_answer_remove(entry=entry, member=member)
     assert wrong_answers_of(member).count() == 0
+
+
+# --- Found in review: challenge order, its review, short answers, sequence numbers ------
+
+
+def challenge_with_questions(member, count: int = 6) -> Attempt:
+    for n in range(count):
+        question_create(single_choice(stem=f"挑战题{n}：党的根本组织原则是什么？"))
+    return attempt_start(quiz=challenge_quiz(), member=member)
+
+
+def test_a_challenge_cannot_be_answered_by_saving_and_submitting(member, db):
+    attempt = challenge_with_questions(member)
+    for item in items_of(attempt):
+        with pytest.raises(AttemptError) as error:
+            attempt_answer_save(
+                attempt=attempt,
+                member=member,
+                position=item.position,
+                response=right_answer(item.snapshot),
+                seq=1,
+            )
+        assert error.value.code == "use_check"
+    attempt = attempt_submit(attempt=attempt, member=member, at=later(10))
+    assert attempt.correct_count == 0
+    assert not PointsEntry.objects.filter(member=member).exists()
+
+
+def test_a_challenge_review_shows_only_the_questions_asked(member, db):
+    from quizzes.presenting import attempt_items
+
+    attempt = challenge_with_questions(member)
+    first = items_of(attempt)[0]
+    feedback = attempt_answer_check(
+        attempt=attempt, member=member, position=1, response=wrong_answer(first.snapshot)
+    )
+    shown = attempt_items(feedback.attempt, review=True)
+    assert [item["position"] for item in shown] == [1]
+
+
+def test_short_answers_stay_out_of_the_wrong_answer_book(member, editor, db):
+    essay = question_create(short_answer())
+    attempt = attempt_start(quiz=fixed_quiz([essay]), member=member)
+    attempt = attempt_submit(attempt=attempt, member=member)  # unanswered
+    assert not wrong_answers_of(member).exists()
+
+
+def test_an_absurd_sequence_number_is_refused_not_a_server_error(member, bank):
+    attempt = attempt_start(quiz=fixed_quiz([bank["single"]]), member=member)
+    with pytest.raises(AttemptError) as error:
+        attempt_answer_save(
+            attempt=attempt,
+            member=member,
+            position=1,
+            response=right_answer(items_of(attempt)[0].snapshot),
+            seq=2**63,
+        )
+    assert error.value.code == "bad_seq"
