@@ -275,6 +275,10 @@ LOGGING = {
 # Members need a password change before anything else after an import or a reset.
 DANGJIAN_PASSWORD_CHANGE_EXEMPT_PREFIXES = ["/static/", "/media/", "/i18n/", "/admin/logout/"]
 
+# Awards tell office screens to refresh by bumping cache versions; a background thread per
+# process sends the bumps of this many seconds together (0: each award at once).
+DANGJIAN_LEDGER_VERSION_FLUSH_SECONDS = 0.05
+
 # Which Wagtail page models are courses and lessons. ``learning`` never imports ``cms``:
 # assigned study and "my learning" find courses and lessons through these names.
 DANGJIAN_COURSE_PAGE_MODEL = "cms.CoursePage"

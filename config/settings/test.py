@@ -13,6 +13,8 @@ CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BROKER_URL = "memory://"
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Screens' versions bumped at once, so a test sees an award's effect without waiting.
+DANGJIAN_LEDGER_VERSION_FLUSH_SECONDS = 0
 _TEST_DIR = Path(tempfile.mkdtemp(prefix="dangjian-test-"))
 MEDIA_ROOT = _TEST_DIR / "media"
 SEARCH_INDEX_DIR = _TEST_DIR / "search-index"

@@ -120,3 +120,29 @@ def test_screen_versions_and_snapshots_through_one_redis_command_agree_with_the_
     finally:
         fast_cache._made_key.cache_clear()
         redis_cache.clear()
+
+
+def test_awards_bump_screen_versions_together_soon_after_commit(settings):
+    """Bumps collected for a moment and sent by one thread: one award or many, the
+    versions of every subtree involved change within the flush interval."""
+    import time
+
+    settings.DANGJIAN_LEDGER_VERSION_FLUSH_SECONDS = 0.02
+    before = {path: ledger.ledger_version(path) for path in ("0001", "00010002", "00010003")}
+    ledger.ledger_versions_touch_soon("000100020001")
+    ledger.ledger_versions_touch_soon("00010003")
+    deadline = time.monotonic() + 2
+    while time.monotonic() < deadline:
+        after = {path: ledger.ledger_version(path) for path in before}
+        if all(after[path] != before[path] for path in before):
+            break
+        time.sleep(0.01)
+    assert all(after[path] != before[path] for path in before)
+    assert ledger.ledger_version("0002") == "0"
+
+
+def test_with_no_flush_interval_the_bump_is_immediate(settings):
+    settings.DANGJIAN_LEDGER_VERSION_FLUSH_SECONDS = 0
+    before = ledger.ledger_version("0009")
+    ledger.ledger_versions_touch_soon("00090001")
+    assert ledger.ledger_version("0009") != before
