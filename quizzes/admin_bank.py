@@ -59,6 +59,8 @@ from quizzes.importers.base import (
 )
 from quizzes.importers.table import join_blank_answers, split_blank_answers
 from quizzes.models import Question, QuestionCategory, QuestionTag
+from quizzes.practice import practice_question
+from quizzes.presenting import with_images
 from quizzes.selectors import category_path_names, question_snapshot
 
 # --- categories ------------------------------------------------------------------------
@@ -642,23 +644,6 @@ def _question_for_view(request: HttpRequest, pk: int) -> Question:
     )
 
 
-def member_view_of(question: Question) -> dict[str, Any]:
-    """What the member's quiz page shows of a question: no correctness, no answers."""
-    stem_parts = question.stem.split("____") if question.type == Question.Type.FILL_BLANK else []
-    return {
-        "id": question.pk,
-        "type": question.type,
-        "type_label": question.get_type_display(),
-        "stem": question.stem,
-        "stem_parts": stem_parts,
-        "image": question.image,
-        "options": [
-            {"letter": "ABCDEF"[index] if index < 6 else str(index + 1), "text": choice.text}
-            for index, choice in enumerate(question.choices.all())
-        ],
-    }
-
-
 def question_preview_view(request: HttpRequest, pk: int) -> HttpResponse:
     """The question as the member quiz page shows it — without any hint of the answer."""
     question = _question_for_view(request, pk)
@@ -666,7 +651,7 @@ def question_preview_view(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "quizzes/admin/question_preview.html",
         {
-            "item": member_view_of(question),
+            "item": with_images([practice_question(question)])[0],
             "question": question,
             "answer_url": reverse("quizzes_question_answer", args=[question.pk]),
         },

@@ -204,12 +204,7 @@ def _shown_questions(attempt: Attempt, review: bool) -> list[dict[str, Any]]:
     """
     if attempt.is_submitted and not review:
         return []
-    items = attempt_items(attempt, review=review)
-    if attempt.quiz.kind == Quiz.Kind.CHALLENGE and not attempt.is_submitted:
-        answered = [item for item in items if "feedback" in item]
-        upcoming = [item for item in items if "feedback" not in item]
-        return answered + upcoming[:1]
-    return items
+    return attempt_items(attempt, review=review)
 
 
 def _attempt_body(attempt: Attempt) -> dict[str, Any]:

@@ -292,18 +292,10 @@ def attempt_answer_save(
 ) -> SaveResult:
     """Store the member's answer to one question of their attempt in progress."""
     now = at or timezone.now()
-    if attempt.member_id != member.pk:
-        raise AttemptError(_("This is not your attempt."), "not_yours")
     if not isinstance(seq, int) or isinstance(seq, bool) or not 1 <= seq <= MAX_SEQ:
         raise AttemptError(_("The answer could not be saved: bad sequence number."), "bad_seq")
     with transaction.atomic():
-        locked = Attempt.objects.select_for_update().select_related("quiz").get(pk=attempt.pk)
-        _check_in_progress(locked, now)
-        item = AttemptQuestion.objects.filter(attempt=locked, position=position).first()
-        if item is None:
-            raise AttemptError(_("There is no such question in this attempt."), "no_question")
-        if locked.review == Quiz.Review.AFTER_EACH and item.mark is not None:
-            raise AttemptError(_("This question has already been answered."), "locked")
+        locked, item = _open_question(attempt, member, position, now)
         if locked.quiz.kind == Quiz.Kind.CHALLENGE:
             # A challenge is answered one question at a time through the check, which
             # keeps the order and ends it at the first wrong answer; a saved answer would
@@ -343,26 +335,17 @@ def attempt_answer_check(
     The answer is then locked. In a challenge, a wrong answer ends the attempt.
     """
     now = at or timezone.now()
-    if attempt.member_id != member.pk:
-        raise AttemptError(_("This is not your attempt."), "not_yours")
-    if attempt.review != Quiz.Review.AFTER_EACH:
-        raise AttemptError(_("This quiz shows answers only at the end."), "no_feedback")
-    # A short answer is graded by a person: checking it would only reveal the reference
-    # answer. It is saved like any answer and graded after submitting.
-    asked = AttemptQuestion.objects.filter(attempt_id=attempt.pk, position=position).first()
-    if asked is not None and asked.snapshot.get("type") == Question.Type.SHORT_ANSWER:
-        raise AttemptError(
-            _("This answer is graded by a person after you submit; it is saved as you type."),
-            "no_feedback",
-        )
     with transaction.atomic():
-        locked = Attempt.objects.select_for_update().get(pk=attempt.pk)
-        _check_in_progress(locked, now)
-        item = AttemptQuestion.objects.filter(attempt=locked, position=position).first()
-        if item is None:
-            raise AttemptError(_("There is no such question in this attempt."), "no_question")
-        if item.mark is not None:
-            raise AttemptError(_("This question has already been answered."), "locked")
+        locked, item = _open_question(attempt, member, position, now)
+        if locked.review != Quiz.Review.AFTER_EACH:
+            raise AttemptError(_("This quiz shows answers only at the end."), "no_feedback")
+        if item.snapshot.get("type") == Question.Type.SHORT_ANSWER:
+            # Graded by a person: checking it would only reveal the reference answer.
+            # It is saved like any answer and graded after submitting.
+            raise AttemptError(
+                _("This answer is graded by a person after you submit; it is saved as you type."),
+                "no_feedback",
+            )
         if locked.quiz.kind == Quiz.Kind.CHALLENGE and _challenge_next(locked) != position:
             raise AttemptError(_("Answer the questions in order."), "out_of_order")
         if response in (None, {}) or not scoring.response_is_valid(item.snapshot, response):
@@ -378,6 +361,27 @@ def attempt_answer_check(
     elif locked.quiz.kind == Quiz.Kind.CHALLENGE and _challenge_next(locked) is None:
         locked = attempt_submit(attempt=locked, at=now)
     return Feedback(item=item, correct=correct, attempt=locked)
+
+
+def _open_question(
+    attempt: Attempt, member: Member, position: int, now: datetime.datetime
+) -> tuple[Attempt, AttemptQuestion]:
+    """The member's attempt, locked and still open, and its question at ``position``.
+
+    Inside the caller's transaction. Refused when the attempt is someone else's, is
+    submitted or past its deadline, has no such question, or (in a quiz that shows the
+    answer after each question) the question was already answered for good.
+    """
+    if attempt.member_id != member.pk:
+        raise AttemptError(_("This is not your attempt."), "not_yours")
+    locked = Attempt.objects.select_for_update().select_related("quiz").get(pk=attempt.pk)
+    _check_in_progress(locked, now)
+    item = AttemptQuestion.objects.filter(attempt=locked, position=position).first()
+    if item is None:
+        raise AttemptError(_("There is no such question in this attempt."), "no_question")
+    if locked.review == Quiz.Review.AFTER_EACH and item.mark is not None:
+        raise AttemptError(_("This question has already been answered."), "locked")
+    return locked, item
 
 
 def _challenge_next(attempt: Attempt) -> int | None:

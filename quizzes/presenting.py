@@ -13,6 +13,7 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from wagtail.images import get_image_model
 
 from quizzes.models import Attempt, AttemptQuestion, Question, Quiz
 from quizzes.normalise import BLANK_MARKER
@@ -115,11 +116,14 @@ def attempt_items(attempt: Attempt, *, review: bool) -> list[dict[str, Any]]:
     carry their feedback (the member has seen it); nothing else does.
     """
     items = list(attempt.questions.order_by("position"))
-    if attempt.quiz.kind == Quiz.Kind.CHALLENGE and attempt.state == Attempt.State.SUBMITTED:
-        # A challenge draws more questions than it asks: the review leaves out those never
-        # asked (it would hand out answers to the bank). In progress, the page and the API
-        # show the answered ones and the next.
-        items = [item for item in items if item.response is not None]
+    if attempt.quiz.kind == Quiz.Kind.CHALLENGE:
+        # A challenge draws more questions than it asks and asks them one at a time: the
+        # questions answered and, while it runs, the next one; never further ahead, and
+        # the review leaves out the unasked ones (it would hand out answers to the bank).
+        asked = [item for item in items if item.response is not None]
+        if attempt.state == Attempt.State.IN_PROGRESS:
+            asked += [item for item in items if item.response is None][:1]
+        items = asked
     shown = []
     for item in items:
         if review or (attempt.review == Quiz.Review.AFTER_EACH and item.mark is not None):
@@ -127,6 +131,16 @@ def attempt_items(attempt: Attempt, *, review: bool) -> list[dict[str, Any]]:
         else:
             shown.append(public_question(item))
     return shown
+
+
+def with_images(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``items`` with each question's image (a Wagtail image) for the templates, loaded
+    in one query whatever the number of questions that have one."""
+    ids = {item["image_id"] for item in items if item.get("image_id")}
+    images = get_image_model().objects.in_bulk(ids) if ids else {}
+    for item in items:
+        item["image"] = images.get(item.get("image_id"))
+    return items
 
 
 def seconds_left(attempt: Attempt) -> int | None:

@@ -41,7 +41,13 @@ from quizzes.practice import (
     wrong_answer_remove,
     wrong_answers_of,
 )
-from quizzes.presenting import attempt_items, question_feedback, review_allowed, seconds_left
+from quizzes.presenting import (
+    attempt_items,
+    question_feedback,
+    review_allowed,
+    seconds_left,
+    with_images,
+)
 
 # Kinds listed under "quizzes and exams"; the daily quiz and challenge have their own cards.
 LISTED_KINDS = (Quiz.Kind.WEEKLY, Quiz.Kind.TOPIC, Quiz.Kind.EXAM, Quiz.Kind.LESSON)
@@ -145,12 +151,12 @@ def attempt_page(request: HttpRequest, pk: int) -> HttpResponse:
         attempt_submit(attempt=attempt, finished_by=Attempt.FinishedBy.DEADLINE)
         messages.info(request, _("Time was up: your saved answers have been submitted."))
         return redirect("quizzes:result", pk=attempt.pk)
-    items = attempt_items(attempt, review=False)
+    items = with_images(attempt_items(attempt, review=False))
     challenge = attempt.quiz.kind == Quiz.Kind.CHALLENGE
     if challenge:
-        # One question at a time: the answered ones and the next, never further ahead.
-        answered = [item for item in items if "feedback" in item]
-        items = answered[-1:] + [item for item in items if "feedback" not in item][:1]
+        # attempt_items gives the answered questions and the next; the page shows the
+        # last verdict and the question to answer now.
+        items = items[-2:]
     context = {
         "attempt": attempt,
         "quiz": attempt.quiz,
@@ -254,7 +260,7 @@ def attempt_result(request: HttpRequest, pk: int) -> HttpResponse:
     if not attempt.is_submitted:
         return redirect("quizzes:attempt", pk=attempt.pk)
     review = review_allowed(attempt)
-    items = attempt_items(attempt, review=review) if review else []
+    items = with_images(attempt_items(attempt, review=review)) if review else []
     context = {
         "attempt": attempt,
         "quiz": attempt.quiz,
@@ -308,7 +314,7 @@ def wrong_practise(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "quizzes/practice.html",
         {
-            "item": practice_question(question),
+            "item": with_images([practice_question(question)])[0],
             "check_url": reverse("quizzes:wrong_practise", args=[entry.pk]),
             "next_url": reverse("quizzes:wrong_practise", args=[next_entry.pk])
             if next_entry
@@ -369,7 +375,7 @@ def practice(request: HttpRequest, category_id: int) -> HttpResponse:
         request,
         "quizzes/practice.html",
         {
-            "item": practice_question(question),
+            "item": with_images([practice_question(question)])[0],
             "check_url": reverse("quizzes:practice", args=[category.pk]),
             "next_url": reverse("quizzes:practice", args=[category.pk]) + next_query,
             "category": category,

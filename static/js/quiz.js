@@ -44,6 +44,8 @@
     return fetch(url, {
       method: "POST",
       credentials: "same-origin",
+      // A save sent as the page is left (reload, another app) still reaches the server.
+      keepalive: true,
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
       body: JSON.stringify(body),
     }).then(function (response) {
@@ -171,19 +173,26 @@
           retry();
         });
       inFlight.push(request);
+      request.then(function () {
+        inFlight = inFlight.filter(function (other) { return other !== request; });
+      });
       return request;
     };
 
     var scheduled = {};
-    // Before submitting: send what still waits for its pause and wait for every save,
-    // so the answer typed last is stored before the attempt is scored.
-    var saveEverything = function () {
+    // Send at once the saves still waiting for their pause.
+    var sendScheduled = function () {
       Object.keys(scheduled).forEach(function (position) {
         window.clearTimeout(timers[position]);
         var fieldset = scheduled[position];
         delete scheduled[position];
         save(fieldset);
       });
+    };
+    // Before submitting: send what still waits and wait for every save, so the answer
+    // typed last is stored before the attempt is scored.
+    var saveEverything = function () {
+      sendScheduled();
       return Promise.all(inFlight.map(function (request) {
         return request.catch(function () { return null; });
       }));
@@ -202,28 +211,10 @@
     };
 
     // Leaving the page (reload, another app, locking the phone) saves what is still
-    // waiting for its pause, so no typed answer is lost.
-    var flush = function () {
-      Object.keys(scheduled).forEach(function (position) {
-        window.clearTimeout(timers[position]);
-        var fieldset = scheduled[position];
-        delete scheduled[position];
-        var seq = parseInt(fieldset.dataset.seq, 10) + 1;
-        fieldset.dataset.seq = String(seq);
-        fetch(config.save, {
-          method: "POST",
-          credentials: "same-origin",
-          keepalive: true,
-          headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
-          body: JSON.stringify({
-            position: parseInt(position, 10), seq: seq, response: responseOf(fieldset),
-          }),
-        });
-      });
-    };
-    window.addEventListener("pagehide", flush);
+    // waiting for its pause (the requests are keepalive), so no typed answer is lost.
+    window.addEventListener("pagehide", sendScheduled);
     document.addEventListener("visibilitychange", function () {
-      if (document.visibilityState === "hidden") { flush(); }
+      if (document.visibilityState === "hidden") { sendScheduled(); }
     });
 
     // Every answer is saved as it is chosen or typed (a save reveals nothing), so one

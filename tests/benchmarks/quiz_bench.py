@@ -47,6 +47,7 @@ from quizzes.scoring import MultipleRule, attempt_total, score_response
 from quizzes.services import questions_import
 from quizzes.statistics import AttemptMarks, quiz_statistics
 from tests.benchmarks.environment import busy_percent, cpu_ticks, wait_until_quiet
+from tests.benchmarks.report import write_marked_section
 from tests.benchmarks.search_bench import Table, machine
 
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -540,22 +541,9 @@ def save_results(results: dict[str, Any]) -> Path:
     return RESULTS
 
 
-def write_report(
-    section: str, path: Path = REPORT, *, begin: str = BEGIN_MARKER, end: str = END_MARKER
-) -> Path:
-    """Put ``section`` between its markers in the report (the quiz ones unless told),
-    adding them at the end if absent."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    block = f"{begin}\n{section.strip()}\n{end}"
-    if begin in text and end in text:
-        before, _, rest = text.partition(begin)
-        _, _, after = rest.partition(end)
-        text = before + block + after
-    else:
-        text = text.rstrip("\n") + ("\n\n" if text else "") + block + "\n"
-    path.write_text(text, encoding="utf-8")
-    return path
+def write_report(section: str, path: Path = REPORT) -> Path:
+    """Put ``section`` between the quiz markers of the report, adding them if absent."""
+    return write_marked_section(section, "quiz-benchmark", path)
 
 
 def _load(values: Any) -> str:

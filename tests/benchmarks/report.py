@@ -26,6 +26,29 @@ from tests.benchmarks.targets import (
 NOTES = Path(__file__).with_name("notes.md")
 # A block another benchmark owns: ``<!-- name:begin -->`` … ``<!-- name:end -->``.
 MARKED_BLOCK = re.compile(r"<!-- (?P<name>[\w.-]+):begin -->.*?<!-- (?P=name):end -->", re.DOTALL)
+
+
+def write_marked_section(section: str, name: str, path: Path) -> Path:
+    """Put ``section`` between ``<!-- name:begin -->`` and ``<!-- name:end -->`` in the
+    report at ``path`` (added at the end when absent); the rest of the file stays as is.
+
+    How the search, quiz and page benchmarks write their own sections, which ``render``
+    carries over when the ledger benchmark rewrites the file.
+    """
+    begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    block = f"{begin}\n{section.strip()}\n{end}"
+    if begin in text and end in text:
+        before, _, rest = text.partition(begin)
+        _, _, after = rest.partition(end)
+        text = before + block + after
+    else:
+        text = text.rstrip("\n") + ("\n\n" if text else "") + block + "\n"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 PERIOD_NAMES = {
     "day": "day",
     "week": "week",

@@ -67,6 +67,7 @@ from cms.models import (
     PolicyIndexPage,
 )
 from cms.search.storage import forget_searchers
+from tests.benchmarks.report import write_marked_section
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 REPORT = BASE_DIR / "docs" / "benchmarks.md"
@@ -630,17 +631,7 @@ def save_results(results: dict[str, Any]) -> Path:
 def write_report(section: str, path: Path | None = None) -> Path:
     """Put ``section`` between the search markers of the report, creating them if absent."""
     path = path or (REPORT if DOCUMENTS == FULL_SIZE else SCALED_REPORT)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    block = f"{BEGIN_MARKER}\n{section.strip()}\n{END_MARKER}"
-    if BEGIN_MARKER in text and END_MARKER in text:
-        before, _, rest = text.partition(BEGIN_MARKER)
-        _, _, after = rest.partition(END_MARKER)
-        text = before + block + after
-    else:
-        text = text.rstrip("\n") + ("\n\n" if text else "") + block + "\n"
-    path.write_text(text, encoding="utf-8")
-    return path
+    return write_marked_section(section, "search-benchmark", path)
 
 
 @dataclass

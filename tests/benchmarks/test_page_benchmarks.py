@@ -24,14 +24,14 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tests.benchmarks.environment import wait_until_quiet
-from tests.benchmarks.quiz_bench import write_report
+from tests.benchmarks.quiz_bench import REPORT
+from tests.benchmarks.report import write_marked_section
 from tests.benchmarks.search_bench import Table, machine
 
 pytestmark = [pytest.mark.bench, pytest.mark.django_db]
 
 REQUESTS = 100
 BEGIN_MARKER = "<!-- pages-benchmark:begin -->"
-END_MARKER = "<!-- pages-benchmark:end -->"
 
 
 def _member() -> Any:
@@ -129,7 +129,7 @@ def page_results(django_db_setup: None, django_db_blocker: Any) -> dict[str, Any
             "lessons_small": 30,
             "lessons_large": 30 + 20 * 10,
         }
-        write_report(_render(results), begin=BEGIN_MARKER, end=END_MARKER)
+        write_marked_section(_render(results), "pages-benchmark", REPORT)
     return results
 
 
@@ -174,7 +174,5 @@ def test_the_query_count_does_not_grow_with_the_content(page_results: dict[str, 
 
 
 def test_report_section_is_written(page_results: dict[str, Any]) -> None:
-    from tests.benchmarks.quiz_bench import REPORT
-
     text = REPORT.read_text(encoding="utf-8")
     assert text.count(BEGIN_MARKER) == 1 and "## Member pages" in text

@@ -192,3 +192,23 @@ def test_practice_by_category_records_nothing(logged_in, member, db):
 def test_quiz_pages_need_a_login(client, quiz):
     response = client.get(reverse("quizzes:index"))
     assert response.status_code == 302 and "login" in response.url
+
+
+def test_a_questions_image_is_shown_in_the_attempt_and_in_practice(logged_in, member, db):
+    import io
+
+    from django.core.files.images import ImageFile
+    from PIL import Image as PillowImage
+    from wagtail.images.models import Image
+
+    buffer = io.BytesIO()
+    PillowImage.new("RGB", (40, 30), "red").save(buffer, "PNG")
+    image = Image.objects.create(title="会址", file=ImageFile(buffer, name="site.png"))
+    question = question_create(single_choice())
+    question.image = image
+    question.save()
+    attempt = attempt_start(quiz=fixed_quiz([question]), member=member)
+    page = logged_in.get(reverse("quizzes:attempt", args=[attempt.pk])).content.decode()
+    assert 'class="quiz-question__image"' in page
+    practice = logged_in.get(reverse("quizzes:practice", args=[question.category_id]))
+    assert 'class="quiz-question__image"' in practice.content.decode()
