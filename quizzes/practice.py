@@ -22,8 +22,7 @@ from learning.models import Member
 from quizzes import scoring
 from quizzes.attempts import MASTERED_AFTER, AttemptError
 from quizzes.models import Question, QuestionCategory, Quiz, WrongAnswer
-from quizzes.normalise import BLANK_MARKER
-from quizzes.presenting import correct_answer_text, option_letter, type_label
+from quizzes.presenting import correct_answer_text, question_view
 from quizzes.selectors import question_snapshot
 
 
@@ -40,21 +39,13 @@ class PracticeVerdict:
 
 
 def practice_question(question: Question) -> dict[str, Any]:
-    """A live question shown for practice, options in bank order, without answers."""
-    kind = question.type
-    return {
-        "id": question.pk,
-        "type": kind,
-        "type_label": type_label(kind),
-        "stem": question.stem,
-        "stem_parts": question.stem.split(BLANK_MARKER) if kind == Question.Type.FILL_BLANK else [],
-        "blank_count": question.blanks.count() if kind == Question.Type.FILL_BLANK else 0,
-        "image_id": question.image_id,
-        "options": [
-            {"id": choice.pk, "letter": option_letter(index), "text": choice.text}
-            for index, choice in enumerate(question.choices.all())
-        ],
-    }
+    """A live question shown for practice, options in bank order, without answers.
+
+    Reads ``question.choices`` and ``question.blanks`` (prefetch them for a list).
+    """
+    snapshot = question_snapshot(question)
+    order = [choice["id"] for choice in snapshot["choices"]]
+    return {"id": question.pk, **question_view(snapshot, order)}
 
 
 def practice_questions(category: QuestionCategory | None) -> QuerySet[Question]:

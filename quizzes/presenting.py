@@ -32,13 +32,12 @@ def option_letter(index: int) -> str:
     return LETTERS[index] if index < len(LETTERS) else str(index + 1)
 
 
-def public_question(item: AttemptQuestion) -> dict[str, Any]:
-    """The question as asked: stem, options in the attempt's order, the saved answer."""
-    snapshot = item.snapshot
+def question_view(snapshot: dict[str, Any], choice_order: list[int]) -> dict[str, Any]:
+    """What a member sees of a question (a ``question_snapshot``): the stem, the blanks,
+    the options in ``choice_order`` — built from an allow-list, so no answer is in it."""
     choices = {choice["id"]: choice for choice in snapshot.get("choices", [])}
     kind = snapshot["type"]
     return {
-        "position": item.position,
         "type": kind,
         "type_label": type_label(kind),
         "stem": snapshot["stem"],
@@ -47,12 +46,20 @@ def public_question(item: AttemptQuestion) -> dict[str, Any]:
         else [],
         "blank_count": len(snapshot.get("blanks", [])),
         "image_id": snapshot.get("image_id"),
-        "mark": str(item.max_mark),
         "options": [
             {"id": choice_id, "letter": option_letter(index), "text": choices[choice_id]["text"]}
-            for index, choice_id in enumerate(item.choice_order)
+            for index, choice_id in enumerate(choice_order)
             if choice_id in choices
         ],
+    }
+
+
+def public_question(item: AttemptQuestion) -> dict[str, Any]:
+    """The question as asked: stem, options in the attempt's order, the saved answer."""
+    return {
+        "position": item.position,
+        **question_view(item.snapshot, item.choice_order),
+        "mark": str(item.max_mark),
         "response": item.response,
         "seq": item.response_seq,
         "answered": item.response is not None,
