@@ -14,10 +14,10 @@ Authentication is Django's session (see docs/api.md).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -38,6 +38,7 @@ from quizzes.attempts import (
     attempt_submit,
     challenge_quiz,
     daily_quiz_for,
+    quiz_records_of,
     quizzes_open_to,
 )
 from quizzes.models import Attempt, Quiz, WrongAnswer
@@ -149,23 +150,6 @@ def _own_entry(request: Request, pk: int) -> WrongAnswer:
 # --- Quizzes ----------------------------------------------------------------------------
 
 
-def _my_record(member_id: int, quizzes: Iterable[Quiz]) -> dict[int, dict[str, Any]]:
-    """The member's attempts at each quiz: used, best score, in progress, latest; one query."""
-    return {
-        row["quiz_id"]: row
-        for row in Attempt.objects.filter(member_id=member_id, quiz__in=[q.pk for q in quizzes])
-        .values("quiz_id")
-        .annotate(
-            used=Count("pk"),
-            best=Max("score"),
-            # At most one attempt per quiz is in progress (a database constraint).
-            in_progress=Max("pk", filter=Q(state=Attempt.State.IN_PROGRESS)),
-            latest=Max("pk"),
-        )
-        .order_by()
-    }
-
-
 class QuizListView(QuizAPIMixin, ListAPIView):
     """GET: the quizzes and exams open to me, a page at a time, and today's daily quiz."""
 
@@ -183,7 +167,7 @@ class QuizListView(QuizAPIMixin, ListAPIView):
         page = self.paginate_queryset(self.get_queryset()) or []
         context = {
             **self.get_serializer_context(),
-            "mine": _my_record(request.user.pk, [*page, daily]),
+            "mine": quiz_records_of(request.user.pk, [*page, daily]),
         }
         response = self.get_paginated_response(
             QuizRowSerializer(page, many=True, context=context).data

@@ -26,7 +26,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -90,6 +90,23 @@ def quizzes_open_to(member: Member, *, at: datetime.datetime | None = None) -> Q
         .filter(audience_filter(member))
         .distinct()
     )
+
+
+def quiz_records_of(member_id: int, quizzes: Iterable[Quiz]) -> dict[int, dict[str, Any]]:
+    """The member's attempts at each quiz: used, best score, in progress, latest; one query."""
+    return {
+        row["quiz_id"]: row
+        for row in Attempt.objects.filter(member_id=member_id, quiz__in=[q.pk for q in quizzes])
+        .values("quiz_id")
+        .annotate(
+            used=Count("pk"),
+            best=Max("score"),
+            # At most one attempt per quiz is in progress (a database constraint).
+            in_progress=Max("pk", filter=Q(state=Attempt.State.IN_PROGRESS)),
+            latest=Max("pk"),
+        )
+        .order_by()
+    }
 
 
 def quiz_is_for(quiz: Quiz, member: Member) -> bool:

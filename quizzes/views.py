@@ -13,7 +13,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count, Max, Q
+from django.db.models import Max
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -29,6 +29,7 @@ from quizzes.attempts import (
     attempt_submit,
     challenge_quiz,
     daily_quiz_for,
+    quiz_records_of,
     quizzes_open_to,
 )
 from quizzes.models import Attempt, QuestionCategory, Quiz, WrongAnswer
@@ -63,26 +64,17 @@ def index(request: HttpRequest) -> HttpResponse:
     quizzes = list(
         quizzes_open_to(member).filter(kind__in=LISTED_KINDS).order_by("closes_at", "-created_at")
     )
-    mine = {
-        row["quiz_id"]: row
-        for row in Attempt.objects.filter(member=member, quiz__in=quizzes)
-        .values("quiz_id")
-        .annotate(
-            used=Count("pk"),
-            best=Max("score"),
-            open=Count("pk", filter=Q(state=Attempt.State.IN_PROGRESS)),
-        )
-    }
+    mine = quiz_records_of(member.pk, quizzes)
     rows = []
     for quiz in quizzes:
-        own = mine.get(quiz.pk, {"used": 0, "best": None, "open": 0})
+        own = mine.get(quiz.pk, {"used": 0, "best": None, "in_progress": None})
         left = None if not quiz.attempts_allowed else max(0, quiz.attempts_allowed - own["used"])
         rows.append(
             {
                 "quiz": quiz,
                 "used": own["used"],
                 "best": own["best"],
-                "open": own["open"],
+                "open": own["in_progress"] is not None,
                 "left": left,
             }
         )
