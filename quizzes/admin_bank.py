@@ -21,6 +21,8 @@ from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.functional import cached_property
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
@@ -58,6 +60,7 @@ from quizzes.importers.base import (
     option_field,
 )
 from quizzes.importers.table import join_blank_answers, split_blank_answers
+from quizzes.locks import Lock, exam_locks
 from quizzes.models import Question, QuestionCategory, QuestionTag
 from quizzes.practice import practice_question
 from quizzes.presenting import with_images
@@ -83,7 +86,7 @@ class QuestionCategoryForm(WagtailAdminModelForm):
 
     class Meta:
         model = QuestionCategory
-        fields = ["name", "description", "sort_order"]
+        fields = ["name", "description", "sort_order", "exam_only"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -175,6 +178,10 @@ class QuestionCategoryDeleteView(generic.DeleteView):
         return redirect(self.get_success_url())
 
 
+def _yes_or_blank(category: QuestionCategory) -> str:
+    return _("Yes") if category.exam_only else ""
+
+
 class QuestionCategoryViewSet(ModelViewSet):
     model = QuestionCategory
     icon = "folder-open-inverse"
@@ -200,6 +207,7 @@ class QuestionCategoryViewSet(ModelViewSet):
             Column("question_total", label=gettext_lazy("questions")),
             Column("numchild", label=gettext_lazy("subcategories")),
             Column("sort_order", label=gettext_lazy("sort order")),
+            Column("exam_only", label=gettext_lazy("for exams only"), accessor=_yes_or_blank),
         ]
 
 
@@ -452,10 +460,23 @@ class QuestionFilterSet(WagtailFilterSet):
     status = django_filters.ChoiceFilter(
         label=gettext_lazy("question status"), choices=Question.Status.choices
     )
+    locked = django_filters.ChoiceFilter(
+        label=gettext_lazy("locked for exams"),
+        choices=[("yes", gettext_lazy("Locked")), ("no", gettext_lazy("Not locked"))],
+        method="filter_locked",
+    )
 
     class Meta:
         model = Question
-        fields = ["category", "type", "difficulty", "tag", "status"]
+        fields = ["category", "type", "difficulty", "tag", "status", "locked"]
+
+    def filter_locked(self, queryset: QuerySet[Question], name: str, value: str) -> Any:
+        locks = exam_locks()
+        if value == "yes":
+            return queryset.filter(pk__in=locks.locked_questions().values("pk"))
+        if value == "no":
+            return locks.exclude_locked(queryset)
+        return queryset
 
 
 class QuestionIndexView(SnippetIndexView):
@@ -466,8 +487,11 @@ class QuestionIndexView(SnippetIndexView):
         context = super().get_context_data(**kwargs)
         # The category's path (党史/新民主主义革命时期) from one query for the whole page.
         paths = category_path_names()
-        for question in context.get("object_list") or []:
+        questions = list(context.get("object_list") or [])
+        locks = exam_locks().locks_of(question.pk for question in questions)
+        for question in questions:
             question.category_path = "/".join(paths.get(question.category_id, []))
+            question.lock_text = lock_text(locks.get(question.pk))
         return context
 
     @cached_property
@@ -533,6 +557,19 @@ class QuestionIndexView(SnippetIndexView):
         return buttons
 
 
+def lock_text(lock: Lock | None) -> str:
+    """How an editor reads a question's exam lock: until when, and which exams."""
+    if lock is None:
+        return ""
+    if lock.exam_only:
+        return _("For exams only (its category)")
+    exams = "、".join(lock.exams)
+    if lock.until is None:
+        return _("Until %(exams)s is closed") % {"exams": exams}
+    when = date_format(timezone.localtime(lock.until), "DATETIME_FORMAT")
+    return _("Until %(when)s (%(exams)s)") % {"when": when, "exams": exams}
+
+
 def _stem_preview(question: Question) -> str:
     text = f"【{question.title}】{question.stem}" if question.title else question.stem
     return Truncator(text).chars(70)
@@ -568,6 +605,7 @@ class QuestionViewSet(SnippetViewSet):
             Column("difficulty", label=gettext_lazy("difficulty"), sort_key="difficulty"),
             Column("status", label=gettext_lazy("question status"), accessor="get_status_display"),
             Column("version", label=gettext_lazy("version")),
+            Column("lock_text", label=gettext_lazy("locked for exams")),
         ]
 
 
@@ -680,6 +718,7 @@ def question_answer_view(request: HttpRequest, pk: int) -> HttpResponse:
             "choices": choices,
             "blanks": blanks,
             "category_path": question.category.path_display(),
+            "lock": lock_text(exam_locks().locks_of([question.pk]).get(question.pk)),
             "preview_url": reverse("quizzes_question_preview", args=[question.pk]),
             "edit_url": reverse("wagtailsnippets_quizzes_question:edit", args=[question.pk]),
         },

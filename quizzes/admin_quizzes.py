@@ -41,6 +41,7 @@ from wagtail.admin.widgets.button import HeaderButton, ListingButton
 from learning.models import Organization
 from quizzes.admin_bank import CategoryChoiceField
 from quizzes.attempts import draw_candidates
+from quizzes.locks import ExamLocks, exam_locks
 from quizzes.models import DailyQuizSettings, Question, QuestionCategory, Quiz, QuizDrawRule
 from quizzes.results import can_see_all_results, can_view_results
 
@@ -88,6 +89,16 @@ class QuizAdminForm(WagtailAdminModelForm):
             self.add_error("closes_at", _("The quiz must close after it opens."))
         if data.get("kind") == Quiz.Kind.DAILY and not data.get("local_date"):
             self.add_error("local_date", _("A daily quiz needs its day."))
+        if data.get("kind") == Quiz.Kind.EXAM and data.get("review") == Quiz.Review.AFTER_EACH:
+            # The exam's questions are locked while it can be taken; a verdict after each
+            # answer would hand the answers to those still to sit it.
+            self.add_error(
+                "review",
+                _(
+                    "An exam cannot show answers after each question: its answers stay "
+                    "locked while it can still be taken."
+                ),
+            )
         return data
 
     def is_valid(self) -> bool:
@@ -126,12 +137,28 @@ class QuizAdminForm(WagtailAdminModelForm):
                 )
                 valid = False
             fixed_ids.add(question.pk)
+        # Any quiz but an exam leaves out what exams lock (quizzes.locks), so its rules can
+        # only count on the questions that are free now.
+        locks = None if self.cleaned_data.get("kind") == Quiz.Kind.EXAM else exam_locks()
+        for form in fixed:
+            question = form.cleaned_data.get("question")
+            if question is not None and locks is not None and locks.locked_ids([question.pk]):
+                form.add_error(
+                    "question",
+                    _(
+                        "This question is locked by an exam that can still be taken (or its "
+                        "category is for exams only): attempts would leave it out."
+                    ),
+                )
+                valid = False
         for form in rules:
-            if not self._rule_can_draw(form, fixed_ids, auto_only):
+            if not self._rule_can_draw(form, fixed_ids, auto_only, locks):
                 valid = False
         return valid
 
-    def _rule_can_draw(self, form: forms.Form, fixed_ids: set[int], auto_only: bool) -> bool:
+    def _rule_can_draw(
+        self, form: forms.Form, fixed_ids: set[int], auto_only: bool, locks: ExamLocks | None
+    ) -> bool:
         data = form.cleaned_data
         count = data.get("count")
         if count is None:
@@ -139,7 +166,9 @@ class QuizAdminForm(WagtailAdminModelForm):
         rule: QuizDrawRule = form.instance
         # Fixed questions are never drawn again, so they do not count towards a rule.
         matching = [
-            pk for pk in draw_candidates(rule, auto_scored_only=auto_only) if pk not in fixed_ids
+            pk
+            for pk in draw_candidates(rule, auto_scored_only=auto_only, locks=locks)
+            if pk not in fixed_ids
         ]
         if len(matching) >= count:
             return True
@@ -151,6 +180,11 @@ class QuizAdminForm(WagtailAdminModelForm):
         if auto_only:
             message += " " + _(
                 "Short answers are left out because this quiz shows answers after each question."
+            )
+        if locks is not None and locks.active:
+            message += " " + _(
+                "Questions locked by exams that can still be taken, and those of categories "
+                "for exams only, are left out too."
             )
         form.add_error("count", message)
         return False

@@ -41,8 +41,14 @@ from quizzes.attempts import (
     quiz_records_of,
     quizzes_open_to,
 )
+from quizzes.locks import exam_locks
 from quizzes.models import Attempt, Quiz, WrongAnswer
-from quizzes.practice import wrong_answer_practise, wrong_answer_remove, wrong_answers_of
+from quizzes.practice import (
+    wrong_answer_practise,
+    wrong_answer_remove,
+    wrong_answers_held,
+    wrong_answers_of,
+)
 from quizzes.presenting import attempt_items, review_allowed
 from quizzes.serializers import (
     AnswerSaveSerializer,
@@ -73,6 +79,8 @@ ATTEMPT_ERROR_STATUS: dict[str, int] = {
     "closed": status.HTTP_409_CONFLICT,
     "no_attempts_left": status.HTTP_409_CONFLICT,
     "no_questions": status.HTTP_409_CONFLICT,
+    "busy": status.HTTP_409_CONFLICT,
+    "held": status.HTTP_409_CONFLICT,
 }
 
 
@@ -316,9 +324,16 @@ class WrongAnswerListView(QuizAPIMixin, ListAPIView):
 
     def get_queryset(self) -> QuerySet[WrongAnswer]:
         # practice_question reads each question's options and blanks: fetch them per page.
-        return wrong_answers_of(self.request.user).prefetch_related(
+        return wrong_answers_of(self.request.user, locks=self.locks).prefetch_related(
             "question__choices", "question__blanks"
         )
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        self.locks = exam_locks()
+        response = super().list(request, *args, **kwargs)
+        # Entries an open exam holds back are not listed; the app can say how many wait.
+        response.data["held"] = wrong_answers_held(request.user, locks=self.locks)
+        return response
 
 
 class WrongAnswerView(QuizAPIMixin, APIView):

@@ -33,17 +33,17 @@ from django.utils.translation import gettext as _
 from learning.ledger import points_award
 from learning.models import Member, Organization
 from quizzes import scoring
+from quizzes.locks import ExamLocks, exam_locks
 from quizzes.models import (
     Attempt,
     AttemptQuestion,
     DailyQuizSettings,
     Question,
-    QuestionCategory,
     Quiz,
     QuizDrawRule,
     WrongAnswer,
 )
-from quizzes.selectors import question_snapshot
+from quizzes.selectors import draw_rule_filter, question_snapshot
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +51,8 @@ logger = logging.getLogger(__name__)
 MASTERED_AFTER = 2
 # How many questions a challenge draws up front; it ends earlier at the first wrong answer.
 CHALLENGE_LENGTH = 30
+# How many times a start reads again after losing a race to create the attempt.
+START_ROUNDS = 5
 TWO_PLACES = Decimal("0.01")
 # Sequence numbers are stored in a 32-bit column.
 MAX_SEQ = 2**31 - 1
@@ -138,33 +140,37 @@ def attempt_start(
     now = at or timezone.now()
     if not quiz.is_open(now) or not quiz_is_for(quiz, member):
         raise AttemptError(_("This quiz is not open to you."), "closed")
-    current = Attempt.objects.filter(
-        quiz=quiz, member=member, state=Attempt.State.IN_PROGRESS
-    ).first()
-    if current is not None:
-        if current.deadline is None or current.deadline > now:
-            return current
-        attempt_submit(attempt=current, finished_by=Attempt.FinishedBy.DEADLINE, at=now)
-    used = Attempt.objects.filter(quiz=quiz, member=member).aggregate(most=Max("number"))["most"]
-    used = used or 0
-    if quiz.attempts_allowed and used >= quiz.attempts_allowed:
-        raise AttemptError(_("You have used all your attempts at this quiz."), "no_attempts_left")
-    slots = _draw(quiz, member, now, rng or random.SystemRandom())
-    if not slots:
-        raise AttemptError(_("This quiz has no questions yet."), "no_questions")
-    try:
-        with transaction.atomic():
-            return _create_attempt(quiz, member, used + 1, slots, now, rng)
-    except IntegrityError:
-        # A second request started the same attempt a moment earlier: resume that one.
-        existing = Attempt.objects.filter(
-            quiz=quiz, member=member, state=Attempt.State.IN_PROGRESS
-        ).first()
-        if existing is None:
+    slots: list[_Slot] | None = None
+    # Concurrent starts (a double tap, two phones) race each other. Each round reads the
+    # attempt in progress and the attempts used in ONE statement, so they are consistent
+    # with each other; a start that loses the race to create the attempt reads again and
+    # resumes the winner's attempt instead of refusing.
+    for _round in range(START_ROUNDS):
+        record = Attempt.objects.filter(quiz=quiz, member=member).aggregate(
+            used=Max("number"), open=Max("pk", filter=Q(state=Attempt.State.IN_PROGRESS))
+        )
+        if record["open"] is not None:
+            current = Attempt.objects.select_related("quiz").get(pk=record["open"])
+            if current.deadline is None or current.deadline > now:
+                return current
+            attempt_submit(attempt=current, finished_by=Attempt.FinishedBy.DEADLINE, at=now)
+            continue
+        used = record["used"] or 0
+        if quiz.attempts_allowed and used >= quiz.attempts_allowed:
             raise AttemptError(
                 _("You have used all your attempts at this quiz."), "no_attempts_left"
-            ) from None
-        return existing
+            )
+        if slots is None:
+            slots = _draw(quiz, member, now, rng or random.SystemRandom())
+        if not slots:
+            raise AttemptError(_("This quiz has no questions yet."), "no_questions")
+        try:
+            with transaction.atomic():
+                return _create_attempt(quiz, member, used + 1, slots, now, rng)
+        except IntegrityError:
+            # Another request created this attempt a moment earlier: read again.
+            continue
+    raise AttemptError(_("The quiz could not be started. Please try again."), "busy")
 
 
 def _create_attempt(
@@ -223,6 +229,12 @@ def _draw(quiz: Quiz, member: Member, now: datetime.datetime, rng: random.Random
         .filter(question__status=Question.Status.ACTIVE)
         .order_by("sort_order", "pk")
     )
+    # Only an exam may ask what an exam holds back (quizzes.locks): any other quiz leaves
+    # those questions out, fixed ones included.
+    locks = None if quiz.kind == Quiz.Kind.EXAM else exam_locks(at=now)
+    if locks is not None and locks.active:
+        held = locks.locked_ids(item.question_id for item in fixed)
+        fixed = [item for item in fixed if item.question_id not in held]
     chosen: dict[int, Decimal] = {item.question_id: item.mark for item in fixed}
     avoid: set[int] = set()
     if quiz.kind == Quiz.Kind.DAILY:
@@ -230,7 +242,9 @@ def _draw(quiz: Quiz, member: Member, now: datetime.datetime, rng: random.Random
     for rule in quiz.draw_rules.select_related("category", "tag").order_by("sort_order", "pk"):
         candidates = [
             pk
-            for pk in draw_candidates(rule, auto_scored_only=quiz.review == Quiz.Review.AFTER_EACH)
+            for pk in draw_candidates(
+                rule, auto_scored_only=quiz.review == Quiz.Review.AFTER_EACH, locks=locks
+            )
             if pk not in chosen
         ]
         fresh = [pk for pk in candidates if pk not in avoid]
@@ -249,27 +263,23 @@ def _draw(quiz: Quiz, member: Member, now: datetime.datetime, rng: random.Random
     return [_Slot(questions[pk], chosen[pk]) for pk in ids if pk in questions]
 
 
-def draw_candidates(rule: QuizDrawRule, *, auto_scored_only: bool = False) -> list[int]:
+def draw_candidates(
+    rule: QuizDrawRule, *, auto_scored_only: bool = False, locks: ExamLocks | None = None
+) -> list[int]:
     """Ids of the active questions a drawing rule may pick, in id order.
 
     ``auto_scored_only`` leaves out short answers, which a person must grade: a quiz that
-    tells the member at once whether they were right cannot ask them.
+    tells the member at once whether they were right cannot ask them. ``locks`` leaves out
+    the questions exams hold back (for any quiz that is not an exam).
     """
-    questions = Question.objects.filter(
-        status=Question.Status.ACTIVE,
-        difficulty__gte=rule.min_difficulty,
-        difficulty__lte=rule.max_difficulty,
+    questions = Question.objects.filter(status=Question.Status.ACTIVE).filter(
+        draw_rule_filter(rule)
     )
-    if rule.category_id:
-        category: QuestionCategory = rule.category
-        questions = questions.filter(category__path__startswith=category.path)
-    if rule.tag_id:
-        questions = questions.filter(tagged_items__tag_id=rule.tag_id)
-    if rule.question_type:
-        questions = questions.filter(type=rule.question_type)
     if auto_scored_only:
         questions = questions.exclude(type=Question.Type.SHORT_ANSWER)
-    return list(questions.order_by("pk").values_list("pk", flat=True).distinct())
+    if locks is not None:
+        questions = locks.exclude_locked(questions)
+    return list(questions.order_by("pk").values_list("pk", flat=True))
 
 
 def recently_seen_questions(member: Member, days: int, now: datetime.datetime) -> set[int]:

@@ -187,7 +187,7 @@ def demo_quiz_seed(
         quizzes = [
             _topic_quiz(committee, categories, now),
             _weekly_quiz(committee, root, now),
-            _exam(committee, root, categories, now),
+            _exam(committee, categories, now),
         ]
         takers = _takers(committee, rng, participants)
         simulator = _Simulator(rng=rng, now=now, root=root)
@@ -227,9 +227,9 @@ def _topic_quiz(
     opens_at = _day_start(now.date() - datetime.timedelta(days=TOPIC_OPENED_DAYS_AGO), now)
     quiz = _quiz_create(
         committee,
-        title="专项答题：党章党规与纪律建设",
+        title="专项答题：纪律建设与廉洁文化",
         description=(
-            "围绕党章、党内法规和党的纪律出题，每次从题库随机抽取10道题，"
+            "围绕党的纪律、廉洁文化和法律法规出题，每次从题库随机抽取10道题，"
             "提交后即可查看答案和解析。可答两次，取最高分。"
         ),
         kind=Quiz.Kind.TOPIC,
@@ -241,7 +241,7 @@ def _topic_quiz(
         review=Quiz.Review.AFTER_SUBMIT,
         multiple_rule=Quiz.MultipleRule.PARTIAL,
     )
-    rules = (("党章党规", 4), ("纪律建设", 4), ("廉洁文化", 2))
+    rules = (("纪律建设", 5), ("廉洁文化", 3), ("法律法规", 2))
     for order, (name, count) in enumerate(rules):
         QuizDrawRule.objects.create(
             quiz=quiz, category=categories[name], count=count, sort_order=order
@@ -268,7 +268,10 @@ def _weekly_quiz(committee: Organization, root: QuestionCategory, now: datetime.
     return quiz
 
 
-# The exam: 5 fixed questions of 4 marks and 15 drawn ones, 20 questions and 100 marks.
+# The exam: 5 fixed questions of 4 marks and 15 drawn ones, 20 questions and 100 marks,
+# all from one category. While the exam can be taken, that category's questions are
+# locked (quizzes.locks): practice, the daily quiz and the other quizzes use the rest.
+EXAM_CATEGORY = "党章党规"
 EXAM_FIXED_MARK = Decimal(4)
 EXAM_RULES: tuple[tuple[str, int, Decimal], ...] = (
     (Question.Type.SINGLE, 6, Decimal(4)),
@@ -280,18 +283,15 @@ EXAM_RULES: tuple[tuple[str, int, Decimal], ...] = (
 
 
 def _exam(
-    committee: Organization,
-    root: QuestionCategory,
-    categories: dict[str, QuestionCategory],
-    now: datetime.datetime,
+    committee: Organization, categories: dict[str, QuestionCategory], now: datetime.datetime
 ) -> Quiz:
     opens_at = _day_start(now.date() - datetime.timedelta(days=EXAM_OPENED_DAYS_AGO), now)
     quiz = _quiz_create(
         committee,
-        title=f"{now.year}年度党员应知应会知识考试",
+        title=f"{now.year}年度党章党规知识考试",
         description=(
-            "限时30分钟，满分100分，60分合格。共20题：必考题5道，其余按题型从题库随机抽取；"
-            "简答题由支部书记批阅。考试结束后公布答案和解析。"
+            "限时30分钟，满分100分，60分合格。共20题：必考题5道，其余按题型从党章党规题库"
+            "随机抽取；简答题由支部书记批阅。考试结束后公布答案和解析。"
         ),
         kind=Quiz.Kind.EXAM,
         opens_at=opens_at,
@@ -305,7 +305,7 @@ def _exam(
     )
     # The fixed questions: the first single choices on the constitution everyone must know.
     fixed = Question.objects.filter(
-        category=categories["党章党规"], type=Question.Type.SINGLE
+        category=categories[EXAM_CATEGORY], type=Question.Type.SINGLE
     ).order_by("pk")[:5]
     for order, question in enumerate(fixed):
         QuizQuestion.objects.create(
@@ -314,7 +314,7 @@ def _exam(
     for order, (question_type, count, mark) in enumerate(EXAM_RULES):
         QuizDrawRule.objects.create(
             quiz=quiz,
-            category=root,
+            category=categories[EXAM_CATEGORY],
             question_type=question_type,
             count=count,
             mark=mark,

@@ -16,14 +16,22 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from learning.ledger import points_award
 from learning.models import Member
 from quizzes import scoring
 from quizzes.attempts import MASTERED_AFTER, AttemptError
+from quizzes.locks import ExamLocks, exam_locks
 from quizzes.models import Question, QuestionCategory, Quiz, WrongAnswer
 from quizzes.presenting import correct_answer_text, question_view
 from quizzes.selectors import question_snapshot
+
+# Why a question of the wrong-answer book cannot be practised for now.
+HELD_MESSAGE = gettext_lazy(
+    "This question is used in an exam that is still open; you can practise it again once "
+    "the exam has closed."
+)
 
 
 @dataclass(frozen=True)
@@ -48,14 +56,23 @@ def practice_question(question: Question) -> dict[str, Any]:
     return {"id": question.pk, **question_view(snapshot, order)}
 
 
-def practice_questions(category: QuestionCategory | None) -> QuerySet[Question]:
-    """Active, automatically scored questions of a category subtree (or the whole bank)."""
+def practice_questions(
+    category: QuestionCategory | None, *, locks: ExamLocks | None = None
+) -> QuerySet[Question]:
+    """Active, automatically scored questions of a category subtree (or the whole bank),
+    without those exams hold back (``quizzes.locks``)."""
     questions = Question.objects.filter(status=Question.Status.ACTIVE).exclude(
         type=Question.Type.SHORT_ANSWER
     )
     if category is not None:
         questions = questions.filter(category__path__startswith=category.path)
+    questions = (locks or exam_locks()).exclude_locked(questions)
     return questions.order_by("pk")
+
+
+def practice_categories() -> QuerySet[QuestionCategory]:
+    """The top-level categories offered for practice (not those for exams only)."""
+    return QuestionCategory.objects.filter(depth=1, exam_only=False).order_by("sort_order", "name")
 
 
 def practice_pick(
@@ -92,19 +109,46 @@ def practice_check(question: Question, response: Any) -> PracticeVerdict:
     )
 
 
-def wrong_answers_of(member: Member) -> QuerySet[WrongAnswer]:
-    """The member's open wrong-answer book, most recent mistakes first."""
-    return (
-        WrongAnswer.objects.filter(member=member, mastered_at__isnull=True, removed_at__isnull=True)
-        .select_related("question", "question__category")
-        .order_by("-last_wrong_at", "-pk")
+def wrong_answers_of(member: Member, *, locks: ExamLocks | None = None) -> QuerySet[WrongAnswer]:
+    """The member's open wrong-answer book, most recent mistakes first.
+
+    Questions an exam holds back are left out until the lock ends (``wrong_answers_held``
+    counts them): a mistake made in a first attempt at an exam must not become a way to
+    look up its answer before the next one.
+    """
+    entries = WrongAnswer.objects.filter(
+        member=member, mastered_at__isnull=True, removed_at__isnull=True
+    )
+    locks = locks or exam_locks()
+    if locks.active:
+        entries = entries.exclude(question__in=locks.locked_questions().values("pk"))
+    return entries.select_related("question", "question__category").order_by(
+        "-last_wrong_at", "-pk"
     )
 
 
+def wrong_answers_held(member: Member, *, locks: ExamLocks | None = None) -> int:
+    """How many questions of the member's open book exams hold back for now."""
+    locks = locks or exam_locks()
+    if not locks.active:
+        return 0
+    return WrongAnswer.objects.filter(
+        member=member,
+        mastered_at__isnull=True,
+        removed_at__isnull=True,
+        question__in=locks.locked_questions().values("pk"),
+    ).count()
+
+
 def wrong_answer_practise(*, entry: WrongAnswer, member: Member, response: Any) -> PracticeVerdict:
-    """Answer a question from the book: two right in a row and it is mastered."""
+    """Answer a question from the book: two right in a row and it is mastered.
+
+    Refused (``held``) while an exam holds the question back.
+    """
     if entry.member_id != member.pk:
         raise AttemptError(_("This is not your wrong-answer book."), "not_yours")
+    if exam_locks().locked_ids([entry.question_id]):
+        raise AttemptError(str(HELD_MESSAGE), "held")
     question = Question.objects.prefetch_related("choices", "blanks").get(pk=entry.question_id)
     verdict = practice_check(question, response)
     now = timezone.now()

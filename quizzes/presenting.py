@@ -3,11 +3,13 @@
 ``public_question`` is the only way an attempt's question reaches a page or the API while
 the attempt is in progress. It is built from an allow-list of the snapshot's keys, so the
 correct options, accepted blanks, reference answer and explanation cannot slip through.
-``question_review`` adds them, and is used only when ``review_allowed`` says so.
+``question_review`` adds them, and is used only when ``review_allowed`` says so — and
+never for a question an exam still holds back (``quizzes.locks``).
 """
 
 from __future__ import annotations
 
+import datetime
 import math
 from typing import Any
 
@@ -15,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from wagtail.images import get_image_model
 
+from quizzes.locks import exam_locks
 from quizzes.models import Attempt, AttemptQuestion, Question, Quiz
 from quizzes.normalise import BLANK_MARKER
 
@@ -63,6 +66,7 @@ def public_question(item: AttemptQuestion) -> dict[str, Any]:
         "response": item.response,
         "seq": item.response_seq,
         "answered": item.response is not None,
+        "held": False,
     }
 
 
@@ -97,6 +101,23 @@ def question_feedback(item: AttemptQuestion) -> dict[str, Any]:
         else None,
         "explanation": snapshot.get("explanation", ""),
         "comment": item.grader_comment,
+        "held": False,
+    }
+
+
+def checked_feedback(item: AttemptQuestion) -> dict[str, Any]:
+    """The feedback on an answer just checked, without the answer while an exam holds
+    the question back (an attempt that drew it before the exam was published)."""
+    feedback = question_feedback(item)
+    if not exam_locks().locked_ids([item.question_id]):
+        return feedback
+    return {
+        **feedback,
+        "correct_answer": "",
+        "correct_option_ids": [],
+        "correct_value": None,
+        "explanation": "",
+        "held": True,
     }
 
 
@@ -131,13 +152,37 @@ def attempt_items(attempt: Attempt, *, review: bool) -> list[dict[str, Any]]:
         if attempt.state == Attempt.State.IN_PROGRESS:
             asked += [item for item in items if item.response is None][:1]
         items = asked
+    feedback = [
+        item
+        for item in items
+        if review or (attempt.review == Quiz.Review.AFTER_EACH and item.mark is not None)
+    ]
+    held = _held_back(feedback)
+    with_feedback = {item.position for item in feedback}
     shown = []
     for item in items:
-        if review or (attempt.review == Quiz.Review.AFTER_EACH and item.mark is not None):
+        if item.question_id in held:
+            # Locked by an exam: the member's own answer, but no verdict, right answer or
+            # explanation until the lock ends (quizzes.locks).
+            shown.append(
+                {**public_question(item), "held": True, "held_until": held[item.question_id]}
+            )
+        elif item.position in with_feedback:
             shown.append(question_review(item))
         else:
             shown.append(public_question(item))
     return shown
+
+
+def _held_back(items: list[AttemptQuestion]) -> dict[int, datetime.datetime | None]:
+    """Which of ``items``' questions exams lock now, and when each is free again."""
+    if not items:
+        return {}
+    locks = exam_locks()
+    locked = locks.locked_ids(item.question_id for item in items)
+    if not locked:
+        return {}
+    return {pk: lock.until for pk, lock in locks.locks_of(locked).items()}
 
 
 def with_images(items: list[dict[str, Any]]) -> list[dict[str, Any]]:

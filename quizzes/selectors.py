@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from quizzes.importers.base import ParsedChoice, ParsedQuestion
-from quizzes.models import Blank, Choice, Question, QuestionCategory, TaggedQuestion
+from quizzes.models import (
+    Blank,
+    Choice,
+    Question,
+    QuestionCategory,
+    QuizDrawRule,
+    TaggedQuestion,
+)
 
 
 def category_by_path(names: list[str]) -> QuestionCategory | None:
@@ -116,3 +123,22 @@ def question_snapshot(question: Question) -> dict[str, Any]:
         "reference_answer": question.reference_answer,
         "explanation": question.explanation,
     }
+
+
+def draw_rule_filter(rule: QuizDrawRule) -> Q:
+    """The questions a drawing rule describes (whatever their status), as a filter.
+
+    The one definition of a rule's pool: drawing for an attempt, the admin's check of a
+    rule and the exam locks (``quizzes.locks``) all read it, so they cannot disagree.
+    Reads ``rule.category`` (select it with the rule).
+    """
+    condition = Q(difficulty__gte=rule.min_difficulty, difficulty__lte=rule.max_difficulty)
+    if rule.category_id:
+        condition &= Q(category__path__startswith=rule.category.path)
+    if rule.tag_id:
+        # A subquery rather than a join: no duplicate rows, and safe inside exclude().
+        tagged = TaggedQuestion.objects.filter(tag_id=rule.tag_id).values("content_object_id")
+        condition &= Q(pk__in=tagged)
+    if rule.question_type:
+        condition &= Q(type=rule.question_type)
+    return condition

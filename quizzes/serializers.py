@@ -20,7 +20,7 @@ from rest_framework import serializers
 from quizzes.attempts import MAX_SEQ
 from quizzes.models import Attempt, Quiz, WrongAnswer
 from quizzes.practice import practice_question
-from quizzes.presenting import question_feedback, seconds_left
+from quizzes.presenting import checked_feedback, seconds_left
 
 # Scores are decimals with two places; the API writes them as strings, never floats.
 SCORE_FIELD = serializers.DecimalField(max_digits=8, decimal_places=2)
@@ -89,6 +89,8 @@ class FeedbackSerializer(serializers.Serializer):
     correct_option_ids = serializers.ListField(child=serializers.IntegerField())
     explanation = serializers.CharField(allow_blank=True)
     comment = serializers.CharField(allow_blank=True)
+    # True when an exam holds the question back: the verdict, but no answer or 解析.
+    held = serializers.BooleanField()
 
 
 class QuestionSerializer(serializers.Serializer):
@@ -108,6 +110,10 @@ class QuestionSerializer(serializers.Serializer):
     answered = serializers.BooleanField()
     # Absent from the dictionary (and so from the JSON) unless presenting added it.
     feedback = FeedbackSerializer(required=False)
+    # An exam still holds the question back: no feedback until ``held_until`` (null: until
+    # the exam is closed), although the review is otherwise open.
+    held = serializers.BooleanField()
+    held_until = serializers.DateTimeField(required=False, allow_null=True)
 
 
 class PracticeQuestionSerializer(serializers.Serializer):
@@ -286,7 +292,7 @@ class CheckResultSerializer(serializers.Serializer):
     attempt = AttemptSerializer()
 
     def get_feedback(self, result: Any) -> dict[str, Any]:
-        return FeedbackSerializer(question_feedback(result.item)).data
+        return FeedbackSerializer(checked_feedback(result.item)).data
 
     def get_finished(self, result: Any) -> bool:
         return result.attempt.is_submitted

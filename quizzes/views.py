@@ -32,19 +32,23 @@ from quizzes.attempts import (
     quiz_records_of,
     quizzes_open_to,
 )
+from quizzes.locks import ExamLocks, exam_locks
 from quizzes.models import Attempt, QuestionCategory, Quiz, WrongAnswer
 from quizzes.practice import (
+    HELD_MESSAGE,
+    practice_categories,
     practice_check,
     practice_pick,
     practice_question,
     practice_questions,
     wrong_answer_practise,
     wrong_answer_remove,
+    wrong_answers_held,
     wrong_answers_of,
 )
 from quizzes.presenting import (
     attempt_items,
-    question_feedback,
+    checked_feedback,
     review_allowed,
     seconds_left,
     with_images,
@@ -52,7 +56,14 @@ from quizzes.presenting import (
 
 # Kinds listed under "quizzes and exams"; the daily quiz and challenge have their own cards.
 LISTED_KINDS = (Quiz.Kind.WEEKLY, Quiz.Kind.TOPIC, Quiz.Kind.EXAM, Quiz.Kind.LESSON)
-ERROR_STATUS = {"not_yours": 404, "time_up": 409, "submitted": 409, "locked": 409}
+ERROR_STATUS = {
+    "not_yours": 404,
+    "no_question": 404,
+    "time_up": 409,
+    "submitted": 409,
+    "locked": 409,
+    "held": 409,
+}
 
 
 @login_required
@@ -194,7 +205,7 @@ def attempt_save(request: HttpRequest, pk: int) -> JsonResponse:
     body = _json_body(request)
     position, seq = body.get("position"), body.get("seq")
     if not isinstance(position, int) or isinstance(position, bool):
-        return _error(AttemptError(_("There is no such question in this attempt."), "no_question"))
+        return _error(AttemptError(_("There is no such question in this attempt."), "invalid"))
     try:
         saved = attempt_answer_save(
             attempt=attempt,
@@ -222,7 +233,7 @@ def attempt_check(request: HttpRequest, pk: int) -> JsonResponse:
     body = _json_body(request)
     position = body.get("position")
     if not isinstance(position, int) or isinstance(position, bool):
-        return _error(AttemptError(_("There is no such question in this attempt."), "no_question"))
+        return _error(AttemptError(_("There is no such question in this attempt."), "invalid"))
     try:
         verdict = attempt_answer_check(
             attempt=attempt, member=request.user, position=position, response=body.get("response")
@@ -232,7 +243,7 @@ def attempt_check(request: HttpRequest, pk: int) -> JsonResponse:
     return JsonResponse(
         {
             "ok": True,
-            "feedback": question_feedback(verdict.item),
+            "feedback": checked_feedback(verdict.item),
             "finished": verdict.attempt.is_submitted,
         }
     )
@@ -279,8 +290,12 @@ def history(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def wrong_book(request: HttpRequest) -> HttpResponse:
-    page = Paginator(wrong_answers_of(request.user), 20).get_page(request.GET.get("page"))
-    return render(request, "quizzes/wrong_book.html", {"page": page})
+    locks = exam_locks()
+    page = Paginator(wrong_answers_of(request.user, locks=locks), 20).get_page(
+        request.GET.get("page")
+    )
+    held = wrong_answers_held(request.user, locks=locks)
+    return render(request, "quizzes/wrong_book.html", {"page": page, "held": held})
 
 
 def _own_entry(request: HttpRequest, pk: int) -> WrongAnswer:
@@ -300,6 +315,9 @@ def wrong_practise(request: HttpRequest, pk: int) -> HttpResponse:
         return JsonResponse({"ok": True, **verdict.__dict__})
     if not entry.is_open:
         raise Http404
+    if exam_locks().locked_ids([entry.question_id]):
+        messages.info(request, str(HELD_MESSAGE))
+        return redirect("quizzes:wrong_book")
     question = entry.question
     next_entry = wrong_answers_of(request.user).exclude(pk=entry.pk).first()
     return render(
@@ -328,7 +346,7 @@ def wrong_remove(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def practice_index(request: HttpRequest) -> HttpResponse:
-    categories = list(QuestionCategory.objects.filter(depth=1).order_by("sort_order", "name"))
+    categories = list(practice_categories())
     return render(request, "quizzes/practice_index.html", {"categories": categories})
 
 
@@ -360,7 +378,17 @@ def practice(request: HttpRequest, category_id: int) -> HttpResponse:
         index = 0
     question, index, total = practice_pick(category, index=index)
     if question is None:
-        messages.info(request, _("There are no practice questions in this category yet."))
+        if practice_questions(category, locks=ExamLocks(at=timezone.now())).exists():
+            # Every question is locked by an exam: say so rather than "no questions".
+            messages.info(
+                request,
+                _(
+                    "The questions of this category are used in an exam that is still open; "
+                    "you can practise them once the exam has closed."
+                ),
+            )
+        else:
+            messages.info(request, _("There are no practice questions in this category yet."))
         return redirect("quizzes:practice_index")
     next_query = "?mode=random" if mode == "random" else f"?i={index + 1}"
     return render(

@@ -43,6 +43,14 @@ class QuestionCategory(MP_Node):
     name = models.CharField(_("category name"), max_length=CATEGORY_NAME_MAX_LENGTH)
     description = models.TextField(_("description"), blank=True)
     sort_order = models.PositiveIntegerField(_("sort order"), default=0)
+    exam_only = models.BooleanField(
+        _("for exams only"),
+        default=False,
+        help_text=_(
+            "Questions of this category and of every category below it are asked in exams "
+            "only: never in practice, the wrong-answer book, challenges or other quizzes."
+        ),
+    )
 
     node_order_by = ["sort_order", "name"]
 

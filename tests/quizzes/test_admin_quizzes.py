@@ -317,3 +317,42 @@ def test_one_quizzes_menu_holds_the_bank_and_the_quizzes(editor, secretary_a, me
     }
     assert set(_quiz_submenu(secretary_a)) == {"quiz-grading", "quiz-results"}
     assert _quiz_submenu(member) == []
+
+
+def test_an_exam_cannot_show_answers_after_each_question(client, editor, history_bank) -> None:
+    client.force_login(editor)
+    data = _quiz_data(
+        kind=Quiz.Kind.EXAM,
+        review=Quiz.Review.AFTER_EACH,
+        fixed=[{"question": str(history_bank[0].pk), "mark": "5"}],
+    )
+    response = client.post(reverse(ADD_URL), data)
+    assert response.status_code == 200
+    assert "review" in response.context["form"].errors
+    assert not Quiz.objects.exists()
+
+
+def test_other_quizzes_cannot_count_on_questions_an_exam_locks(
+    client, editor, history_bank
+) -> None:
+    exam = fixed_quiz(history_bank[:1], kind=Quiz.Kind.EXAM, title="党史考试")
+    assert exam.is_published
+    history = category_by_path(["党史"])
+    client.force_login(editor)
+    locked_fixed = _quiz_data(fixed=[{"question": str(history_bank[0].pk), "mark": "1"}])
+    response = client.post(reverse(ADD_URL), locked_fixed)
+    assert response.status_code == 200
+    fixed_form = response.context["form"].formsets["fixed_questions"].forms[0]
+    assert "考试锁定" in fixed_form.errors["question"][0]
+    # Two of the three 党史 questions are free: a rule drawing three is refused, and says why.
+    response = client.post(reverse(ADD_URL), _quiz_data(rules=[_rule(3, category=history.pk)]))
+    rule_form = response.context["form"].formsets["draw_rules"].forms[0]
+    assert "2" in rule_form.errors["count"][0]
+    assert "考试锁定" in rule_form.errors["count"][0]
+    # An exam may share them.
+    response = client.post(
+        reverse(ADD_URL),
+        _quiz_data(kind=Quiz.Kind.EXAM, rules=[_rule(3, category=history.pk)]),
+    )
+    assert response.status_code == 302
+    assert not Quiz.objects.exclude(kind=Quiz.Kind.EXAM).exists()

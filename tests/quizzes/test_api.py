@@ -53,7 +53,8 @@ ANSWER_KEYS = (
 # one query per related list (the member's record per quiz; options and blanks of questions).
 ATTEMPTS_QUERIES = 4
 QUIZZES_QUERIES = 7  # + today's daily quiz
-WRONG_ANSWERS_QUERIES = 6
+# + the exam locks: the exams still to take and the categories for exams only.
+WRONG_ANSWERS_QUERIES = 8
 
 
 # --- Fixtures and helpers ---------------------------------------------------------------

@@ -71,3 +71,15 @@ def test_saves_racing_keep_the_highest_sequence_number(tree):
     item = attempt.questions.get()
     assert item.response_seq == REQUESTS
     assert item.response == {"blanks": [f"答案{REQUESTS}"]}
+
+
+def test_racing_starts_of_a_second_attempt_all_get_the_attempt(tree):
+    """Twelve taps on "start" for the second allowed attempt: one attempt, no refusal."""
+    member = MemberFactory(organization=tree.branch_a1)
+    quiz = fixed_quiz(list(bank_of_each_type().values()), attempts_allowed=2)
+    attempt_submit(attempt=attempt_start(quiz=quiz, member=member), member=member)
+    for _round in range(3):
+        attempts = run_concurrently([lambda: attempt_start(quiz=quiz, member=member)] * 12)
+        assert len({attempt.pk for attempt in attempts}) == 1
+        assert {attempt.number for attempt in attempts} == {2}
+        assert Attempt.objects.filter(quiz=quiz, member=member).count() == 2
