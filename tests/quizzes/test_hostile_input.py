@@ -279,3 +279,42 @@ def _stored_json(rows) -> str:
     return rows.annotate(raw=Cast("response", output_field=TextField())).values_list(
         "raw", flat=True
     )[0]
+
+
+# --- Forms -----------------------------------------------------------------------------------
+
+
+def test_a_form_cannot_carry_a_lone_surrogate_or_nul(api, client, secretary_a, attempt):
+    """Form bodies are decoded with replacement, so a surrogate's bytes arrive as U+FFFD;
+    Django's CharField refuses NUL."""
+    api.put(
+        reverse("quizzes_api:answer", args=[attempt.pk, 1]),
+        {"response": {"text": "一切为了群众"}, "seq": 1},
+        format="json",
+    )
+    api.post(reverse("quizzes_api:submit", args=[attempt.pk]))
+    item = attempt.questions.get(position=1)
+    assert item.state == AttemptQuestion.State.NEEDS_GRADING
+    client.raise_request_exception = False
+    client.force_login(secretary_a)
+    grade = reverse("quizzes_grade", args=[item.pk])
+    prefix = f"item-{item.pk}"
+    refused = client.post(
+        grade,
+        f"{prefix}-percent=80&{prefix}-comment=a%00b",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert refused.status_code == 400
+    item.refresh_from_db()
+    assert item.state == AttemptQuestion.State.NEEDS_GRADING
+
+    graded = client.post(
+        grade,
+        f"{prefix}-percent=80&{prefix}-comment=%E5%A5%BD%ED%A0%80",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert graded.status_code == 302
+    item.refresh_from_db()
+    assert item.grader_comment.startswith("好\ufffd")
+    assert not any("\ud800" <= char <= "\udfff" for char in item.grader_comment)
+    assert client.get(reverse("quizzes_grading")).status_code == 200
