@@ -107,3 +107,16 @@ def test_a_real_gif_still_uploads(client, editor):
     response = _upload(client, "poster.gif", _gif_bytes(), "好图片")
     assert response.status_code == 302
     assert Image.objects.filter(title="好图片").exists()
+
+
+def test_a_malformed_gif_in_a_multiple_upload_is_refused(client, editor):
+    client.force_login(editor)
+    client.raise_request_exception = False
+    file = io.BytesIO(b"GIF89a" + b"\x00" * 64)
+    file.name = "poster.gif"
+    response = client.post(
+        reverse("wagtailimages:add_multiple"), {"files[]": file, "collection": 1}
+    )
+    assert response.status_code == 200
+    assert response.json()["success"] is False
+    assert not Image.objects.exists()
