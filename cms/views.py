@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
-
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cms.models import LessonPage
+from learning.json_body import JSONBodyError, json_body_parse
 from learning.progress import LessonRequirements, lesson_heartbeat
 
 # A lesson earns at most this multiple of its estimated time, so a tab left open with an
@@ -25,11 +25,17 @@ def lesson_heartbeat_view(request: HttpRequest, page_id: int) -> JsonResponse:
     if lesson is None:
         raise Http404(_("This lesson is not published."))
     try:
-        data = json.loads(request.body or b"{}")
+        data = json_body_parse(request.body or b"{}")
+    except RequestDataTooBig:
+        return JsonResponse({"error": _("The request body is too large.")}, status=413)
+    except JSONBodyError as error:
+        return JsonResponse({"error": error.message}, status=400)
+    try:
         if not isinstance(data, dict):
             raise ValueError
         video_percent = data.get("video_percent")
         if video_percent is not None:
+            # json_body_parse refuses 1e400 and NaN, so int() cannot overflow here.
             video_percent = int(video_percent)
     except (ValueError, TypeError):
         return JsonResponse({"error": _("The heartbeat could not be read.")}, status=400)

@@ -170,8 +170,13 @@ class AssignmentIndexView(generic.IndexView):
         return buttons
 
 
-class _ScopedObjectMixin:
-    """Look objects up within the user's scope only, so others answer 404."""
+class _ScopedLookupMixin:
+    """Look the object up within the user's scope only, so others answer 404.
+
+    Alone, for views whose ``get_queryset`` lists something else about the object (the
+    history's log entries, the usage's references): scoping that list to assignments
+    made every history page fail.
+    """
 
     request: HttpRequest
     editable_only = True
@@ -181,10 +186,14 @@ class _ScopedObjectMixin:
             return assignments_editable_by(self.request.user)
         return assignments_visible_to(self.request.user)
 
-    def get_queryset(self) -> QuerySet[Assignment]:
+    def get_base_object_queryset(self) -> QuerySet[Assignment]:
         return self._scoped()
 
-    def get_base_object_queryset(self) -> QuerySet[Assignment]:
+
+class _ScopedObjectMixin(_ScopedLookupMixin):
+    """``_ScopedLookupMixin`` for views whose queryset is assignments too."""
+
+    def get_queryset(self) -> QuerySet[Assignment]:
         return self._scoped()
 
 
@@ -239,11 +248,11 @@ class AssignmentDeleteView(_ScopedObjectMixin, generic.DeleteView):
     pass
 
 
-class AssignmentHistoryView(_ScopedObjectMixin, history.HistoryView):
+class AssignmentHistoryView(_ScopedLookupMixin, history.HistoryView):
     editable_only = False
 
 
-class AssignmentUsageView(_ScopedObjectMixin, usage.UsageView):
+class AssignmentUsageView(_ScopedLookupMixin, usage.UsageView):
     editable_only = False
 
 

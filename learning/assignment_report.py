@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from learning.assignments import Completion, Status, completion_status
 from learning.models import Assignment, LessonProgress, Member, Organization
 from learning.selectors import organizations_visible_to, subtrees_q
+from learning.spreadsheets import sheet_append
 from learning.study_pages import lessons_by_page
 
 if TYPE_CHECKING:
@@ -167,7 +168,8 @@ def assignment_report_xlsx(report: AssignmentReport) -> bytes:
     workbook = Workbook()
     branches = workbook.active
     branches.title = _("Branches")[:31]
-    branches.append(
+    sheet_append(
+        branches,
         [
             _("Branch"),
             _("Assigned"),
@@ -176,10 +178,11 @@ def assignment_report_xlsx(report: AssignmentReport) -> bytes:
             _("In progress"),
             _("Not started"),
             _("Completion rate (%)"),
-        ]
+        ],
     )
     for row in [*report.branches, report.total]:
-        branches.append(
+        sheet_append(
+            branches,
             [
                 row.branch.name if row.branch else _("Total"),
                 row.assigned,
@@ -188,11 +191,12 @@ def assignment_report_xlsx(report: AssignmentReport) -> bytes:
                 row.in_progress,
                 row.not_started,
                 row.rate,
-            ]
+            ],
         )
 
     members = workbook.create_sheet(_("Members")[:31])
-    members.append(
+    sheet_append(
+        members,
         [
             _("Member"),
             _("Username"),
@@ -203,10 +207,11 @@ def assignment_report_xlsx(report: AssignmentReport) -> bytes:
             _("Progress (%)"),
             _("Study status"),
             _("Completed on"),
-        ]
+        ],
     )
     for row in report.members:
-        members.append(
+        sheet_append(
+            members,
             [
                 row.member.display_name or row.member.username,
                 row.member.username,
@@ -217,7 +222,7 @@ def assignment_report_xlsx(report: AssignmentReport) -> bytes:
                 row.completion.percent,
                 row.status_label,
                 row.completed_on,
-            ]
+            ],
         )
         if row.completed_on:
             members.cell(row=members.max_row, column=9).number_format = "yyyy-mm-dd"
@@ -231,7 +236,7 @@ def assignment_report_xlsx(report: AssignmentReport) -> bytes:
         (_("Due date"), assignment.due_date),
         (_("Exported at"), timezone.localtime().replace(tzinfo=None, microsecond=0)),
     ]:
-        notes.append([label, value])
+        sheet_append(notes, [label, value])
 
     for sheet, widths in (
         (branches, (24, 10, 14, 14, 12, 12, 16)),

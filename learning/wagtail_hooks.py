@@ -28,6 +28,7 @@ from learning.admin_points import LedgerViewSet, PointsRuleViewSet, ScreenViewSe
 from learning.importers.members import member_import_template, members_import
 from learning.models import Member, Organization, OrganizationSecretary
 from learning.selectors import organizations_visible_to
+from learning.spreadsheets import SpreadsheetExportTextMixin
 
 
 class IndentedTitleColumn(TitleColumn):
@@ -39,7 +40,7 @@ class IndentedTitleColumn(TitleColumn):
         return f"{indent}{prefix}{instance.name}"
 
 
-class OrganizationIndexView(generic.IndexView):
+class OrganizationIndexView(SpreadsheetExportTextMixin, generic.IndexView):
     def get_base_queryset(self) -> QuerySet[Organization]:
         # Active members directly in each organisation, counted in the same query.
         return (

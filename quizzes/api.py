@@ -7,8 +7,9 @@ explanations leave the server only where ``review_allowed`` (or after-each feedb
 
 Errors have one shape, ``{"code": "...", "detail": "..."}`` (plus ``"fields"`` for a
 malformed body), with the detail in the request's language (Chinese unless the member
-chose otherwise). Another member's attempt or wrong-answer entry is simply not found.
-Authentication is Django's session (see docs/api.md).
+chose otherwise), for every path under ``/api/v1/``: unknown paths, a body that is too
+large, too deep or holds invalid text included. Another member's attempt or wrong-answer
+entry is simply not found. Authentication is Django's session (see docs/api.md).
 """
 
 from __future__ import annotations
@@ -17,12 +18,14 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.db.models import Count, QuerySet
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from rest_framework import status
-from rest_framework.exceptions import APIException, NotFound, ValidationError
+from rest_framework.exceptions import APIException, NotFound, ParseError, ValidationError
 from rest_framework.generics import ListAPIView
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
@@ -30,6 +33,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView, exception_handler
 
+from learning.json_body import JSONBodyError, json_body_parse
 from quizzes.attempts import (
     AttemptError,
     attempt_answer_check,
@@ -99,6 +103,24 @@ def _first_message(detail: Any, path: tuple[str, ...] = ()) -> str:
     return f"{'.'.join(path)}: {detail}" if path else str(detail)
 
 
+def _refused_request(exc: SuspiciousOperation) -> Response:
+    """Django's own refusals of a request (too large a body …) in the API's shape.
+
+    Left to Django they would become its HTML "Bad Request" page.
+    """
+    if isinstance(exc, RequestDataTooBig):
+        logger.info("quiz API: request body over DATA_UPLOAD_MAX_MEMORY_SIZE refused")
+        return Response(
+            {"code": "too_large", "detail": _("The request body is too large.")},
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
+    logger.warning("quiz API: suspicious request refused: %s", exc.__class__.__name__)
+    return Response(
+        {"code": "bad_request", "detail": _("The request could not be read.")},
+        status=status.HTTP_400_BAD_REQUEST,
+    )
+
+
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Every refusal as ``{"code", "detail"}``; ``AttemptError`` with its own status."""
     view = context.get("view")
@@ -109,6 +131,8 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         code = ATTEMPT_ERROR_STATUS.get(exc.code, status.HTTP_400_BAD_REQUEST)
         logger.info("quiz API %s refused member %s: %s", where, who, exc.code)
         return Response({"code": exc.code, "detail": exc.message}, status=code)
+    if isinstance(exc, SuspiciousOperation):
+        return _refused_request(exc)
     response = exception_handler(exc, context)
     if response is None:
         return None
@@ -129,14 +153,44 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     return response
 
 
+class CheckedJSONParser(JSONParser):
+    """DRF's JSON parser through ``json_body_parse``: depth, numbers and text are checked.
+
+    A body nested too deep, with ``1e400`` or ``NaN``, or with a lone surrogate, NUL or
+    another control character in any string is a ``400 parse_error``, never a 500 and
+    never stored.
+    """
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        encoding = (parser_context or {}).get("encoding", "utf-8")
+        try:
+            return json_body_parse(stream.read(), encoding=encoding)
+        except JSONBodyError as error:
+            raise ParseError(error.message) from error
+
+
 class QuizAPIMixin:
     """What every view of this API shares: JSON bodies, signed-in members, one error shape."""
 
-    parser_classes = [JSONParser]
+    parser_classes = [CheckedJSONParser]
     permission_classes = [IsAuthenticated]
 
     def get_exception_handler(self) -> Callable[[Exception, dict[str, Any]], Response | None]:
         return api_exception_handler
+
+
+class UnknownPathView(QuizAPIMixin, APIView):
+    """Any path under ``/api/v1/`` that names nothing: a JSON 404, not the site's HTML page.
+
+    It needs no session: nothing is there to protect.
+    """
+
+    authentication_classes = []
+    permission_classes = []
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        raise NotFound
 
 
 def _own_attempt(request: Request, pk: int) -> Attempt:

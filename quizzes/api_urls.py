@@ -1,6 +1,6 @@
 """URLs of the members' quiz API, mounted at ``/api/v1/`` (see docs/api.md)."""
 
-from django.urls import path
+from django.urls import path, re_path
 
 from quizzes import api
 
@@ -35,4 +35,6 @@ urlpatterns = [
         api.WrongAnswerPractiseView.as_view(),
         name="wrong_answer_practise",
     ),
+    # Last: anything else under /api/v1/ is a JSON 404 (without it, the page tree's HTML).
+    re_path(r"", api.UnknownPathView.as_view(), name="unknown"),
 ]

@@ -33,6 +33,7 @@ from django.utils.translation import gettext as _
 
 from learning.models import Member, Organization
 from learning.selectors import organizations_visible_to, user_is_administrator
+from learning.spreadsheets import sheet_append
 from quizzes.models import Attempt, AttemptQuestion, Question, Quiz
 from quizzes.scoring import grade_from_attempts, round_for_display
 from quizzes.statistics import AttemptMarks, quiz_statistics
@@ -347,15 +348,17 @@ def quiz_results_xlsx(results: QuizResults) -> bytes:
     workbook = Workbook()
     branches = workbook.active
     branches.title = _("Branches")[:31]
-    branches.append(
-        [_("Branch"), _("Attempts"), _("Members"), _("Mean score (%)"), _("Pass rate (%)")]
+    sheet_append(
+        branches,
+        [_("Branch"), _("Attempts"), _("Members"), _("Mean score (%)"), _("Pass rate (%)")],
     )
     for row, rate in [*results.branch_rows(), (results.total, results.total_pass_rate)]:
         name = _("Total") if row is results.total else (row.branch.name if row.branch else "—")
-        branches.append([name, row.attempts, row.members, _number(row.mean), _number(rate)])
+        sheet_append(branches, [name, row.attempts, row.members, _number(row.mean), _number(rate)])
 
     members = workbook.create_sheet(_("Members")[:31])
-    members.append(
+    sheet_append(
+        members,
         [
             _("Member"),
             _("Username"),
@@ -367,10 +370,11 @@ def quiz_results_xlsx(results: QuizResults) -> bytes:
             _("Passed"),
             _("Waiting for grading"),
             _("Flagged as too fast"),
-        ]
+        ],
     )
     for row in results.members:
-        members.append(
+        sheet_append(
+            members,
             [
                 row.member.display_name or row.member.username,
                 row.member.username,
@@ -382,11 +386,12 @@ def quiz_results_xlsx(results: QuizResults) -> bytes:
                 "" if row.passed is None else (_("Yes") if row.passed else _("No")),
                 row.waiting,
                 len(row.flagged),
-            ]
+            ],
         )
 
     attempts = workbook.create_sheet(_("Attempts")[:31])
-    attempts.append(
+    sheet_append(
+        attempts,
         [
             _("Member"),
             _("Username"),
@@ -397,7 +402,7 @@ def quiz_results_xlsx(results: QuizResults) -> bytes:
             _("Score (%)"),
             _("Waiting for grading"),
             _("Flagged as too fast"),
-        ]
+        ],
     )
     for row in results.members:
         for attempt in row.attempts:
@@ -407,7 +412,8 @@ def quiz_results_xlsx(results: QuizResults) -> bytes:
                 if attempt.submitted_at
                 else None
             )
-            attempts.append(
+            sheet_append(
+                attempts,
                 [
                     row.member.display_name or row.member.username,
                     row.member.username,
@@ -418,7 +424,7 @@ def quiz_results_xlsx(results: QuizResults) -> bytes:
                     _number(percent),
                     _("Yes") if attempt.needs_grading else "",
                     _("Yes") if attempt.too_fast else "",
-                ]
+                ],
             )
             if submitted:
                 attempts.cell(row=attempts.max_row, column=4).number_format = "yyyy-mm-dd hh:mm"
@@ -431,7 +437,7 @@ def quiz_results_xlsx(results: QuizResults) -> bytes:
         (_("Pass mark (%)"), quiz.pass_percent if quiz.pass_percent is not None else "—"),
         (_("Exported at"), timezone.localtime().replace(tzinfo=None, microsecond=0)),
     ]:
-        about.append([label, value])
+        sheet_append(about, [label, value])
 
     for sheet in (branches, members, attempts):
         for cell in sheet[1]:

@@ -7,11 +7,13 @@ itself works from the server's state, so a reload or another phone resumes the a
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import RequestDataTooBig
 from django.core.paginator import Paginator
 from django.db.models import Max
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -21,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from learning.json_body import JSONBodyError, json_body_parse
 from quizzes.attempts import (
     AttemptError,
     attempt_answer_check,
@@ -183,12 +186,39 @@ def attempt_page(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "quizzes/attempt.html", context)
 
 
+class _BadBodyError(Exception):
+    """A JSON endpoint's body it cannot read; ``_refuses_bad_bodies`` answers for it."""
+
+    def __init__(self, message: str, code: str = "parse_error", status: int = 400) -> None:
+        super().__init__(message)
+        self.message, self.code, self.status = message, code, status
+
+
 def _json_body(request: HttpRequest) -> dict[str, Any]:
+    """The body's JSON object (an empty body is ``{}``); raises ``_BadBodyError`` otherwise."""
     try:
-        body = json.loads(request.body or b"{}")
-    except (ValueError, UnicodeDecodeError):
-        return {}
+        body = json_body_parse(request.body or b"{}")
+    except RequestDataTooBig as error:
+        raise _BadBodyError(_("The request body is too large."), "too_large", 413) from error
+    except JSONBodyError as error:
+        raise _BadBodyError(error.message) from error
     return body if isinstance(body, dict) else {}
+
+
+def _refuses_bad_bodies(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A JSON endpoint answers an unreadable body with its error shape, never a 500."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except _BadBodyError as error:
+            return JsonResponse(
+                {"ok": False, "code": error.code, "message": error.message},
+                status=error.status,
+            )
+
+    return wrapper
 
 
 def _error(error: AttemptError) -> JsonResponse:
@@ -200,6 +230,7 @@ def _error(error: AttemptError) -> JsonResponse:
 
 @login_required
 @require_POST
+@_refuses_bad_bodies
 def attempt_save(request: HttpRequest, pk: int) -> JsonResponse:
     attempt = _own_attempt(request, pk)
     body = _json_body(request)
@@ -228,6 +259,7 @@ def attempt_save(request: HttpRequest, pk: int) -> JsonResponse:
 
 @login_required
 @require_POST
+@_refuses_bad_bodies
 def attempt_check(request: HttpRequest, pk: int) -> JsonResponse:
     attempt = _own_attempt(request, pk)
     body = _json_body(request)
@@ -303,6 +335,7 @@ def _own_entry(request: HttpRequest, pk: int) -> WrongAnswer:
 
 
 @login_required
+@_refuses_bad_bodies
 def wrong_practise(request: HttpRequest, pk: int) -> HttpResponse:
     entry = _own_entry(request, pk)
     if request.method == "POST":
@@ -351,6 +384,7 @@ def practice_index(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@_refuses_bad_bodies
 def practice(request: HttpRequest, category_id: int) -> HttpResponse:
     category = get_object_or_404(QuestionCategory, pk=category_id)
     if request.method == "POST":

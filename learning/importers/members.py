@@ -23,6 +23,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from learning.models import PHONE_PATTERN, Member, Organization
+from learning.spreadsheets import sheet_append
 
 COLUMN_USERNAME = "用户名"
 COLUMN_NAME = "姓名"
@@ -404,11 +405,11 @@ def member_import_template() -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "党员"
-    sheet.append(COLUMNS)
+    sheet_append(sheet, COLUMNS)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="FDECEA")
-    sheet.append(["zhangsan", "张三", "13800138000", "DW01-ZB01"])
+    sheet_append(sheet, ["zhangsan", "张三", "13800138000", "DW01-ZB01"])
     for column, width in zip("ABCD", (18, 14, 16, 18), strict=True):
         sheet.column_dimensions[column].width = width
     # Phone numbers as text, so Excel keeps all 11 digits.
@@ -425,7 +426,7 @@ def member_import_template() -> bytes:
         "任何一行有错误时，整个文件都不会导入；请按提示的行号和列名修改后重新上传。",
         "导入的账号使用统一的初始密码，党员首次登录时必须修改密码。",
     ]:
-        notes.append([line])
+        sheet_append(notes, [line])
     notes.column_dimensions["A"].width = 90
     buffer = io.BytesIO()
     workbook.save(buffer)

@@ -13,6 +13,7 @@ from typing import IO, Any
 
 from django.utils.translation import gettext as _
 
+from learning.spreadsheets import cell_write, sheet_append
 from quizzes.importers.base import ParsedQuestion, ParseResult
 from quizzes.importers.table import (
     COLUMNS,
@@ -80,13 +81,9 @@ def _write_header(sheet: Any) -> None:
 
 
 def _write_row(sheet: Any, row_number: int, values: list[str]) -> None:
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
     for column_number, value in enumerate(values, start=1):
-        cell = sheet.cell(row=row_number, column=column_number)
-        cell.value = ILLEGAL_CHARACTERS_RE.sub("", value)
-        # Text that starts with = is still text, never a formula.
-        cell.data_type = "s"
+        # Text stays text (a stem may start with = or -), unchanged, so it imports back.
+        cell = cell_write(sheet.cell(row=row_number, column=column_number), value)
         cell.number_format = "@"
 
 
@@ -184,7 +181,7 @@ def question_import_template() -> bytes:
 
     notes = workbook.create_sheet(NOTES_TITLE)
     for line in TEMPLATE_NOTES:
-        notes.append([line])
+        sheet_append(notes, [line])
     notes.column_dimensions["A"].width = 110
     buffer = io.BytesIO()
     workbook.save(buffer)

@@ -9,6 +9,7 @@ retiring a question never changes a past attempt.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -20,10 +21,28 @@ from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from modelcluster.models import ClusterableModel
 from wagtail.models import Orderable
 
+from learning.text import json_cleaned
 from quizzes import scoring
 from quizzes.models.bank import Question, QuestionCategory, QuestionTag
 
 DEFAULT_MARK = Decimal(1)
+
+
+class MemberJSONField(models.JSONField):
+    """JSON a member wrote, read back with any invalid text repaired (``json_cleaned``).
+
+    Input is checked since the API and the pages parse bodies with ``json_body_parse``;
+    a value stored before that (SQLite keeps a lone surrogate escaped inside JSON) would
+    make every page and export that shows it fail, so it is repaired as it is read.
+    ``clean_stored_text`` repairs the stored rows. Migrations see a plain JSONField.
+    """
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
+        return json_cleaned(super().from_db_value(value, expression, connection))
+
+    def deconstruct(self) -> tuple[str, str, list[Any], dict[str, Any]]:
+        name, _path, args, kwargs = super().deconstruct()
+        return name, "django.db.models.JSONField", args, kwargs
 
 
 class Quiz(ClusterableModel):
@@ -342,7 +361,7 @@ class AttemptQuestion(models.Model):
     snapshot = models.JSONField(help_text="question_snapshot() when the attempt started")
     choice_order = models.JSONField(default=list)
     max_mark = models.DecimalField(max_digits=6, decimal_places=2, default=DEFAULT_MARK)
-    response = models.JSONField(null=True, blank=True)
+    response = MemberJSONField(null=True, blank=True)
     response_seq = models.PositiveIntegerField(default=0)
     saved_at = models.DateTimeField(null=True, blank=True)
     mark = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
