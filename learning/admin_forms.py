@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
-from wagtail.users.forms import UserCreationForm, UserEditForm
+from wagtail.users.forms import UserCreationForm, UserEditForm, UserForm
 
 from learning.models import Member, Organization
 from learning.permissions import can_assign_roles
@@ -83,6 +83,11 @@ class MemberEditForm(MemberFormMixin, UserEditForm):
     def __init__(self, *args: Any, for_user: Member, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._scope_to(for_user)
+
+    def save(self, commit: bool = True) -> Member:
+        # Everything but the password: the view sets that through the service, which makes
+        # a password chosen by someone else temporary and records who chose it.
+        return super(UserForm, self).save(commit=commit)
 
     class Meta(UserEditForm.Meta):
         model = Member

@@ -8,27 +8,35 @@ the views narrow every list and lookup to what the policy allows.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import django_filters
 from django.contrib import messages
 from django.contrib.admin.utils import unquote
+from django.contrib.auth import update_session_auth_hash
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_list_or_404, get_object_or_404, redirect
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.text import capfirst
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.filters import BooleanRadioSelect, WagtailFilterSet
 from wagtail.admin.ui.tables import BooleanColumn, BulkActionsCheckboxColumn, Column, DateColumn
+from wagtail.admin.views.generic.usage import UsageView
 from wagtail.permissions import policy_registry
+from wagtail.users.utils import user_can_delete_user
+from wagtail.users.views import bulk_actions as wagtail_bulk_actions
 from wagtail.users.views import users as wagtail_users
 
 from learning import roles, services
 from learning.admin_forms import MemberCreateForm, MemberEditForm, OrganizationChoiceField
-from learning.models import Member, Organization
+from learning.models import Member, Organization, PointsEntry
+from learning.permissions import can_assign_roles
 from learning.selectors import organizations_visible_to, subtrees_q
 
 
@@ -74,10 +82,45 @@ class MemberFilterSet(WagtailFilterSet):
             )
 
 
+def _spreadsheet_text(value: Any) -> Any:
+    """A cell value that a spreadsheet shows as text, never runs as a formula.
+
+    Text starting with = + - @, a tab or a carriage return is a formula (or becomes one
+    when the cell is edited) in Excel and LibreOffice; a leading apostrophe keeps it text,
+    so a member named ``=HYPERLINK(…)`` exports as that name.
+    """
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 class MemberIndexView(wagtail_users.IndexView):
     page_title = _("Members")
     add_item_label = _("Add a member")
     search_fields = ["username", "display_name", "phone"]
+    # What a secretary needs to work with their members' accounts in a spreadsheet; the
+    # first four columns are those of the member import sheet.
+    list_export = [
+        "username",
+        "display_name",
+        "phone",
+        "organization_code",
+        "organization_name",
+        "roles",
+        "is_active",
+        "last_login",
+    ]
+    export_headings = {
+        "username": _("Username"),
+        "display_name": capfirst(_("name")),
+        "phone": capfirst(_("mobile phone")),
+        "organization_code": _("Organisation code"),
+        "organization_name": _("Organisation"),
+        "roles": _("Roles"),
+        "is_active": capfirst(_("active")),
+        "last_login": _("Last login"),
+    }
+    export_filename = "members"
 
     @cached_property
     def columns(self) -> list[Column]:
@@ -106,7 +149,35 @@ class MemberIndexView(wagtail_users.IndexView):
 
     def get_base_queryset(self) -> QuerySet[Member]:
         visible = _member_policy().instances_user_has_permission_for(self.request.user, "view")
-        return visible.select_related("organization", "wagtail_userprofile")
+        visible = visible.select_related("organization", "wagtail_userprofile")
+        if self.is_export:
+            visible = visible.prefetch_related("groups")
+        return visible
+
+    def to_row_dict(self, item: Member) -> dict[str, Any]:
+        organization = item.organization
+        held = {group.name for group in item.groups.all()}
+        role_names = [name for name in roles.ALL_ROLES if name in held] + sorted(
+            held - set(roles.ALL_ROLES)
+        )
+        last_login = (
+            timezone.localtime(item.last_login).strftime("%Y-%m-%d %H:%M")
+            if item.last_login
+            else ""
+        )
+        return {
+            "username": item.username,
+            "display_name": item.display_name,
+            "phone": item.phone or "",
+            "organization_code": organization.code if organization else "",
+            "organization_name": organization.name if organization else "",
+            "roles": "、".join(role_names),
+            "is_active": gettext("Yes") if item.is_active else gettext("No"),
+            "last_login": last_login,
+        }
+
+    def preprocess_field_value(self, field: str, value: Any, export_format: str) -> Any:
+        return _spreadsheet_text(super().preprocess_field_value(field, value, export_format))
 
     def order_queryset(self, queryset: QuerySet[Member]) -> QuerySet[Member]:
         if self.ordering in ("name", "-name"):
@@ -116,13 +187,18 @@ class MemberIndexView(wagtail_users.IndexView):
 
 
 class ScopedObjectMixin:
-    """Look up the member only among those the current user may act on (404 otherwise)."""
+    """Look up the member only among those the current user may act on (404 otherwise).
 
-    permission_required: str
+    Out of scope is "not found", never "forbidden" or a page that names the account,
+    so enumerating primary keys reveals nothing.
+    """
+
+    scope_action = "change"
 
     def get_object(self, queryset: QuerySet[Member] | None = None) -> Member:
-        action = "change" if self.permission_required == "change" else self.permission_required
-        allowed = _member_policy().instances_user_has_permission_for(self.request.user, action)
+        allowed = _member_policy().instances_user_has_permission_for(
+            self.request.user, self.scope_action
+        )
         return get_object_or_404(allowed, pk=unquote(str(self.kwargs[self.pk_url_kwarg])))
 
 
@@ -167,6 +243,11 @@ class MemberEditView(ScopedObjectMixin, wagtail_users.EditView):
             # The form must not move the member; the transfer service records history.
             form.instance.organization = Member.objects.get(pk=form.instance.pk).organization
         member = super().save_instance()
+        password = form.cleaned_data.get("password1")
+        if password:
+            services.member_password_assign(member=member, password=password, by=self.request.user)
+            if member.pk == self.request.user.pk:
+                update_session_auth_hash(self.request, member)
         if moved:
             services.member_transfer(
                 member=member,
@@ -181,6 +262,8 @@ class MemberEditView(ScopedObjectMixin, wagtail_users.EditView):
 
 class MemberDeleteView(ScopedObjectMixin, wagtail_users.DeleteView):
     """Deletes only accounts without points; others are deactivated instead."""
+
+    scope_action = "delete"
 
     def form_valid(self, form: Any) -> HttpResponse:
         try:
@@ -198,7 +281,69 @@ class MemberDeleteView(ScopedObjectMixin, wagtail_users.DeleteView):
 
 
 class MemberHistoryView(ScopedObjectMixin, wagtail_users.HistoryView):
-    pass
+    scope_action = "view"
+
+
+class MemberUsageView(ScopedObjectMixin, UsageView):
+    scope_action = "view"
+
+
+class ScopedMemberBulkActionMixin:
+    """Bulk actions look members up only among those the user may see.
+
+    Wagtail's look up any primary key and list the ones the user may not change by name,
+    which told a secretary the names of accounts anywhere. Members outside the user's
+    scope are left out as if they did not exist (404 when none is left).
+    """
+
+    request: Any
+
+    def get_queryset(self, model: type[Member], object_ids: Iterable[Any]) -> list[Member]:
+        visible = _member_policy().instances_user_has_permission_for(self.request.user, "view")
+        if isinstance(object_ids, list):
+            object_ids = [pk for pk in object_ids if str(pk).isdigit()]
+        return get_list_or_404(visible, pk__in=object_ids)
+
+    def _may_change(self, member: Member) -> bool:
+        return _member_policy().user_has_permission_for_instance(
+            self.request.user, "change", member
+        )
+
+
+class MemberSetActiveStateBulkAction(
+    ScopedMemberBulkActionMixin, wagtail_bulk_actions.SetActiveStateBulkAction
+):
+    def check_perm(self, obj: Member) -> bool:
+        return self._may_change(obj)
+
+
+class MemberAssignRoleBulkAction(
+    ScopedMemberBulkActionMixin, wagtail_bulk_actions.AssignRoleBulkAction
+):
+    def check_perm(self, obj: Member) -> bool:
+        return can_assign_roles(self.request.user) and self._may_change(obj)
+
+
+class MemberDeleteBulkAction(ScopedMemberBulkActionMixin, wagtail_bulk_actions.DeleteBulkAction):
+    """Deletes like the delete view: never accounts with points, headcounts kept right."""
+
+    def check_perm(self, obj: Member) -> bool:
+        if not user_can_delete_user(self.request.user, obj):
+            return False
+        return not PointsEntry.objects.filter(member=obj).exists()
+
+    @classmethod
+    def execute_action(cls, objects: list[Member], **kwargs: Any) -> tuple[int, int]:
+        for member in objects:
+            services.member_delete(member=member)
+        return len(objects), 0
+
+
+MEMBER_BULK_ACTIONS = [
+    MemberSetActiveStateBulkAction,
+    MemberAssignRoleBulkAction,
+    MemberDeleteBulkAction,
+]
 
 
 class MemberViewSet(wagtail_users.UserViewSet):
@@ -215,6 +360,7 @@ class MemberViewSet(wagtail_users.UserViewSet):
     edit_view_class = MemberEditView
     delete_view_class = MemberDeleteView
     history_view_class = MemberHistoryView
+    usage_view_class = MemberUsageView
 
     def get_form_class(self, for_update: bool = False) -> type:
         return MemberEditForm if for_update else MemberCreateForm

@@ -1,18 +1,52 @@
-"""Member-facing forms: login, password change, points history and leaderboard filters."""
+"""Member-facing forms: login, password change and reset, points and leaderboard filters."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.utils.translation import gettext_lazy as _
+from wagtail.admin.forms.auth import LoginForm as WagtailLoginForm
+from wagtail.admin.forms.auth import PasswordResetForm as WagtailPasswordResetForm
 
-from learning.models import LeaderboardSettings, Organization, PointsRule
+from learning.auth import (
+    login_lockout_message,
+    login_lockout_remaining,
+    password_reset_address_wait,
+    password_reset_allowed,
+    password_reset_wait_message,
+)
+from learning.models import LeaderboardSettings, Member, Organization, PointsRule
 from learning.periods import Period
 
 
-class LoginForm(AuthenticationForm):
+class LockoutMessageMixin:
+    """A locked-out login says when to try again instead of "wrong password".
+
+    The lockout itself is django-axes' (``learning.auth``): it refuses the login before
+    any password is checked, even the right one, and flags the request.
+    """
+
+    request: Any
+    cleaned_data: dict[str, Any]
+
+    def clean(self) -> dict[str, Any]:
+        try:
+            return super().clean()  # type: ignore[misc]
+        except forms.ValidationError:
+            if self.request is None or not getattr(self.request, "axes_locked_out", False):
+                raise
+            credentials = {"username": self.cleaned_data.get("username")}
+            remaining = login_lockout_remaining(self.request, credentials)
+            raise forms.ValidationError(
+                login_lockout_message(remaining), code="locked_out"
+            ) from None
+
+
+class LoginForm(LockoutMessageMixin, AuthenticationForm):
     """The login form; the name field takes a username or a mobile number."""
 
     username = forms.CharField(
@@ -30,8 +64,48 @@ class LoginForm(AuthenticationForm):
     }
 
 
+class AdminLoginForm(LockoutMessageMixin, WagtailLoginForm):
+    """Wagtail's admin login (``WAGTAILADMIN_USER_LOGIN_FORM``), with the lockout message."""
+
+
+class ThrottledPasswordResetForm(WagtailPasswordResetForm):
+    """Wagtail's "forgot password" form (``WAGTAILADMIN_USER_PASSWORD_RESET_FORM``), throttled.
+
+    Too many requests from one address send nothing and say when to try again; too many
+    for one account send nothing and say nothing, so the answer never tells whether an
+    address belongs to an account.
+    """
+
+    def save(self, *args: Any, request: Any = None, **kwargs: Any) -> None:
+        self._request = request
+        if request is not None:
+            wait = password_reset_address_wait(request)
+            if wait is not None:
+                messages.warning(request, password_reset_wait_message(wait))
+                return
+        super().save(*args, request=request, **kwargs)
+
+    def get_users(self, email: str) -> Iterator[Member]:
+        request = getattr(self, "_request", None)
+        for member in super().get_users(email):
+            if password_reset_allowed(request=request, member=member):
+                yield member
+
+
 class MemberPasswordChangeForm(PasswordChangeForm):
-    """Django's password change; the service clears the forced-change flag."""
+    """Django's password change; the service clears the forced-change flag.
+
+    The new password must differ from the current one: a temporary password chosen by
+    someone else (an import, a secretary) must not simply be kept.
+    """
+
+    def clean_new_password1(self) -> str:
+        password = self.cleaned_data.get("new_password1") or ""
+        if password and self.user.check_password(password):
+            raise forms.ValidationError(
+                _("Choose a password different from your current one."), code="password_unchanged"
+            )
+        return password
 
 
 class PointsHistoryFilterForm(forms.Form):

@@ -99,6 +99,13 @@ class MemberPermissionPolicy(ModelPermissionPolicy):
         return (users | secretaries).distinct()
 
 
+def can_unlock_logins(user: Any) -> bool:
+    """Administrators (who may change any account) see failed logins and unlock them."""
+    return bool(
+        user.is_authenticated and user.is_active and user.has_perm("learning.change_member")
+    )
+
+
 def can_assign_roles(user: Any) -> bool:
     """Only administrators grant roles; secretaries must not be able to raise privileges."""
     return user_is_administrator(user) or user.has_perm("auth.change_group")

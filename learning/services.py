@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from learning import roles
+from learning import audit, roles
 from learning.ledger import headcount_branches_refresh, headcount_record, ledger_versions_touch
 from learning.models import (
     Member,
@@ -106,7 +106,14 @@ def member_create(
     must_change_password: bool = False,
     created_by: Member | None = None,
 ) -> Member:
-    """Create a member, their first membership and their roles (default: member)."""
+    """Create a member, their first membership and their roles (default: member).
+
+    A password chosen by ``created_by`` (a secretary or an administrator) is temporary:
+    the member must replace it at the first login, and the audit log records who set it.
+    """
+    password_by_other = bool(password) and created_by is not None
+    if password_by_other:
+        must_change_password = True
     member = Member(
         username=username,
         display_name=display_name,
@@ -129,6 +136,8 @@ def member_create(
             by=created_by,
         )
     member_set_roles(member=member, role_names=role_names or [roles.MEMBER])
+    if password_by_other:
+        audit.audit_record(instance=member, action=audit.PASSWORD_SET_BY_OTHER, user=created_by)
     return member
 
 
@@ -199,7 +208,11 @@ def members_bulk_create(
         [through(member_id=created[p.username].pk, group_id=member_group.pk) for p in people],
         batch_size=500,
     )
-    return [created[person.username] for person in people]
+    result = [created[person.username] for person in people]
+    if must_change_password:
+        # An import: somebody else chose the shared initial password.
+        audit.audit_record_many(members=result, action=audit.PASSWORD_SET_BY_OTHER, user=created_by)
+    return result
 
 
 def member_set_roles(*, member: Member, role_names: list[str]) -> None:
@@ -332,3 +345,20 @@ def member_set_password(*, member: Member, password: str) -> None:
     member.set_password(password)
     member.must_change_password = False
     member.save(update_fields=["password", "must_change_password"])
+
+
+def member_password_assign(*, member: Member, password: str, by: Member) -> None:
+    """Set the password ``by`` chose for ``member`` (an administrator's or secretary's edit).
+
+    Anyone's but the member's own choice is temporary: the member must replace it at the
+    next login (web and API), so a secretary cannot quietly use a member's account,
+    and the audit log records who set it (never the password).
+    """
+    if by.pk == member.pk:
+        member_set_password(member=member, password=password)
+        return
+    with transaction.atomic():
+        member.set_password(password)
+        member.must_change_password = True
+        member.save(update_fields=["password", "must_change_password"])
+        audit.audit_record(instance=member, action=audit.PASSWORD_SET_BY_OTHER, user=by)

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
@@ -17,14 +18,19 @@ from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.ui.tables import Column, TitleColumn
 from wagtail.admin.views import generic
+from wagtail.admin.views.generic.usage import UsageView
 from wagtail.admin.viewsets.model import ModelViewSet
+from wagtail.log_actions import LogActionRegistry
 from wagtail.permissions import policy_registry
 from wagtail.snippets.models import register_snippet
 
 from learning import services
 from learning.admin_assignments import AssignmentViewSet, ReportMenuItem
 from learning.admin_forms import OrganizationForm
+from learning.admin_logins import LoginLockoutsMenuItem, login_lockouts_view
 from learning.admin_points import LedgerViewSet, PointsRuleViewSet, ScreenViewSet
+from learning.admin_views import MEMBER_BULK_ACTIONS
+from learning.audit import audit_actions_register
 from learning.importers.members import member_import_template, members_import
 from learning.models import Member, Organization, OrganizationSecretary
 from learning.selectors import organizations_visible_to
@@ -72,6 +78,34 @@ class OrganizationIndexView(SpreadsheetExportTextMixin, generic.IndexView):
         return queryset.order_by("path")
 
 
+class ScopedOrganizationMixin:
+    """An organisation outside the user's subtrees is not found (404), like a member."""
+
+    request: HttpRequest
+    kwargs: dict[str, Any]
+    pk_url_kwarg = "pk"
+
+    def get_object(self, queryset: QuerySet[Organization] | None = None) -> Organization:
+        pk = unquote(str(self.kwargs[self.pk_url_kwarg]))
+        return get_object_or_404(organizations_visible_to(self.request.user), pk=pk)
+
+
+class OrganizationInspectView(ScopedOrganizationMixin, generic.InspectView):
+    pass
+
+
+class OrganizationDeleteView(ScopedOrganizationMixin, generic.DeleteView):
+    pass
+
+
+class OrganizationHistoryView(ScopedOrganizationMixin, generic.HistoryView):
+    pass
+
+
+class OrganizationUsageView(ScopedOrganizationMixin, UsageView):
+    pass
+
+
 class OrganizationCreateView(generic.CreateView):
     def save_instance(self) -> Organization:
         data = self.form.cleaned_data
@@ -86,7 +120,7 @@ class OrganizationCreateView(generic.CreateView):
         )
 
 
-class OrganizationEditView(generic.EditView):
+class OrganizationEditView(ScopedOrganizationMixin, generic.EditView):
     def save_instance(self) -> Organization:
         data = self.form.cleaned_data
         changed = {
@@ -108,6 +142,10 @@ class OrganizationViewSet(ModelViewSet):
     index_view_class = OrganizationIndexView
     add_view_class = OrganizationCreateView
     edit_view_class = OrganizationEditView
+    delete_view_class = OrganizationDeleteView
+    history_view_class = OrganizationHistoryView
+    usage_view_class = OrganizationUsageView
+    inspect_view_class = OrganizationInspectView
     search_fields = ["name", "code"]
     list_filter = ["kind", "is_active"]
     list_per_page = 100
@@ -232,4 +270,29 @@ def register_assignment_report_menu_item() -> MenuItem:
         reverse("assignments:report"),
         icon_name="table",
         order=235,
+    )
+
+
+# After Wagtail's own user bulk actions (order 0), so these replace them for members.
+for _bulk_action in MEMBER_BULK_ACTIONS:
+    hooks.register("register_bulk_action", _bulk_action, order=1)
+
+
+@hooks.register("register_log_actions")
+def register_audit_log_actions(actions: LogActionRegistry) -> None:
+    audit_actions_register(actions)
+
+
+@hooks.register("register_admin_urls")
+def register_login_lockout_urls() -> list[Any]:
+    return [path("logins/locked/", login_lockouts_view, name="learning_login_lockouts")]
+
+
+@hooks.register("register_reports_menu_item")
+def register_login_lockouts_menu_item() -> MenuItem:
+    return LoginLockoutsMenuItem(
+        gettext_lazy("Failed logins"),
+        reverse("learning_login_lockouts"),
+        icon_name="lock",
+        order=1100,
     )

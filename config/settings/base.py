@@ -8,6 +8,7 @@ default where a safe one exists, so that a fresh clone runs with no configuratio
 
 from __future__ import annotations
 
+import datetime
 import os
 from pathlib import Path
 
@@ -25,6 +26,14 @@ def env_bool(name: str, default: bool) -> bool:
     if value is None or value.strip() == "":
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    """Read an integer environment variable (empty or unset: ``default``)."""
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    return int(value)
 
 
 def env_list(name: str, default: list[str]) -> list[str]:
@@ -65,6 +74,8 @@ INSTALLED_APPS = [
     "taggit",
     "django_filters",
     "rest_framework",
+    # Login lockout (see "Authentication" below and docs/members.md).
+    "axes",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -85,6 +96,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "learning.middleware.PasswordChangeRequiredMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    # Last, as django-axes requires: it turns a lockout into the response (429).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -182,6 +195,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
 
 AUTH_USER_MODEL = "learning.Member"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses every login of a locked-out account before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
     "learning.auth.UsernameOrPhoneBackend",
 ]
 LOGIN_URL = "login"
@@ -194,6 +209,44 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 14
+# Wagtail's admin login and password reset, with the lockout message and the throttle.
+WAGTAILADMIN_USER_LOGIN_FORM = "learning.forms.AdminLoginForm"
+WAGTAILADMIN_USER_PASSWORD_RESET_FORM = "learning.forms.ThrottledPasswordResetForm"  # noqa: S105
+
+# Login lockout (django-axes). Every login (members' page, Wagtail admin, any API login)
+# goes through django.contrib.auth.authenticate(request, ...), so through axes. Failures
+# are counted per account, whether its username or its mobile number was typed
+# (learning.auth.login_account_key), and locked per account + client address: people in
+# one office share an address. An account is also locked from everywhere after
+# LOGIN_ACCOUNT_FAILURE_LIMIT failures from any number of addresses (learning.auth).
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+DANGJIAN_LOGIN_ACCOUNT_FAILURE_LIMIT = env_int("LOGIN_ACCOUNT_FAILURE_LIMIT", 20)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=max(1, env_int("LOGIN_COOLOFF_MINUTES", 15)))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username"]
+AXES_HANDLER = "learning.auth.LoginAttemptHandler"
+AXES_USERNAME_CALLABLE = "learning.auth.login_account_key"
+AXES_CLIENT_IP_CALLABLE = "learning.auth.client_ip_address"
+AXES_LOCKOUT_CALLABLE = "learning.auth.lockout_response"
+# Failures during a lockout are not counted, so the lockout ends when the message says.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# A successful login clears the failures of that account from that address only
+# (learning.auth.LoginAttemptHandler), not an attacker's from elsewhere.
+AXES_RESET_ON_SUCCESS = False
+# Dangjian has no Django admin; locked logins are listed in the Wagtail admin.
+AXES_ENABLE_ADMIN = False
+# No start-up banner on every manage.py command.
+AXES_VERBOSE = False
+# How many reverse proxies in front of the web server append to X-Forwarded-For; 0 (the
+# default) trusts no header and uses the connection's address (docs/deployment.md).
+DANGJIAN_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+
+# Password reset emails (Wagtail admin's "forgot password"): at most this many per account
+# and per client address in a window; further requests send nothing.
+DANGJIAN_PASSWORD_RESET_ACCOUNT_LIMIT = env_int("PASSWORD_RESET_ACCOUNT_LIMIT", 3)
+DANGJIAN_PASSWORD_RESET_ADDRESS_LIMIT = env_int("PASSWORD_RESET_ADDRESS_LIMIT", 10)
+DANGJIAN_PASSWORD_RESET_WINDOW = datetime.timedelta(
+    minutes=env_int("PASSWORD_RESET_WINDOW_MINUTES", 60)
+)
 
 # --- Internationalisation ---------------------------------------------------
 

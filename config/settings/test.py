@@ -22,6 +22,9 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Django's test client logs in (client.login) without a request, which django-axes refuses;
+# the lockout tests switch it on (tests/learning/test_login_lockout.py).
+AXES_ENABLED = False
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 LOGGING = {
     "version": 1,

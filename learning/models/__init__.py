@@ -1,6 +1,7 @@
 """The ``learning`` models: organisations, members, study and assignments, points, screens."""
 
 from learning.models.assignments import Assignment
+from learning.models.audit import SubtreeLogEntry
 from learning.models.organisations import (
     PHONE_PATTERN,
     Member,
@@ -43,5 +44,6 @@ __all__ = [
     "Screen",
     "StudyClock",
     "StudyDay",
+    "SubtreeLogEntry",
     "phone_validator",
 ]

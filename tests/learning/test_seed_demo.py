@@ -164,6 +164,27 @@ def test_demo_accounts_log_in_with_the_given_password(seeded: str, login: str) -
     assert authenticate(username=login, password=PASSWORD + "x") is None
 
 
+def test_demo_accounts_log_in_through_the_login_pages_with_the_lockout_on(
+    seeded: str, client, settings
+) -> None:
+    settings.AXES_ENABLED = True
+    for login in ("member", "13800138000", "m0001"):
+        response = client.post("/accounts/login/", {"username": login, "password": PASSWORD})
+        assert response.status_code == 302, login
+        client.logout()
+    # Somebody mistyping a demo password locks only that login, from that address.
+    for _attempt in range(settings.AXES_FAILURE_LIMIT):
+        client.post("/accounts/login/", {"username": "member", "password": "wrong"})
+    assert (
+        client.post("/accounts/login/", {"username": "member", "password": PASSWORD}).status_code
+        == 429
+    )
+    for login in ("editor", "admin"):
+        response = client.post("/admin/login/", {"username": login, "password": PASSWORD})
+        assert response.status_code == 302, login
+        client.logout()
+
+
 def test_output_prints_every_account_with_its_password(seeded: str) -> None:
     for account in demo_data.DEMO_ACCOUNTS:
         assert account.username in seeded
