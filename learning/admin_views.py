@@ -38,6 +38,7 @@ from learning.admin_forms import MemberCreateForm, MemberEditForm, OrganizationC
 from learning.models import Member, Organization, PointsEntry
 from learning.permissions import can_assign_roles
 from learning.selectors import organizations_visible_to, subtrees_q
+from learning.spreadsheets import SpreadsheetExportTextMixin
 
 
 def _member_policy() -> Any:
@@ -82,19 +83,7 @@ class MemberFilterSet(WagtailFilterSet):
             )
 
 
-def _spreadsheet_text(value: Any) -> Any:
-    """A cell value that a spreadsheet shows as text, never runs as a formula.
-
-    Text starting with = + - @, a tab or a carriage return is a formula (or becomes one
-    when the cell is edited) in Excel and LibreOffice; a leading apostrophe keeps it text,
-    so a member named ``=HYPERLINK(…)`` exports as that name.
-    """
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
-class MemberIndexView(wagtail_users.IndexView):
+class MemberIndexView(SpreadsheetExportTextMixin, wagtail_users.IndexView):
     page_title = _("Members")
     add_item_label = _("Add a member")
     search_fields = ["username", "display_name", "phone"]
@@ -175,9 +164,6 @@ class MemberIndexView(wagtail_users.IndexView):
             "is_active": gettext("Yes") if item.is_active else gettext("No"),
             "last_login": last_login,
         }
-
-    def preprocess_field_value(self, field: str, value: Any, export_format: str) -> Any:
-        return _spreadsheet_text(super().preprocess_field_value(field, value, export_format))
 
     def order_queryset(self, queryset: QuerySet[Member]) -> QuerySet[Member]:
         if self.ordering in ("name", "-name"):
