@@ -10,6 +10,7 @@ from django.utils.translation import override
 from django.views.decorators.http import require_GET
 
 from learning.screens import page_version, screen_for_token, snapshot_for_token
+from learning.security_headers import frameable_by_origins_in
 
 KIOSK_HEADERS = {
     # The token is the credential: keep it out of referrers, search engines and caches.
@@ -18,7 +19,10 @@ KIOSK_HEADERS = {
 }
 
 
+# Signage players often show the kiosk page inside their own page: only the origins an
+# operator lists in SCREEN_FRAME_ANCESTORS may do that (by default nobody).
 @require_GET
+@frameable_by_origins_in("DANGJIAN_SCREEN_FRAME_ANCESTORS")
 def screen_page(request: HttpRequest, token: str) -> HttpResponse:
     """The kiosk page: loads once, then refreshes its data from the snapshot URL."""
     screen = screen_for_token(token)

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import datetime
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from csp.constants import NONE, SELF, UNSAFE_INLINE
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -42,6 +45,53 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if value is None or value.strip() == "":
         return default
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_int(name: str, default: int) -> int:
+    """Read a non-negative integer environment variable; refuse anything else."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isdecimal():
+        raise ImproperlyConfigured(f"{name} must be a whole number of 0 or more, not {value!r}.")
+    return int(value)
+
+
+# An origin for a Content-Security-Policy source list: 'self', or scheme://host[:port]
+# (the host may start with "*."). Anything else could smuggle another directive in.
+_CSP_ORIGIN = re.compile(r"'self'|https?://(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:[0-9]{1,5})?")
+
+
+def env_origins(name: str, default: list[str]) -> list[str]:
+    """Read a comma-separated list of origins for a CSP directive; refuse anything else.
+
+    "none" (or "'none'") alone is the empty list: no origin at all.
+    """
+    origins = [origin.rstrip("/") for origin in env_list(name, default)]
+    if origins in (["none"], ["'none'"]):
+        return []
+    for origin in origins:
+        if not _CSP_ORIGIN.fullmatch(origin):
+            raise ImproperlyConfigured(
+                f"{name}: {origin!r} is not an origin such as https://signage.example.org "
+                "or 'self'."
+            )
+    return origins
+
+
+def env_proxy_ssl_header(name: str) -> tuple[str, str] | None:
+    """Read "Header-Name" or "Header-Name: value" (value defaults to https) for Django's
+    SECURE_PROXY_SSL_HEADER; unset means no header is trusted."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return None
+    header, _sep, expected = value.partition(":")
+    header, expected = header.strip(), expected.strip() or "https"
+    if not re.fullmatch(r"[A-Za-z0-9-]+", header):
+        raise ImproperlyConfigured(
+            f"{name} must name a header, such as X-Forwarded-Proto, not {value!r}."
+        )
+    return ("HTTP_" + header.upper().replace("-", "_"), expected)
 
 
 # --- Core -------------------------------------------------------------------
@@ -76,6 +126,7 @@ INSTALLED_APPS = [
     "rest_framework",
     # Login lockout (see "Authentication" below and docs/members.md).
     "axes",
+    "csp",  # Content-Security-Policy (django-csp): its system checks; see "Security headers"
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -86,6 +137,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "learning.security_headers.ContentSecurityPolicyMiddleware",  # see "Security headers"
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -297,6 +349,71 @@ WAGTAILIMAGES_IMAGE_FORM_BASE = "cms.image_forms.ImageForm"
 WAGTAIL_I18N_ENABLED = False
 WAGTAIL_ENABLE_UPDATE_CHECK = False
 WAGTAIL_USER_TIME_ZONES = ["Asia/Shanghai"]
+
+# --- Security headers -------------------------------------------------------
+# HTTPS, framing and Content-Security-Policy (docs/deployment.md lists every header).
+# The defaults here are the production ones; dev.py and test.py turn the HTTPS-only
+# parts off, because they serve plain HTTP on 127.0.0.1.
+
+# Redirect plain HTTP to HTTPS. Off only when something in front already does.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+# Strict-Transport-Security: one year, sub-domains too, and consent to the browsers'
+# preload list (which only takes effect once someone submits the domain to it).
+# SECURE_HSTS_SECONDS=0 sends no HSTS header at all.
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
+CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
+# Which request header says "the client used HTTPS", e.g. "X-Forwarded-Proto". Unset: none
+# is trusted, since a client can send any header; set it only when the proxy in front
+# overwrites that header on every request (docs/deployment.md has an nginx example).
+SECURE_PROXY_SSL_HEADER = env_proxy_ssl_header("SECURE_PROXY_SSL_HEADER")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# No page may be framed, except an office screen by the origins in SCREEN_FRAME_ANCESTORS
+# (learning.screen_views); Wagtail's preview frames its own pages (SAMEORIGIN).
+X_FRAME_OPTIONS = "DENY"
+DANGJIAN_SCREEN_FRAME_ANCESTORS = env_origins("SCREEN_FRAME_ANCESTORS", [])
+# Video players a lesson's embed may show: wagtail.embeds asks the video site for the
+# player's HTML, an <iframe> from one of these origins (YouTube's, Vimeo's). A player from
+# another site needs its origin added; "none" allows no embedded player.
+DANGJIAN_VIDEO_EMBED_ORIGINS = env_origins(
+    "VIDEO_EMBED_ORIGINS", ["https://www.youtube.com", "https://player.vimeo.com"]
+)
+# Every page: scripts and styles only from our own static files (no inline script, no
+# eval, no style attribute), nothing framed but the video players, framed by nobody.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "frame-src": DANGJIAN_VIDEO_EMBED_ORIGINS or [NONE],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+# Directives replaced under a path prefix. Wagtail 8's admin writes inline <script>
+# elements (date pickers, inline panels), its editor inserts <style> elements, and it has
+# no CSP nonces: /admin/ alone allows inline scripts and styles; it frames its previews.
+DANGJIAN_CSP_PATH_DIRECTIVES = {
+    "/admin/": {
+        "script-src": [SELF, UNSAFE_INLINE],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "frame-src": [SELF, *DANGJIAN_VIDEO_EMBED_ORIGINS],
+        "frame-ancestors": [SELF],
+    },
+}
+# Wagtail's previews (the editor's preview panel, "view draft", moderation) are the page as
+# members get it, policy included, except that the admin frames them.
+DANGJIAN_CSP_PREVIEW_DIRECTIVES = {"frame-ancestors": [SELF]}
+# The admin shows avatars from Gravatar by default: a third-party request per user (and
+# the e-mail's hash) that the policy blocks and an intranet cannot reach anyway.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
 
 # --- REST framework ---------------------------------------------------------
 

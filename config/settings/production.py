@@ -1,6 +1,8 @@
 """Production settings: everything comes from the environment.
 
-Refuses to start without a real ``SECRET_KEY`` and an explicit ``ALLOWED_HOSTS``.
+Refuses to start without a real ``SECRET_KEY`` and an explicit ``ALLOWED_HOSTS``. HTTPS,
+HSTS, secure cookies and the other security headers are on by default (base.py reads
+their variables; docs/deployment.md says how to turn each off).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import INSECURE_DEFAULT_SECRET_KEY, SECRET_KEY, env_bool
+from .base import INSECURE_DEFAULT_SECRET_KEY, SECRET_KEY
 
 DEBUG = False
 
@@ -25,8 +27,3 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
-SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
-CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_CONTENT_TYPE_NOSNIFF = True
-X_FRAME_OPTIONS = "SAMEORIGIN"

@@ -26,6 +26,12 @@ STORAGES = {
 # the lockout tests switch it on (tests/learning/test_login_lockout.py).
 AXES_ENABLED = False
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# The test client and the live server speak plain HTTP; tests of the HTTPS settings
+# turn them on themselves.
+SECURE_SSL_REDIRECT = False
+SECURE_HSTS_SECONDS = 0
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -41,7 +41,7 @@
     var studied = Math.floor(data.verified_seconds / 60);
     var required = Math.max(1, Math.ceil(data.required_seconds / 60));
     var share = data.required_seconds ? data.verified_seconds / data.required_seconds : 1;
-    if (bar) bar.style.width = Math.min(100, Math.round(share * 100)) + "%";
+    if (bar) bar.value = data.completed ? 100 : Math.min(100, Math.round(share * 100));
     if (!text) return;
     if (data.completed) {
       text.textContent = data.completed_now ? config.dataset.textDoneNow : config.dataset.textDone;

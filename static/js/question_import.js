@@ -4,14 +4,12 @@
   var root = document.getElementById("question-import");
   if (!root) return;
   var url = root.getAttribute("data-status-url");
-  var bar = root.querySelector(".quiz-progress__bar");
   var meter = root.querySelector(".quiz-progress");
   var percent = document.getElementById("import-percent");
   var label = document.getElementById("import-status-label");
 
   function show(status) {
-    bar.style.width = status.progress + "%";
-    meter.setAttribute("aria-valuenow", String(status.progress));
+    meter.value = status.progress;
     percent.textContent = String(status.progress);
     label.textContent = status.status_label;
   }
