@@ -123,8 +123,7 @@ def parse_member_rows(rows: Iterable[Sequence[Any]]) -> tuple[list[MemberRow], l
     try:
         header = next(iterator, None)
     except SheetError as error:
-        positions = _header_positions(error.header or ())
-        return [], [ImportProblem(error.row, _column_name(error.column, positions), error.message)]
+        return [], [ImportProblem(error.row, _column_name(error.column, {}), error.message)]
     if header is None:
         return [], [ImportProblem(0, "", _("The file is empty."))]
     positions = _header_positions(header)

@@ -19,7 +19,7 @@ three steps, each bounded, and openpyxl only ever sees what the earlier steps pa
    apart): at most ``MAX_SHARED_STRINGS`` strings; no cell or shared string over
    ``max_cell_chars`` (counted as the text streams past, never built); at most
    ``MAX_ELEMENTS_PER_ROW`` elements in one row or one shared string and
-   ``MAX_ELEMENTS_BEFORE_DATA`` before the sheet's data; no content below
+   ``MAX_ELEMENTS_BESIDES_ROWS`` before the sheet's data; no content below
    ``max_rows``; no DOCTYPE. It also finds the last row with content.
 3. **openpyxl in read-only mode** reads the first sheet up to that last row (what
    follows the data — merged cells, formatting — is never parsed), at most
@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 import time
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
@@ -63,13 +64,17 @@ RATIO_CHECKED_FROM = 1 * MiB
 MAX_NAME_LENGTH = 255
 MAX_NAME_DEPTH = 10
 MAX_SHARED_STRINGS = 100_000
-MAX_ELEMENTS_PER_ROW = 10_000
-MAX_ELEMENTS_BEFORE_DATA = 10_000
-MAX_TAG_BYTES = 1 * MiB
+# Tags (start, end or empty) in one row or one shared string, and in the rest of a sheet
+# (column widths, views, merged cells, formatting): openpyxl builds each of these whole.
+MAX_TAGS_PER_ROW = 20_000
+MAX_TAGS_BESIDES_ROWS = 20_000
+# Bytes of one row (with what follows the last one) or one shared string, unpacked.
+MAX_ROW_BYTES = 4 * MiB
+MAX_STRING_BYTES = 1 * MiB
 # Excel's own limit for the text of one cell.
 MAX_CELL_CHARS = 32_767
 MAX_COLUMNS = 64
-MAX_SECONDS = 10.0
+MAX_SECONDS = 20.0
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _SPREADSHEETML = "application/vnd.openxmlformats-officedocument.spreadsheetml."
@@ -106,12 +111,6 @@ class SheetError(Exception):
         self.message = message
         self.row = row
         self.column = column
-        # Row 1 of the sheet, when the problem was found before the rows were read.
-        self.header: tuple[Any, ...] | None = None
-
-
-class _EndOfDataError(Exception):
-    """The streaming pass reached ``</sheetData>``: openpyxl will not read further."""
 
 
 def column_letter(index: int) -> str:
@@ -150,6 +149,19 @@ def cell_too_long_message(limits: SheetLimits) -> str:
         "The cell holds more than %(max)s characters, more than a spreadsheet cell may "
         "hold; nothing more was read."
     ) % {"max": f"{limits.max_cell_chars:,}"}
+
+
+def _huge_cell_message() -> str:
+    return _(
+        "The cell is larger than %(size)d MB, far more than the %(max)s characters a "
+        "spreadsheet cell may hold; nothing more was read."
+    ) % {"size": MAX_ROW_BYTES // MiB, "max": f"{MAX_CELL_CHARS:,}"}
+
+
+def _too_many_cells() -> str:
+    return _("The row has more than %(max)s cells and parts: it cannot be read.") % {
+        "max": f"{MAX_TAGS_PER_ROW // 2:,}"
+    }
 
 
 def _too_many_rows(limits: SheetLimits) -> str:
@@ -309,87 +321,252 @@ def _refuse_doctype(*_args: Any) -> None:
 
 def _new_parser() -> Any:
     parser = expat.ParserCreate()
-    parser.buffer_text = True
-    parser.buffer_size = _READ_CHUNK
     parser.StartDoctypeDeclHandler = _refuse_doctype
     parser.EntityDeclHandler = _refuse_doctype
     return parser
 
 
-class _Pass:
-    """Feeds one part to expat in chunks; subclasses count what openpyxl would build."""
-
-    def __init__(self, limits: SheetLimits, deadline: float) -> None:
-        self.limits = limits
-        self.deadline = deadline
-        self.depth = 0
-        self.parser = _new_parser()
-        self.parser.StartElementHandler = self._start
-        self.parser.EndElementHandler = self._end
-        self.parser.CharacterDataHandler = self._text
-
-    def run(self, archive: zipfile.ZipFile, name: str) -> None:
-        gap = 0
-        try:
-            with archive.open(name) as stream:
-                while chunk := stream.read(_READ_CHUNK):
-                    if time.monotonic() > self.deadline:
-                        raise SheetError(_too_slow(self.limits))
-                    gap = _tag_gap(chunk, gap)
-                    self.parser.Parse(chunk, False)
-                self.parser.Parse(b"", True)
-        except _EndOfDataError:
-            return
-
-    def _start(self, name: str, attributes: dict[str, str]) -> None:
-        raise NotImplementedError
-
-    def _end(self, name: str) -> None:
-        raise NotImplementedError
-
-    def _text(self, data: str) -> None:
-        raise NotImplementedError
+# The pass looks at bytes with bytes.find and bytes.count, which run in C: a Python call
+# per XML element would cost as much as openpyxl's own reading. It is exact because it
+# first refuses whatever could hide a "<": comments, CDATA and DOCTYPE (all "<!"),
+# processing instructions ("<?" other than the declaration) and encodings other than
+# UTF-8 (their NUL bytes). After that every "<" opens or closes a tag, and "<row " opens
+# a row. The elements are found with the prefix the root element uses (none, usually);
+# an element written with another prefix is not seen, so its bytes count towards the
+# row before it: the bounds still hold, only rows may be missed.
+_ROOT = re.compile(rb"<([A-Za-z_][\w.\-]{0,100}:)?(worksheet|sst)[\s>]")
+_ROW_NUMBER = re.compile(rb"\sr\s*=\s*[\"'](\d{1,9})[\"']")
+_CELL_COLUMN = re.compile(rb"\sr\s*=\s*[\"']([A-Za-z]{1,3})\d*[\"']")
+_ANY_TAG = re.compile(rb"<[^<>]*>")
+_BOM = b"\xef\xbb\xbf"
+_NAME_ENDS = frozenset(b" \t\r\n/>")
+# A start tag cut by a chunk boundary is searched again with the next chunk.
+_MARGIN = 256
 
 
-def _tag_gap(chunk: bytes, gap: int) -> int:
-    """Bytes since the last ``<``, after ``chunk``; refuses a tag or text run too long.
+class _UnitTooLongError(Exception):
+    """An element of the pass (a row, a shared string) outgrew its bound."""
 
-    Inside a chunk two ``<`` are at most a chunk apart, so only the run across chunks
-    needs counting: two searches per chunk.
+    def __init__(self, buffer: bytearray, start: int, number: int) -> None:
+        super().__init__("unit too long")
+        self.buffer = buffer
+        self.start = start
+        self.number = number
+
+
+@dataclass
+class SheetScan:
+    """What the pass learnt about a sheet: its last row with content, whether it states
+    its size (openpyxl reads every row of a sheet that does not, as soon as it opens the
+    workbook), and the first problem found in a row."""
+
+    last_row: int = 0
+    has_dimension: bool = False
+    problem: SheetError | None = None
+
+
+class _Tags:
+    """Finds start and end tags of given names, with the part's prefix."""
+
+    def __init__(self, prefix: bytes) -> None:
+        self.prefix = prefix
+
+    def find(self, buffer: bytearray, name: bytes, start: int, end: int | None = None) -> int:
+        """Where ``<name`` (a whole name: ``<row`` is not ``<rowBreaks``) first starts."""
+        needle = b"<" + self.prefix + name
+        stop = len(buffer) if end is None else end
+        position = buffer.find(needle, start, stop)
+        while position != -1:
+            after = position + len(needle)
+            if after < len(buffer) and buffer[after] in _NAME_ENDS:
+                return position
+            position = buffer.find(needle, position + 1, stop)
+        return -1
+
+    def find_end(self, buffer: bytearray, name: bytes, start: int, end: int) -> tuple[int, int]:
+        """Where ``</name>`` (or an empty ``<name/>``) starts and ends; (-1, -1) if absent."""
+        close = buffer.find(b"</" + self.prefix + name, start, end)
+        if close != -1:
+            finish = buffer.find(b">", close, end)
+            return close, (finish + 1 if finish != -1 else end)
+        opening = self.find(buffer, name, start, end)
+        if opening != -1:
+            finish = buffer.find(b">", opening, end)
+            if finish != -1 and buffer[finish - 1 : finish] == b"/":
+                return opening, finish + 1
+        return -1, -1
+
+
+def _chunks(
+    archive: zipfile.ZipFile, name: str, *, limits: SheetLimits, deadline: float
+) -> Iterator[bytes]:
+    """The part unpacked chunk by chunk, each chunk checked as the pass needs."""
+    previous = b""
+    first = True
+    with archive.open(name) as stream:
+        while chunk := stream.read(_READ_CHUNK):
+            if time.monotonic() > deadline:
+                raise SheetError(_too_slow(limits))
+            declaration = len(_BOM) if first and chunk.startswith(_BOM) else 0
+            if first and chunk.startswith(b"<?", declaration):
+                declaration += 2
+            if (
+                b"\x00" in chunk
+                or b"<!" in chunk
+                or chunk.find(b"<?", declaration) != -1
+                or previous + chunk[:1] in (b"<!", b"<?")
+            ):
+                raise SheetError(_unreadable(_("the XML holds unusual declarations")))
+            previous = chunk[-1:]
+            first = False
+            yield chunk
+
+
+def _units(
+    chunks: Iterable[bytes], name: bytes, *, root: bytes, max_bytes: int
+) -> Iterator[tuple[bytearray, _Tags, int, int, int]]:
+    """Each ``<name`` element with all that follows it up to the next one (the last one
+    up to the end of the part), as (buffer, tags, number, start, end).
+
+    What precedes the first one is unit 0. The buffer holds the unit in progress and
+    one chunk; a unit over ``max_bytes`` raises ``_UnitTooLongError``.
     """
-    first = chunk.find(b"<")
-    if first == -1:
-        gap += len(chunk)
-        if gap > MAX_TAG_BYTES:
-            raise SheetError(_unreadable(_("an element is too long")))
-        return gap
-    if gap + first > MAX_TAG_BYTES:
-        raise SheetError(_unreadable(_("an element is too long")))
-    return len(chunk) - chunk.rfind(b"<") - 1
+    buffer = bytearray()
+    tags: _Tags | None = None
+    number = 0
+    searched = 0
+    for chunk in chunks:
+        buffer += chunk
+        if tags is None:
+            found = _ROOT.search(buffer)
+            if found is None or found.group(2) != root:
+                raise SheetError(_unreadable(_("the part is not what the workbook says")))
+            tags = _Tags(found.group(1) or b"")
+        start = 0
+        position = max(searched - _MARGIN, 1)
+        while (found_at := tags.find(buffer, name, position)) != -1:
+            yield buffer, tags, number, start, found_at
+            number += 1
+            start = found_at
+            position = start + 1
+        if len(buffer) - start > max_bytes:
+            raise _UnitTooLongError(buffer, start, number)
+        del buffer[:start]
+        searched = len(buffer)
+    if tags is None:
+        raise SheetError(_unreadable(_("the part is empty")))
+    yield buffer, tags, number, 0, len(buffer)
 
 
-class _SharedStringsPass(_Pass):
-    """The shared-string table: how many, how long, and the texts the header refers to."""
+def sheet_scan(
+    archive: zipfile.ZipFile, name: str, *, limits: SheetLimits, deadline: float, first: bool
+) -> SheetScan:
+    """Measure one sheet part without building any of it (step 2 of the module).
 
-    def __init__(self, limits: SheetLimits, deadline: float, *, wanted: set[int]) -> None:
-        super().__init__(limits, deadline)
-        self.wanted = wanted
-        self.texts: dict[int, str] = {}
-        self.count = 0
-        self.in_string = False
-        self.elements = 0
-        self.chars = 0
-        self.pieces: list[str] = []
+    A problem of the file as a whole raises ``SheetError``; one in a row is kept in
+    ``SheetScan.problem``.
+    """
+    scan = SheetScan()
+    row = 0
+    data_ended = False
+    besides_rows = 0
+    chunks = _chunks(archive, name, limits=limits, deadline=deadline)
+    units = _units(chunks, b"row", root=b"worksheet", max_bytes=MAX_ROW_BYTES)
+    try:
+        for buffer, tags, number, start, end in units:
+            if number == 0:
+                data = tags.find(buffer, b"sheetData", start, end)
+                settings_end = data if data != -1 else end
+                scan.has_dimension = tags.find(buffer, b"dimension", start, settings_end) != -1
+                data_ended = data == -1 or tags.find_end(buffer, b"sheetData", start, end)[0] != -1
+            if number == 0 or data_ended:
+                # Before the first row, or after the data: what openpyxl may build whole.
+                besides_rows += buffer.count(b"<", start, end)
+                if besides_rows > MAX_TAGS_BESIDES_ROWS:
+                    raise SheetError(_unreadable(_("too many settings besides the rows")))
+                continue
+            tag_end = buffer.find(b">", start, end)
+            found = _ROW_NUMBER.search(buffer, start, tag_end if tag_end != -1 else end)
+            row = int(found.group(1)) if found else row + 1
+            data_end, data_end_finish = tags.find_end(buffer, b"sheetData", start, end)
+            row_end = data_end if data_end != -1 else end
+            if buffer.count(b"<", start, row_end) > MAX_TAGS_PER_ROW:
+                raise SheetError(_too_many_cells(), row=row)
+            # A value or an inline text: what makes a row more than formatting.
+            if tags.find(buffer, b"v", start, row_end) != -1 or (
+                tags.find(buffer, b"t", start, row_end) != -1
+            ):
+                if first and row > limits.max_rows:
+                    raise SheetError(_too_many_rows(limits), row=row)
+                scan.last_row = max(scan.last_row, row)
+            if data_end != -1:
+                data_ended = True
+                besides_rows += buffer.count(b"<", data_end_finish, end)
+    except _UnitTooLongError as too_long:
+        scan.problem = _too_long_unit(too_long, row)
+    except SheetError as error:
+        if not error.row:
+            raise
+        scan.problem = error
+    if scan.problem is not None and not scan.problem.row:
+        raise scan.problem
+    return scan
 
-    def _start(self, name: str, attributes: dict[str, str]) -> None:
-        self.depth += 1
-        if self.depth == 2:
-            self.in_string = True
-            self.count += 1
-            self.elements = 0
-            self.chars = 0
-            self.pieces = []
-            if self.count > MAX_SHARED_STRINGS:
+
+def _too_long_unit(error: _UnitTooLongError, previous_row: int) -> SheetError:
+    buffer, start = error.buffer, error.start
+    tags = _Tags(_prefix_of(buffer, start))
+    if error.number == 0 or tags.find_end(buffer, b"sheetData", start, len(buffer))[0] != -1:
+        return SheetError(_unreadable(_("too many settings besides the rows")))
+    tag_end = buffer.find(b">", start)
+    found = _ROW_NUMBER.search(buffer, start, tag_end if tag_end != -1 else len(buffer))
+    row = int(found.group(1)) if found else previous_row + 1
+    if buffer.count(b"<", start) > MAX_TAGS_PER_ROW:
+        return SheetError(_too_many_cells(), row=row)
+    # A few cells, one of them huge: name it by its column.
+    cells = []
+    position = tags.find(buffer, b"c", start)
+    while position != -1:
+        cells.append(position)
+        position = tags.find(buffer, b"c", position + 1)
+    column = None
+    if cells:
+        ends = [*cells[1:], len(buffer)]
+        widest = max(range(len(cells)), key=lambda index: ends[index] - cells[index])
+        letters = _CELL_COLUMN.search(buffer, cells[widest], cells[widest] + 200)
+        if letters is not None:
+            column = _column_index(letters.group(1).decode("ascii"))
+    return SheetError(_huge_cell_message(), row=row, column=column)
+
+
+def _prefix_of(buffer: bytearray, start: int) -> bytes:
+    """The prefix of the element starting at ``start`` (``x:`` in ``<x:row``)."""
+    name_end = start + 1
+    while name_end < len(buffer) and buffer[name_end] not in _NAME_ENDS:
+        name_end += 1
+        if name_end - start > 110:
+            break
+    name = bytes(buffer[start + 1 : name_end])
+    return name.rpartition(b":")[0] + b":" if b":" in name else b""
+
+
+def _column_index(letters: str) -> int:
+    number = 0
+    for letter in letters.upper():
+        number = number * 26 + ord(letter) - ord("A") + 1
+    return number - 1
+
+
+def shared_strings_scan(
+    archive: zipfile.ZipFile, name: str, *, limits: SheetLimits, deadline: float
+) -> None:
+    """Measure the shared-string table, which openpyxl reads whole: how many strings,
+    how large each one, how many formatting runs."""
+    chunks = _chunks(archive, name, limits=limits, deadline=deadline)
+    units = _units(chunks, b"si", root=b"sst", max_bytes=MAX_STRING_BYTES)
+    try:
+        for buffer, _tags, number, start, end in units:
+            if number > MAX_SHARED_STRINGS:
                 raise SheetError(
                     _(
                         "The workbook holds more than %(max)s different texts: split it "
@@ -397,155 +574,18 @@ class _SharedStringsPass(_Pass):
                     )
                     % {"max": f"{MAX_SHARED_STRINGS:,}"}
                 )
-        elif self.in_string:
-            self.elements += 1
-            if self.elements > MAX_ELEMENTS_PER_ROW:
+            if buffer.count(b"<", start, end) > MAX_TAGS_PER_ROW:
                 raise SheetError(_unreadable(_("a text has too many formatting runs")))
-
-    def _end(self, name: str) -> None:
-        if self.depth == 2:
-            self.in_string = False
-            if self.count - 1 in self.wanted:
-                self.texts[self.count - 1] = "".join(self.pieces)
-        self.depth -= 1
-
-    def _text(self, data: str) -> None:
-        if not self.in_string:
-            return
-        self.chars += len(data)
-        if self.chars > self.limits.max_cell_chars:
-            beginning = "".join(self.pieces)[:20] or data[:20]
-            raise SheetError(
-                _(
-                    "A cell holds more than %(max)s characters, more than a spreadsheet "
-                    "cell may hold (its text begins “%(text)s”); nothing more was read."
-                )
-                % {"max": f"{self.limits.max_cell_chars:,}", "text": excerpt(beginning, 20)}
+    except _UnitTooLongError as too_long:
+        head = bytes(too_long.buffer[too_long.start : too_long.start + 400])
+        beginning = _ANY_TAG.sub(b"", head).decode("utf-8", "replace")
+        raise SheetError(
+            _(
+                "A text in the workbook is larger than %(size)d MB, far more than a "
+                "spreadsheet cell may hold (it begins “%(text)s”)."
             )
-        if self.count - 1 in self.wanted or not self.pieces:
-            self.pieces.append(data if self.count - 1 in self.wanted else data[:20])
-
-
-def _row_number(value: str | None, previous: int) -> int:
-    if value is None:
-        return previous + 1
-    if not value.isdigit() or len(value) > 9:
-        raise SheetError(_unreadable(_("a row number is invalid")))
-    return int(value)
-
-
-def _column_number(reference: str | None, previous: int) -> int:
-    """The 1-based column of a cell reference such as ``B12`` (the next one when absent)."""
-    if reference is None:
-        return previous + 1
-    letters = reference.rstrip("0123456789")
-    if not 1 <= len(letters) <= 3 or not letters.isalpha() or not letters.isascii():
-        raise SheetError(_unreadable(_("a cell reference is invalid")))
-    number = 0
-    for letter in letters.upper():
-        number = number * 26 + ord(letter) - ord("A") + 1
-    return number
-
-
-class _SheetPass(_Pass):
-    """A sheet: what precedes the data, each row and cell, and the last row used.
-
-    For the sheet to import (``first``) it also keeps row 1, the header, so that a
-    problem found here can be named by its column's title.
-    """
-
-    def __init__(self, limits: SheetLimits, deadline: float, *, first: bool) -> None:
-        super().__init__(limits, deadline)
-        self.first = first
-        self.in_data = False
-        self.before_data = 0
-        self.row = 0
-        self.row_elements = 0
-        self.row_has_content = False
-        self.column = 0
-        self.in_cell = False
-        self.cell_type = ""
-        self.cell_chars = 0
-        self.last_row = 0
-        # Row 1's cells: column → (cell type, text seen in the cell).
-        self.header_cells: dict[int, tuple[str, list[str]]] = {}
-
-    def _start(self, name: str, attributes: dict[str, str]) -> None:
-        self.depth += 1
-        if not self.in_data:
-            if self.depth == 2 and name.rpartition(":")[2] == "sheetData":
-                self.in_data = True
-                return
-            self.before_data += 1
-            if self.before_data > MAX_ELEMENTS_BEFORE_DATA:
-                raise SheetError(_unreadable(_("too many settings before the rows")))
-            return
-        if self.depth == 3:
-            self.row = _row_number(attributes.get("r"), self.row)
-            self.row_elements = 0
-            self.row_has_content = False
-            self.column = 0
-            return
-        self.row_elements += 1
-        if self.row_elements > MAX_ELEMENTS_PER_ROW:
-            self._stop(
-                _("The row has more than %(max)s cells and parts: it cannot be read.")
-                % {"max": f"{MAX_ELEMENTS_PER_ROW:,}"}
-            )
-        if self.depth == 4:
-            self.column = _column_number(attributes.get("r"), self.column)
-            self.in_cell = True
-            self.cell_type = attributes.get("t", "n")
-            self.cell_chars = 0
-            if self.first and self.row == 1 and self.column <= self.limits.max_columns:
-                self.header_cells[self.column - 1] = (self.cell_type, [])
-
-    def _end(self, name: str) -> None:
-        if self.in_data:
-            if self.depth == 2:
-                raise _EndOfDataError
-            if self.depth == 4:
-                self.in_cell = False
-            elif self.depth == 3 and self.row_has_content:
-                if self.first and self.row > self.limits.max_rows:
-                    self._stop(_too_many_rows(self.limits))
-                self.last_row = max(self.last_row, self.row)
-        self.depth -= 1
-
-    def _text(self, data: str) -> None:
-        if not self.in_cell:
-            return
-        self.row_has_content = self.row_has_content or self.depth >= 5
-        self.cell_chars += len(data)
-        if self.cell_chars > self.limits.max_cell_chars:
-            self._stop(cell_too_long_message(self.limits), column=self.column - 1)
-        if self.row == 1 and self.depth >= 5 and self.column - 1 in self.header_cells:
-            self.header_cells[self.column - 1][1].append(data)
-
-    def _stop(self, message: str, *, column: int | None = None) -> None:
-        raise SheetError(message, row=self.row, column=column)
-
-    def shared_indexes(self) -> set[int]:
-        """The shared strings row 1 refers to."""
-        indexes = set()
-        for cell_type, pieces in self.header_cells.values():
-            text = "".join(pieces).strip()
-            if cell_type == "s" and text.isdigit() and len(text) <= 9:
-                indexes.add(int(text))
-        return indexes
-
-    def header(self, shared: dict[int, str]) -> tuple[str | None, ...]:
-        """Row 1 as text, as far as it was seen (shared strings looked up in ``shared``)."""
-        if not self.header_cells:
-            return ()
-        values: list[str | None] = [None] * (max(self.header_cells) + 1)
-        for index, (cell_type, pieces) in self.header_cells.items():
-            text = "".join(pieces)
-            if cell_type == "s":
-                number = text.strip()
-                text = shared.get(int(number), "") if number.isdigit() else ""
-            values[index] = text
-        return tuple(values)
+            % {"size": MAX_STRING_BYTES // MiB, "text": excerpt(beginning, 20)}
+        ) from None
 
 
 # --- 3. openpyxl, row by row -----------------------------------------------------------
@@ -609,8 +649,8 @@ def xlsx_rows(data: bytes, *, limits: SheetLimits) -> Iterator[tuple[Any, ...]]:
     """The values of the first sheet's rows, row 1 first, read within ``limits``.
 
     A generator: ``SheetError`` comes out of the iteration. A problem in a row of the
-    first sheet is found before openpyxl reads anything and carries the sheet's row 1
-    (``SheetError.header``), so the importer can name the column by its title.
+    first sheet is found before openpyxl reads anything; when it is safe, the rows
+    before it are read first, so the importer can name the column by its title.
     """
     deadline = time.monotonic() + limits.max_seconds
     if len(data) > limits.max_file_bytes:
@@ -621,8 +661,8 @@ def xlsx_rows(data: bytes, *, limits: SheetLimits) -> Iterator[tuple[Any, ...]]:
             paths = _worksheet_paths(archive, package)
             if not paths:
                 return
-            last_row = _streaming_pass(archive, package, paths, limits=limits, deadline=deadline)
-            yield from _openpyxl_rows(data, last_row, limits=limits, deadline=deadline)
+            scan = _streaming_pass(archive, package, paths, limits=limits, deadline=deadline)
+            yield from _openpyxl_rows(data, scan, limits=limits, deadline=deadline)
     except SheetError:
         raise
     except Exception as error:  # zipfile, zlib, expat and openpyxl raise many kinds
@@ -660,68 +700,61 @@ def _streaming_pass(
     *,
     limits: SheetLimits,
     deadline: float,
-) -> int:
-    """Step 2 for every sheet openpyxl opens and the shared strings; the last row used.
-
-    openpyxl looks for the size of every sheet when it opens the workbook and, when a
-    sheet does not state it, reads that sheet's rows to the end: every sheet is checked.
-    """
-    first, *others = paths
-    first_pass = _SheetPass(limits, deadline, first=True)
-    try:
-        first_pass.run(archive, first)
-    except SheetError as error:
-        problem: SheetError | None = error
-    else:
-        problem = None
-    shared: dict[int, str] = {}
+) -> SheetScan:
+    """Step 2 for the shared strings and every sheet openpyxl opens (it reads the rows
+    of any sheet that does not state its size as soon as it opens the workbook)."""
     if package.shared_strings is not None:
-        strings = _SharedStringsPass(limits, deadline, wanted=first_pass.shared_indexes())
-        strings.run(archive, package.shared_strings)
-        shared = strings.texts
-    if problem is not None:
-        if problem.row:
-            problem.header = first_pass.header(shared)
-        raise problem
+        shared_strings_scan(archive, package.shared_strings, limits=limits, deadline=deadline)
+    first, *others = paths
     for other in others:
-        try:
-            _SheetPass(limits, deadline, first=False).run(archive, other)
-        except SheetError as error:
+        problem = sheet_scan(archive, other, limits=limits, deadline=deadline, first=False).problem
+        if problem is not None:
             raise SheetError(
                 _("Another sheet of the workbook (%(part)s) cannot be read: %(message)s")
-                % {"part": excerpt(other, 80), "message": error.message}
-            ) from error
-    return first_pass.last_row
+                % {"part": excerpt(other, 80), "message": problem.message}
+            )
+    scan = sheet_scan(archive, first, limits=limits, deadline=deadline, first=True)
+    if scan.problem is not None and not scan.has_dimension:
+        # openpyxl would read every row on opening the workbook, the bad one too: refuse
+        # now, with the column named by its letter (the header is not read).
+        raise scan.problem
+    return scan
 
 
 def _openpyxl_rows(
-    data: bytes, last_row: int, *, limits: SheetLimits, deadline: float
+    data: bytes, scan: SheetScan, *, limits: SheetLimits, deadline: float
 ) -> Iterator[tuple[Any, ...]]:
+    """Step 3: the first sheet's rows up to its last row with content — or up to the row
+    before a problem, which is raised then, after the header has been read."""
     from openpyxl import load_workbook
 
-    if last_row == 0:
-        return
-    workbook = load_workbook(
-        _DeadlineFile(data, deadline=deadline, limits=limits),
-        read_only=True,
-        data_only=True,
-        keep_links=False,
-    )
-    try:
-        sheet = workbook.worksheets[0]
-        values = sheet.iter_rows(
-            min_row=1, max_row=last_row, max_col=limits.max_columns, values_only=True
+    stop = scan.problem.row - 1 if scan.problem is not None else scan.last_row
+    if stop > 0:
+        workbook = load_workbook(
+            _DeadlineFile(data, deadline=deadline, limits=limits),
+            read_only=True,
+            data_only=True,
+            keep_links=False,
         )
-        rows = bounded_rows(values, limits=limits, deadline=deadline)
         try:
-            for number, row in enumerate(rows, start=1):
-                yield row
-                # Stop at the last row with content: openpyxl would go on to parse
-                # whatever follows the data.
-                if number >= last_row:
-                    return
+            yield from _first_rows(workbook.worksheets[0], stop, limits=limits, deadline=deadline)
         finally:
-            rows.close()
-            values.close()
+            workbook.close()
+    if scan.problem is not None:
+        raise scan.problem
+
+
+def _first_rows(
+    sheet: Any, stop: int, *, limits: SheetLimits, deadline: float
+) -> Iterator[tuple[Any, ...]]:
+    values = sheet.iter_rows(min_row=1, max_row=stop, max_col=limits.max_columns, values_only=True)
+    rows = bounded_rows(values, limits=limits, deadline=deadline)
+    try:
+        for number, row in enumerate(rows, start=1):
+            yield row
+            # Stop at row ``stop``: openpyxl would go on to parse what follows.
+            if number >= stop:
+                return
     finally:
-        workbook.close()
+        rows.close()
+        values.close()

@@ -170,8 +170,7 @@ def parse_table_rows(rows: Iterable[Sequence[Any]], *, format_name: str) -> Pars
     try:
         header = next(iterator, None)
     except SheetError as error:
-        positions = _header_positions(error.header or ())
-        result.problem(error.row, _column_name(error.column, positions), error.message)
+        result.problem(error.row, _column_name(error.column, {}), error.message)
         return result
     if header is None:
         result.problem(0, "", _("The file is empty."))

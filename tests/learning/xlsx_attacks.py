@@ -21,7 +21,12 @@ from typing import TypeVar
 from xml.sax.saxutils import escape
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-SHEET_HEAD = f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{MAIN_NS}"><sheetData>'
+# Excel states a sheet's size (<dimension>); a hand-made hostile file need not.
+SHEET_HEAD = (
+    f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{MAIN_NS}">'
+    '<dimension ref="A1"/><sheetData>'
+)
+SHEET_HEAD_WITHOUT_SIZE = SHEET_HEAD.replace('<dimension ref="A1"/>', "")
 SHEET_TAIL = "</sheetData></worksheet>"
 MiB = 1024 * 1024
 T = TypeVar("T")
@@ -220,7 +225,12 @@ def bomb_xlsx(
     return raw_zip(entries)
 
 
-def big_cell_xlsx(characters: int, header: tuple[str, ...] = ("题型", "题干", "答案")) -> bytes:
+def big_cell_xlsx(
+    characters: int,
+    header: tuple[str, ...] = ("题型", "题干", "答案"),
+    *,
+    head: str = SHEET_HEAD,
+) -> bytes:
     """A workbook with one inline cell (row 2, column B) of ``characters`` characters.
 
     The text compresses about 25 to 1, like a real sheet's rather than a bomb's, so the
@@ -229,7 +239,7 @@ def big_cell_xlsx(characters: int, header: tuple[str, ...] = ("题型", "题干"
     sheet = io.BytesIO()
     sheet.write(
         (
-            SHEET_HEAD
+            head
             + sheet_row(1, header)
             + f'<row r="2">{inline_cell("A2", "单选")}<c r="B2" t="inlineStr"><is><t>'
         ).encode()
@@ -240,6 +250,12 @@ def big_cell_xlsx(characters: int, header: tuple[str, ...] = ("题型", "题干"
     sheet.write(block[: characters % len(block)])
     sheet.write(("</t></is></c></row>" + SHEET_TAIL).encode())
     return zip_parts(package_parts(sheet.getvalue()))
+
+
+def realistic_text(characters: int) -> str:
+    """ASCII text that compresses about 25 to 1, as a real sheet's XML does."""
+    block = _realistic_block().decode("ascii")
+    return (block * (characters // len(block) + 1))[:characters]
 
 
 @functools.cache

@@ -26,6 +26,7 @@ from quizzes.importers.xlsx import SHEET_LIMITS
 from quizzes.models import Question, QuestionImport
 from tests.learning.xlsx_attacks import (
     SHEET_HEAD,
+    SHEET_HEAD_WITHOUT_SIZE,
     SHEET_TAIL,
     MiB,
     big_cell_xlsx,
@@ -34,6 +35,7 @@ from tests.learning.xlsx_attacks import (
     measured,
     package_parts,
     raw_zip,
+    realistic_text,
     sheet_row,
     sheet_xlsx,
     timed,
@@ -115,6 +117,17 @@ def test_a_20_mb_cell_is_refused_by_row_and_column_without_being_held_in_memory(
     assert f"{sheets.MAX_CELL_CHARS:,}" in problem.message
     assert seconds < 3
     # The text was counted as it streamed past, never built: far less than 20 MB.
+    assert peak < 10 * MiB
+
+
+@pytest.mark.django_db
+def test_a_20_mb_cell_in_a_sheet_that_hides_its_size_is_named_by_its_letter() -> None:
+    # openpyxl would read every row of such a sheet on opening it: refused before that.
+    data = big_cell_xlsx(20 * MiB, head=SHEET_HEAD_WITHOUT_SIZE)
+    result, _seconds, peak = measured(lambda: parse_questions(data, "xlsx"))
+    [problem] = result.problems
+    assert (problem.row, problem.field) == (2, "B")
+    assert str(problem).startswith("Row 2, column B:")
     assert peak < 10 * MiB
 
 
@@ -283,20 +296,39 @@ def test_too_many_shared_strings_are_refused_quickly() -> None:
     assert f"{sheets.MAX_SHARED_STRINGS:,}" in result.problems[0].message
 
 
-def test_a_long_shared_string_is_refused_before_openpyxl_builds_it() -> None:
-    strings = (
-        f'<?xml version="1.0"?><sst xmlns="{sheets.MAIN_NS}"><si><t>题干</t></si><si><t>'
-        + "长" * (sheets.MAX_CELL_CHARS + 1)
-        + "</t></si></sst>"
-    ).encode()
+def _shared_strings(*texts: str) -> bytes:
+    items = "".join(f"<si><t>{text}</t></si>" for text in texts)
+    return f'<?xml version="1.0"?><sst xmlns="{sheets.MAIN_NS}">{items}</sst>'.encode()
+
+
+def test_a_huge_shared_string_is_refused_before_openpyxl_builds_it() -> None:
+    strings = _shared_strings("题干", "开头" + realistic_text(sheets.MAX_STRING_BYTES))
     sheet = (SHEET_HEAD + '<row r="1"><c r="A1" t="s"><v>0</v></c></row>' + SHEET_TAIL).encode()
-    result = parse_questions(zip_parts(package_parts(sheet, shared_strings=strings)), "xlsx")
-    assert not result.ok
-    assert f"{sheets.MAX_CELL_CHARS:,}" in result.problems[0].message
+    data = zip_parts(package_parts(sheet, shared_strings=strings))
+    result, _seconds, peak = measured(lambda: parse_questions(data, "xlsx"))
+    [problem] = result.problems
+    assert problem.row == 0
+    assert "开头" in problem.message
+    assert peak < 10 * MiB
+
+
+def test_a_cell_showing_a_long_shared_string_is_refused_by_row_and_column() -> None:
+    long_text = "长" * (sheets.MAX_CELL_CHARS + 1)
+    strings = _shared_strings(*HEADER, *GOOD_ROW, long_text)
+    header = "".join(
+        f'<c r="{chr(ord("A") + index)}1" t="s"><v>{index}</v></c>' for index in range(len(HEADER))
+    )
+    row_2 = f'<c r="A2" t="s"><v>{len(HEADER)}</v></c><c r="B2" t="s"><v>{2 * len(HEADER)}</v></c>'
+    sheet = f'{SHEET_HEAD}<row r="1">{header}</row><row r="2">{row_2}</row>{SHEET_TAIL}'
+    data = zip_parts(package_parts(sheet.encode(), shared_strings=strings))
+    result = parse_questions(data, "xlsx")
+    [problem] = result.problems
+    assert (problem.row, problem.field) == (2, "题干")
+    assert f"{sheets.MAX_CELL_CHARS:,}" in problem.message
 
 
 def test_a_row_of_too_many_cells_is_refused_by_its_row() -> None:
-    cells = '<c t="inlineStr"><is><t>x</t></is></c>' * (sheets.MAX_ELEMENTS_PER_ROW + 1)
+    cells = '<c t="inlineStr"><is><t>x</t></is></c>' * (sheets.MAX_TAGS_PER_ROW + 1)
     sheet = SHEET_HEAD + sheet_row(1, HEADER) + f'<row r="2">{cells}</row>' + SHEET_TAIL
     result, seconds, peak = measured(
         lambda: parse_questions(zip_parts(package_parts(sheet.encode())), "xlsx")
@@ -308,7 +340,7 @@ def test_a_row_of_too_many_cells_is_refused_by_its_row() -> None:
 
 
 def test_a_cell_of_many_formatted_runs_is_refused() -> None:
-    runs = "<r><rPr><b/></rPr><t>x</t></r>" * sheets.MAX_ELEMENTS_PER_ROW
+    runs = "<r><rPr><b/></rPr><t>x</t></r>" * (sheets.MAX_TAGS_PER_ROW // 6)
     sheet = (
         SHEET_HEAD
         + sheet_row(1, HEADER)
@@ -321,7 +353,7 @@ def test_a_cell_of_many_formatted_runs_is_refused() -> None:
 
 
 def test_columns_before_the_data_are_bounded() -> None:
-    cols = '<col min="1" max="1" width="9"/>' * (sheets.MAX_ELEMENTS_BEFORE_DATA + 1)
+    cols = '<col min="1" max="1" width="9"/>' * (sheets.MAX_TAGS_BESIDES_ROWS + 1)
     sheet = SHEET_HEAD.replace("<sheetData>", f"<cols>{cols}</cols><sheetData>")
     sheet += sheet_row(1, HEADER) + sheet_row(2, GOOD_ROW) + SHEET_TAIL
     result, seconds, _peak = measured(
@@ -331,17 +363,23 @@ def test_columns_before_the_data_are_bounded() -> None:
     assert not result.ok
 
 
-def test_what_follows_the_last_row_is_never_parsed() -> None:
-    merges = "".join(f'<mergeCell ref="A{n}:B{n}"/>' for n in range(3, 200_000))
-    sheet = (
-        SHEET_HEAD
-        + sheet_row(1, HEADER)
-        + sheet_row(2, GOOD_ROW)
-        + f"</sheetData><mergeCells>{merges}</mergeCells></worksheet>"
-    )
-    data = zip_parts(package_parts(sheet.encode()))
-    result, seconds, peak = measured(lambda: parse_questions(data, "xlsx"))
+def test_what_follows_the_rows_is_bounded_too() -> None:
+    def with_merges(count: int) -> bytes:
+        merges = "".join(f'<mergeCell ref="A{n}:B{n}"/>' for n in range(3, 3 + count))
+        sheet = (
+            SHEET_HEAD
+            + sheet_row(1, HEADER)
+            + sheet_row(2, GOOD_ROW)
+            + f"</sheetData><mergeCells>{merges}</mergeCells></worksheet>"
+        )
+        return zip_parts(package_parts(sheet.encode()))
+
+    result = parse_questions(with_merges(100), "xlsx")
     assert result.ok, texts(result)
+    data = with_merges(200_000)
+    result, seconds, peak = measured(lambda: parse_questions(data, "xlsx"))
+    assert not result.ok
+    assert result.problems[0].row == 0
     assert seconds < 3
     assert peak < 30 * MiB
 
@@ -554,3 +592,38 @@ def test_the_bounded_question_upload_still_checks_csrf(editor) -> None:
     )
     assert response.status_code == 403
     assert not QuestionImport.objects.exists()
+
+
+def test_a_sheet_written_with_a_namespace_prefix_reads_like_any_other() -> None:
+    body = sheet_row(1, HEADER) + sheet_row(2, GOOD_ROW)
+    sheet = (SHEET_HEAD + body + SHEET_TAIL).replace("<", "<x:").replace("<x:/", "</x:")
+    sheet = sheet.replace("<x:?xml", "<?xml").replace(
+        f'x:worksheet xmlns="{sheets.MAIN_NS}"', f'x:worksheet xmlns:x="{sheets.MAIN_NS}"'
+    )
+    result = parse_questions(zip_parts(package_parts(("\ufeff" + sheet).encode())), "xlsx")
+    assert result.ok, texts(result)
+    assert result.questions[0].stem == "中共一大在哪一年召开？"
+
+
+@pytest.mark.parametrize(
+    "hidden",
+    [
+        "<!-- <row r='3'> -->",
+        "<![CDATA[<row r='3'>]]>",
+        "<?pi <row r='3'> ?>",
+    ],
+)
+def test_markup_that_could_hide_a_tag_is_refused(hidden: str) -> None:
+    body = sheet_row(1, HEADER) + hidden + sheet_row(2, GOOD_ROW)
+    data = zip_parts(package_parts((SHEET_HEAD + body + SHEET_TAIL).encode()))
+    result = parse_questions(data, "xlsx")
+    [problem] = result.problems
+    assert problem.row == 0
+
+
+def test_a_sheet_in_utf_16_is_refused() -> None:
+    body = sheet_row(1, HEADER) + sheet_row(2, GOOD_ROW)
+    sheet = (SHEET_HEAD + body + SHEET_TAIL).replace('encoding="UTF-8"', 'encoding="UTF-16"')
+    result = parse_questions(zip_parts(package_parts(sheet.encode("utf-16"))), "xlsx")
+    [problem] = result.problems
+    assert problem.row == 0
