@@ -18,6 +18,7 @@ from django.core.files.uploadhandler import FileUploadHandler
 from django.test import Client
 from django.urls import reverse
 from django.utils import translation
+from hypothesis import HealthCheck, example, given, settings
 
 from learning.importers import sheets
 from learning.importers.members import (
@@ -25,9 +26,18 @@ from learning.importers.members import (
     MAX_UPLOAD_BYTES,
     members_import,
     parse_member_rows,
+    read_xlsx_rows,
 )
 from learning.models import Member
-from tests.learning.xlsx_attacks import MiB, big_cell_xlsx, bomb_xlsx, measured, sheet_xlsx
+from tests.learning.import_strategies import Sample, sample, workbooks
+from tests.learning.xlsx_attacks import (
+    MiB,
+    big_cell_xlsx,
+    bomb_xlsx,
+    measured,
+    sheet_xlsx,
+    timed,
+)
 
 MEMBER_HEADER = tuple(COLUMNS)
 
@@ -189,3 +199,39 @@ def test_the_bounded_upload_view_still_checks_csrf(tree, secretary_a) -> None:
     assert response.status_code == 403
     page = csrf_client.get(reverse("learning_member_import"))
     assert page.status_code == 200
+
+
+# --- random and hostile sheets ---------------------------------------------------------
+
+MEMBER_CELLS = [
+    "zhangsan", "张三", "13800138000", "ZB1", "1380013800", "bad name!", "\x00", "\x1b",
+    "Z" * 50, "长", " ", "", "=cmd|' /C calc'!A0", "1.3800138E10",
+]  # fmt: skip
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(workbooks(MEMBER_HEADER, MEMBER_CELLS))
+@example(sample("616 KB workbook, 600 MB cell", bomb_xlsx(header=MEMBER_HEADER, first="zhangsan")))
+@example(sample("20 MB name", big_cell_xlsx(20 * MiB, header=MEMBER_HEADER)))
+def test_any_member_sheet_ends_in_rows_or_clear_problems_within_budget(case: Sample) -> None:
+    def parse() -> tuple[list, list]:
+        rows = read_xlsx_rows(io.BytesIO(case.data))
+        try:
+            return parse_member_rows(rows)
+        finally:
+            rows.close()
+
+    (parsed, problems), seconds = timed(parse)
+    assert seconds < 2
+    _again, _traced_seconds, peak = measured(parse)
+    assert peak < 100 * MiB
+    assert parsed or problems
+    assert len(problems) <= 1_002
+    for problem in problems:
+        assert problem.row >= 0
+        assert problem.message
+        assert len(str(problem)) < 1_000
