@@ -1,37 +1,41 @@
 """Reading uploaded spreadsheets within bounds: the .xlsx archive, its XML, and the rows.
 
 An .xlsx file is a zip archive of XML parts, and openpyxl — even in read-only mode —
-builds some things whole in memory: the text of each cell, the whole shared-string table,
-the styles and the other small parts, and each ``<row>`` element with all its cells. A
-616 KB upload can unpack to 600 MB of one cell. So ``xlsx_rows`` reads a workbook in
-three steps, each bounded, and openpyxl only ever sees what the earlier steps passed:
+builds some things whole in memory: the text of a cell, each ``<row>`` element with all
+its cells, the whole shared-string table, the styles and the other small parts; and on
+opening a workbook it reads every row of a sheet that does not state its size. A 616 KB
+upload unpacked to one 600 MB cell. So ``xlsx_rows`` reads a workbook in three steps,
+each bounded, and openpyxl only ever sees what the earlier steps let through:
 
-1. **The zip's directory** (``archive_check``, nothing unpacked): at most
-   ``MAX_ARCHIVE_ENTRIES`` parts with plain names, stored or deflated, not encrypted, no
-   archive inside; each part at most ``MAX_ENTRY_BYTES`` unpacked and, when over
-   ``RATIO_CHECKED_FROM``, compressed no better than ``MAX_COMPRESSION_RATIO`` to 1; all
-   parts together at most ``MAX_ARCHIVE_BYTES``, the XML parts other than the sheets and
-   the shared strings (which openpyxl reads whole) at most ``MAX_SMALL_PARTS_BYTES``; no
-   chart sheets. The sizes are those the directory declares, and ``zipfile`` never
-   unpacks more than declared (it stops, and the CRC check fails).
-2. **A streaming pass with expat** over the shared-string table and the first sheet,
-   which keeps at most one tag in memory (no two ``<`` more than ``MAX_TAG_BYTES``
-   apart): at most ``MAX_SHARED_STRINGS`` strings; no cell or shared string over
-   ``max_cell_chars`` (counted as the text streams past, never built); at most
-   ``MAX_ELEMENTS_PER_ROW`` elements in one row or one shared string and
-   ``MAX_ELEMENTS_BESIDES_ROWS`` before the sheet's data; no content below
-   ``max_rows``; no DOCTYPE. It also finds the last row with content.
-3. **openpyxl in read-only mode** reads the first sheet up to that last row (what
-   follows the data — merged cells, formatting — is never parsed), at most
-   ``max_columns`` columns; ``bounded_rows`` checks every row as it streams past:
-   cell length, total text, row count, and the time budget, which also interrupts
-   openpyxl itself whenever it reads from the file.
+1. **The zip's directory** (``archive_check``; nothing is unpacked): at most
+   ``MAX_ARCHIVE_ENTRIES`` parts with plain names, stored or deflated, not encrypted,
+   no archive inside, no chart sheet; each part at most ``MAX_ENTRY_BYTES`` unpacked
+   and, from ``RATIO_CHECKED_FROM`` on, compressed no more than ``MAX_COMPRESSION_RATIO``
+   to 1; all parts at most ``MAX_ARCHIVE_BYTES``, and the XML parts besides the sheets
+   and the shared strings (which openpyxl reads whole) at most ``MAX_SMALL_PARTS_BYTES``.
+   The sizes are the ones the directory declares; ``zipfile`` never unpacks more than
+   declared (it stops, and the CRC check fails).
+2. **A streaming pass over the bytes** of the shared strings and of every sheet openpyxl
+   opens (``shared_strings_scan``, ``sheet_scan``), a chunk at a time, with ``find`` and
+   ``count`` only — nothing is built: no comment, CDATA, DOCTYPE or processing
+   instruction (they could hide a ``<``) and UTF-8 only; each row at most
+   ``MAX_ROW_BYTES`` and ``MAX_TAGS_PER_ROW`` tags, the rest of a sheet at most
+   ``MAX_TAGS_BESIDES_ROWS`` tags; at most ``MAX_SHARED_STRINGS`` shared strings of at
+   most ``MAX_STRING_BYTES`` each; no content below row ``max_rows``. It also finds the
+   last row with content, and whether the sheet states its size.
+3. **openpyxl in read-only mode** then reads the first sheet up to that last row (what
+   follows the data is never parsed), at most ``max_columns`` columns, and
+   ``bounded_rows`` checks each row as it streams past: no cell over ``max_cell_chars``
+   (Excel's own limit), the text read at most ``max_total_chars``, and the time budget
+   ``max_seconds``, which also interrupts openpyxl whenever it reads from the file.
 
-``bounded_rows`` serves any other row source too (CSV). Every refusal is a
-``SheetError`` with the row (1-based, as Excel numbers it; 0 for the whole file), the
-column (0-based index, or None) and a message; each importer reports it in its usual
-form, "Row 3, column 题干: …". The numbers are chosen so that the legitimate 5 MB sheet
-passes easily while the worst hostile one costs well under 100 MB and a few seconds.
+So the largest thing ever built is one row of at most 4 MB. ``bounded_rows`` serves any
+other row source too (CSV). Every refusal is a ``SheetError`` with the row (1-based, as
+Excel numbers it; 0 for the whole file), the column (0-based, or None) and a message,
+which each importer reports in its usual form, "Row 3, column 题干: …". A problem found
+in step 2 is raised once the rows before it are read, so the column is named by its
+title — unless the sheet hides its size (openpyxl would read the bad row on opening
+the workbook), when it is raised at once and the column named by its letter.
 """
 
 from __future__ import annotations

@@ -24,9 +24,9 @@ MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 # Excel states a sheet's size (<dimension>); a hand-made hostile file need not.
 SHEET_HEAD = (
     f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{MAIN_NS}">'
-    '<dimension ref="A1"/><sheetData>'
+    '<dimension ref="A1:Z99"/><sheetData>'
 )
-SHEET_HEAD_WITHOUT_SIZE = SHEET_HEAD.replace('<dimension ref="A1"/>', "")
+SHEET_HEAD_WITHOUT_SIZE = SHEET_HEAD.replace('<dimension ref="A1:Z99"/>', "")
 SHEET_TAIL = "</sheetData></worksheet>"
 MiB = 1024 * 1024
 T = TypeVar("T")

@@ -627,3 +627,12 @@ def test_a_sheet_in_utf_16_is_refused() -> None:
     result = parse_questions(zip_parts(package_parts(sheet.encode("utf-16"))), "xlsx")
     [problem] = result.problems
     assert problem.row == 0
+
+
+@pytest.mark.django_db
+def test_the_import_command_reads_no_more_than_the_limit(tmp_path) -> None:
+    path = tmp_path / "bank.gift"
+    with path.open("wb") as handle:
+        handle.truncate(64 * MiB)  # sparse: nothing is written, yet the file is large
+    with pytest.raises(CommandError, match="5 MB"):
+        call_command("import_questions", str(path), "--dry-run")
