@@ -58,9 +58,17 @@ MAX_UPLOAD_BYTES = sheets.MAX_UPLOAD_BYTES
 MAX_USERNAME_LENGTH = 150
 MAX_NAME_LENGTH = 100
 MAX_CODE_LENGTH = 40
-# Blank rows between members are fine, up to twice as many rows as members; no real
-# member sheet holds more than a few hundred characters a row.
-SHEET_LIMITS = SheetLimits(max_rows=2 * MAX_ROWS + 1, max_columns=32, max_total_chars=5_000_000)
+# Blank rows between members are fine, up to twice as many rows as members. A member
+# sheet is small (20,000 members are about 4 MB of XML), and secretaries may import: its
+# parts, its text and its time are bounded tighter than a question sheet's.
+SHEET_LIMITS = SheetLimits(
+    max_rows=2 * MAX_ROWS + 1,
+    max_columns=32,
+    max_total_chars=5_000_000,
+    max_seconds=10,
+    max_part_bytes=8 * sheets.MiB,
+    max_archive_bytes=16 * sheets.MiB,
+)
 _username_validator = UnicodeUsernameValidator()
 
 

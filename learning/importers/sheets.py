@@ -9,9 +9,9 @@ each bounded, and openpyxl only ever sees what the earlier steps let through:
 
 1. **The zip's directory** (``archive_check``; nothing is unpacked): at most
    ``MAX_ARCHIVE_ENTRIES`` parts with plain names, stored or deflated, not encrypted,
-   no archive inside, no chart sheet; each part at most ``MAX_ENTRY_BYTES`` unpacked
+   no archive inside, no chart sheet; each part at most ``max_part_bytes`` unpacked
    and, from ``RATIO_CHECKED_FROM`` on, compressed no more than ``MAX_COMPRESSION_RATIO``
-   to 1; all parts at most ``MAX_ARCHIVE_BYTES``, and the XML parts besides the sheets
+   to 1; all parts at most ``max_archive_bytes``, and the XML parts besides the sheets
    and the shared strings (which openpyxl reads whole) at most ``MAX_SMALL_PARTS_BYTES``.
    The sizes are the ones the directory declares; ``zipfile`` never unpacks more than
    declared (it stops, and the CRC check fails).
@@ -105,6 +105,8 @@ class SheetLimits:
     max_total_chars: int = 20_000_000
     max_seconds: float = MAX_SECONDS
     max_file_bytes: int = MAX_UPLOAD_BYTES
+    max_part_bytes: int = MAX_ENTRY_BYTES
+    max_archive_bytes: int = MAX_ARCHIVE_BYTES
 
 
 class SheetError(Exception):
@@ -202,7 +204,7 @@ def _odd_name(name: str) -> bool:
     return len(segments) > MAX_NAME_DEPTH or any(part in ("", ".", "..") for part in segments)
 
 
-def archive_check(archive: zipfile.ZipFile) -> Package:
+def archive_check(archive: zipfile.ZipFile, *, limits: SheetLimits) -> Package:
     """Refuse (``SheetError``) an archive that openpyxl should not open; see the module."""
     infos = archive.infolist()
     if len(infos) > MAX_ARCHIVE_ENTRIES:
@@ -234,12 +236,12 @@ def archive_check(archive: zipfile.ZipFile) -> Package:
             raise SheetError(
                 _part_problem(name, _("it contains an embedded file; remove embedded objects"))
             )
-        if info.file_size > MAX_ENTRY_BYTES:
+        if info.file_size > limits.max_part_bytes:
             raise SheetError(
                 _part_problem(
                     name,
                     _("a part unpacks to more than %(size)d MB; split the rows over several files")
-                    % {"size": MAX_ENTRY_BYTES // MiB},
+                    % {"size": limits.max_part_bytes // MiB},
                 )
             )
         ratio_limit = MAX_COMPRESSION_RATIO * max(info.compress_size, 1)
@@ -252,12 +254,12 @@ def archive_check(archive: zipfile.ZipFile) -> Package:
                 )
             )
         total += info.file_size
-        if total > MAX_ARCHIVE_BYTES:
+        if total > limits.max_archive_bytes:
             raise SheetError(
                 _part_problem(
                     name,
                     _("the parts unpack to more than %(size)d MB in all")
-                    % {"size": MAX_ARCHIVE_BYTES // MiB},
+                    % {"size": limits.max_archive_bytes // MiB},
                 )
             )
     return _package(archive, infos)
@@ -661,7 +663,7 @@ def xlsx_rows(data: bytes, *, limits: SheetLimits) -> Iterator[tuple[Any, ...]]:
         raise SheetError(file_too_large_message(limits.max_file_bytes))
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            package = archive_check(archive)
+            package = archive_check(archive, limits=limits)
             paths = _worksheet_paths(archive, package)
             if not paths:
                 return
