@@ -669,10 +669,12 @@ def xlsx_rows(data: bytes, *, limits: SheetLimits) -> Iterator[tuple[Any, ...]]:
                 return
             scan = _streaming_pass(archive, package, paths, limits=limits, deadline=deadline)
             yield from _openpyxl_rows(data, scan, limits=limits, deadline=deadline)
-    except SheetError:
+    except SheetError as error:
+        # For operators: a refused workbook may be an attack on the importer.
+        logger.info("workbook refused at row %d: %s", error.row, error.message)
         raise
     except Exception as error:  # zipfile, zlib, expat and openpyxl raise many kinds
-        logger.info("unreadable .xlsx upload: %r", error, exc_info=True)
+        logger.info("unreadable workbook: %r", error, exc_info=True)
         raise SheetError(_unreadable(error)) from error
 
 
