@@ -1,13 +1,21 @@
-"""Which text the project accepts, and how to repair text stored before the check existed.
+"""Is this text fit to store? One small check for every way text comes in.
 
-Valid text is what UTF-8 can encode and what XML and the database can hold: no unpaired
-(lone) surrogate, no NUL and no other C0 control character except tab, line feed and
-carriage return. A lone surrogate cannot be encoded, so any page or export that shows one
-fails; PostgreSQL refuses NUL; openpyxl refuses control characters in a cell.
+Imports, forms, JSON bodies and the API all take text from outside. Some of it cannot be
+stored or shown: PostgreSQL refuses the NUL character in text columns, the other C0
+control characters (except tab, line feed and carriage return) are invisible garbage that
+breaks exports (openpyxl refuses them in a cell) and screens, and a surrogate code point
+(U+D800–U+DFFF; in a Python ``str`` it can only be unpaired, e.g. from JSON ``"\\ud800"``)
+is not Unicode at all and makes every page that renders it fail.
 
-``text_problem`` is the check for one string; ``json_problem`` walks a parsed JSON value
-(keys, strings, numbers and depth). ``text_cleaned`` / ``json_cleaned`` repair stored
-values (see the ``clean_stored_text`` command).
+- ``text_problem`` finds them in linear time and says what is wrong, in words the sender
+  can act on; callers add where (row and column, field). ``validate_text`` is the same
+  check as a Django validator.
+- ``json_problem`` walks a parsed JSON value (keys, strings, numbers and depth) without
+  recursion.
+- ``text_cleaned`` / ``json_cleaned`` repair values stored before the check existed (see
+  the ``clean_stored_text`` command).
+
+This module is pure (no models) so that every app may import it.
 """
 
 from __future__ import annotations
@@ -16,31 +24,67 @@ import math
 import re
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+# One character class, so the search is a single linear scan with no backtracking.
+_INVALID_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+_FIRST_SURROGATE = 0xD800
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+EXCERPT_ELLIPSIS = "…"
 # Nesting deeper than this is no answer, heartbeat or request the project understands.
 JSON_MAX_DEPTH = 20
 
-_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
-_SURROGATE = re.compile("[\ud800-\udfff]")
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
-
 
 def text_problem(value: str) -> str | None:
-    """Why ``value`` is not acceptable text, or None when it is."""
-    found = _INVALID.search(value)
-    if found is None:
+    """Why ``value`` cannot be stored as text, or None when it can.
+
+    Refused: NUL and the other C0 control characters except tab (U+0009), line feed
+    (U+000A) and carriage return (U+000D); surrogate code points (unpaired surrogates).
+    The message names the first offending character by its code point, e.g.
+    "The text contains the control character U+0000, …".
+
+    >>> text_problem("中国共产党\\t第一次全国代表大会") is None
+    True
+    """
+    match = _INVALID_CHARACTER.search(value)
+    if match is None:
         return None
-    if _SURROGATE.match(found.group()):
-        return _("The text contains an invalid character (an unpaired surrogate).")
-    return _("The text contains a control character (U+%(code)04X) that is not allowed.") % {
-        "code": ord(found.group())
-    }
+    code = ord(match.group())
+    if code >= _FIRST_SURROGATE:
+        return _(
+            "The text contains an unpaired surrogate (U+%(code)04X), which is not valid "
+            "Unicode: remove it or type the character again."
+        ) % {"code": code}
+    return _(
+        "The text contains the invisible control character U+%(code)04X, which cannot be "
+        "stored: remove it."
+    ) % {"code": code}
+
+
+def validate_text(value: Any) -> None:
+    """A Django validator (model fields, form fields, DRF fields) built on ``text_problem``.
+
+    Non-string values are left to the field's own type checks.
+    """
+    if not isinstance(value, str):
+        return
+    problem = text_problem(value)
+    if problem is not None:
+        raise ValidationError(problem, code="invalid_text")
+
+
+def excerpt(value: str, limit: int = 30) -> str:
+    """``value`` cut to at most ``limit`` characters (with …), to quote it in a message."""
+    if len(value) <= limit:
+        return value
+    return value[: max(limit - 1, 0)] + EXCERPT_ELLIPSIS
 
 
 def text_cleaned(value: str) -> str:
     """``value`` made acceptable: a lone surrogate becomes U+FFFD, controls are dropped."""
-    if _INVALID.search(value) is None:
+    if _INVALID_CHARACTER.search(value) is None:
         return value
     return _CONTROL.sub("", _SURROGATE.sub("\ufffd", value))
 

@@ -14,6 +14,7 @@ from django.urls import path, reverse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.ui.tables import Column, TitleColumn
@@ -31,7 +32,13 @@ from learning.admin_logins import LoginLockoutsMenuItem, login_lockouts_view
 from learning.admin_points import LedgerViewSet, PointsRuleViewSet, ScreenViewSet
 from learning.admin_views import MEMBER_BULK_ACTIONS
 from learning.audit import audit_actions_register
-from learning.importers.members import member_import_template, members_import
+from learning.importers.members import (
+    MAX_UPLOAD_BYTES,
+    member_import_template,
+    members_import,
+)
+from learning.importers.sheets import file_too_large_message
+from learning.importers.uploads import UploadLimit, limit_uploads
 from learning.models import Member, Organization, OrganizationSecretary
 from learning.selectors import organizations_visible_to
 from learning.spreadsheets import SpreadsheetExportTextMixin
@@ -192,18 +199,29 @@ class MemberImportMenuItem(MenuItem):
         return _can_add_members(request)
 
 
+@csrf_exempt
 def member_import_view(request: HttpRequest) -> HttpResponse:
-    """Upload an .xlsx of members: check everything, then import all rows or none."""
+    """Upload an .xlsx of members: check everything, then import all rows or none.
+
+    The upload is bounded before it is stored (``limit_uploads``), so the CSRF check,
+    which reads the body, runs after the limit is in place, in ``_member_import``.
+    """
+    limit = limit_uploads(request, max_bytes=MAX_UPLOAD_BYTES)
+    return _member_import(request, limit)
+
+
+@csrf_protect
+def _member_import(request: HttpRequest, limit: UploadLimit) -> HttpResponse:
     _require_member_add_permission(request)
     context: dict[str, Any] = {"template_url": reverse("learning_member_import_template")}
     if request.method == "POST":
         upload = request.FILES.get("file")
         dry_run = bool(request.POST.get("dry_run"))
         password = request.POST.get("initial_password", "").strip() or None
-        if upload is None:
+        if limit.exceeded or (upload is not None and upload.size > MAX_UPLOAD_BYTES):
+            context["error"] = file_too_large_message(MAX_UPLOAD_BYTES)
+        elif upload is None:
             context["error"] = _("Choose an .xlsx file to upload.")
-        elif upload.size > 5 * 1024 * 1024:
-            context["error"] = _("The file is larger than 5 MB.")
         else:
             result = members_import(
                 file=upload,

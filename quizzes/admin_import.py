@@ -14,10 +14,12 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from learning.importers.sheets import file_too_large_message
+from learning.importers.uploads import UploadLimit, limit_uploads
 from quizzes.admin_bank import CategoryChoiceField
 from quizzes.admin_views import question_policy
 from quizzes.import_jobs import (
@@ -61,7 +63,7 @@ class QuestionUploadForm(forms.Form):
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]
         if upload.size > MAX_UPLOAD_BYTES:
-            raise forms.ValidationError(_("The file is larger than 5 MB."))
+            raise forms.ValidationError(file_too_large_message(MAX_UPLOAD_BYTES))
         return upload
 
 
@@ -78,12 +80,29 @@ def _own_import(request: HttpRequest, import_id: Any) -> QuestionImport:
     return get_object_or_404(imports, pk=import_id)
 
 
+@csrf_exempt
 @require_http_methods(["GET", "POST"])
 def question_import_view(request: HttpRequest) -> HttpResponse:
-    """Upload a question file; it is checked and previewed, never written here."""
+    """Upload a question file; it is checked and previewed, never written here.
+
+    The upload is bounded before it is stored (``limit_uploads``), so the CSRF check,
+    which reads the body, runs after the limit is in place, in ``_question_import``.
+    """
+    limit = limit_uploads(request, max_bytes=MAX_UPLOAD_BYTES)
+    return _question_import(request, limit)
+
+
+@csrf_protect
+def _question_import(request: HttpRequest, limit: UploadLimit) -> HttpResponse:
     _require_import_permission(request)
-    form = QuestionUploadForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST":
+        form = QuestionUploadForm(request.POST, request.FILES)
+    else:
+        form = QuestionUploadForm()
+    if request.method == "POST" and limit.exceeded:
+        form.is_valid()
+        form.errors["file"] = form.error_class([file_too_large_message(MAX_UPLOAD_BYTES)])
+    elif request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
             job = question_import_prepare(

@@ -17,8 +17,17 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from learning.importers.sheets import file_too_large_message
+from learning.text import excerpt
 from quizzes.importers import guess_format, parse_questions
-from quizzes.importers.base import FIELD_ANSWER, ImportProblem, ParsedQuestion, type_label
+from quizzes.importers.base import (
+    FIELD_ANSWER,
+    MAX_CHOICES,
+    MAX_FILE_BYTES,
+    ImportProblem,
+    ParsedQuestion,
+    type_label,
+)
 from quizzes.importers.table import COLUMNS, question_row
 from quizzes.models import QuestionCategory, QuestionImport
 from quizzes.services import ImportResult, questions_import
@@ -28,7 +37,11 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+MAX_UPLOAD_BYTES = MAX_FILE_BYTES
+# The preview keeps only the start of each text (the page shows no more): a long but
+# allowed field is never stored twice nor rendered whole.
+PREVIEW_STEM_CHARS = 120
+PREVIEW_TEXT_CHARS = 60
 # Files with at most this many questions are imported in the request; larger ones by
 # a Celery task with a progress bar.
 INLINE_IMPORT_MAX = 200
@@ -64,13 +77,17 @@ def _preview_row(question: ParsedQuestion, base_path: list[str]) -> dict[str, An
         label = type_label(question.type)
     except ValueError:
         label = question.type
+    options = question.option_texts
+    shown = [excerpt(text, PREVIEW_TEXT_CHARS) for text in options[:MAX_CHOICES]]
+    if len(options) > MAX_CHOICES:
+        shown.append("…")
     return {
         "row": question.source,
-        "type": label,
-        "stem": question.stem,
-        "options": question.option_texts,
-        "answer": answer,
-        "category": "/".join([*base_path, *question.category_path]),
+        "type": excerpt(str(label), PREVIEW_TEXT_CHARS),
+        "stem": excerpt(question.stem, PREVIEW_STEM_CHARS),
+        "options": shown,
+        "answer": excerpt(answer, PREVIEW_TEXT_CHARS),
+        "category": excerpt("/".join([*base_path, *question.category_path]), PREVIEW_STEM_CHARS),
     }
 
 
@@ -102,7 +119,7 @@ def question_import_prepare(
     Raises ``UploadRefusedError`` for a file that is too large or in no known format.
     """
     if len(data) > MAX_UPLOAD_BYTES:
-        raise UploadRefusedError(_("The file is larger than 5 MB."))
+        raise UploadRefusedError(file_too_large_message(MAX_UPLOAD_BYTES))
     format_name = guess_format(filename, data)
     if format_name is None:
         raise UploadRefusedError(

@@ -31,14 +31,6 @@ def env_bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def env_int(name: str, default: int) -> int:
-    """Read an integer environment variable (empty or unset: ``default``)."""
-    value = os.environ.get(name)
-    if value is None or value.strip() == "":
-        return default
-    return int(value)
-
-
 def env_list(name: str, default: list[str]) -> list[str]:
     """Read a comma-separated environment variable into a list of non-empty items."""
     value = os.environ.get(name)

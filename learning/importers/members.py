@@ -4,6 +4,11 @@ The sheet has a header row with the columns 用户名, 姓名, 手机, 组织编
 headers are accepted too). Every row is checked — format first, then against the
 database — before anything is written; one bad cell means nothing is imported, and
 each problem names its row and column so the sheet can be fixed and uploaded again.
+
+Secretaries can import, so the file is read within ``SHEET_LIMITS`` (see
+``learning.importers.sheets``): the upload at most ``MAX_UPLOAD_BYTES``, the archive
+and its XML bounded before openpyxl opens it, each cell at most the length its field
+allows, and a time budget.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import re
 import secrets
 import string
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -22,8 +27,11 @@ from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from learning.importers import sheets
+from learning.importers.sheets import SheetError, SheetLimits, column_letter, xlsx_rows
 from learning.models import PHONE_PATTERN, Member, Organization
 from learning.spreadsheets import sheet_append
+from learning.text import excerpt, text_problem
 
 COLUMN_USERNAME = "用户名"
 COLUMN_NAME = "姓名"
@@ -45,6 +53,23 @@ HEADER_ALIASES = {
     "organisation code": COLUMN_ORGANIZATION,
 }
 MAX_ROWS = 20_000
+MAX_PROBLEMS = 1_000
+MAX_UPLOAD_BYTES = sheets.MAX_UPLOAD_BYTES
+# The model's field lengths (Member.username, display_name; Organization.code).
+MAX_USERNAME_LENGTH = 150
+MAX_NAME_LENGTH = 100
+MAX_CODE_LENGTH = 40
+# Blank rows between members are fine, up to twice as many rows as members. A member
+# sheet is small (20,000 members are about 4 MB of XML), and secretaries may import: its
+# parts, its text and its time are bounded tighter than a question sheet's.
+SHEET_LIMITS = SheetLimits(
+    max_rows=2 * MAX_ROWS + 1,
+    max_columns=32,
+    max_total_chars=5_000_000,
+    max_seconds=10,
+    max_part_bytes=8 * sheets.MiB,
+    max_archive_bytes=16 * sheets.MiB,
+)
 _username_validator = UnicodeUsernameValidator()
 
 
@@ -98,16 +123,19 @@ def _cell_text(value: Any) -> str:
 
 
 def parse_member_rows(rows: Iterable[Sequence[Any]]) -> tuple[list[MemberRow], list[ImportProblem]]:
-    """Check the header and every cell's format. Pure: no database access."""
+    """Check the header and every cell's format. Pure: no database access.
+
+    A ``SheetError`` from ``rows`` (a bound of the file crossed) is the last problem,
+    named by its row and column.
+    """
     iterator = iter(rows)
-    header = next(iterator, None)
+    try:
+        header = next(iterator, None)
+    except SheetError as error:
+        return [], [ImportProblem(error.row, _column_name(error.column, {}), error.message)]
     if header is None:
         return [], [ImportProblem(0, "", _("The file is empty."))]
-    positions: dict[str, int] = {}
-    for index, title in enumerate(header):
-        canonical = HEADER_ALIASES.get(_cell_text(title).lower())
-        if canonical and canonical not in positions:
-            positions[canonical] = index
+    positions = _header_positions(header)
     missing = [column for column in REQUIRED_COLUMNS if column not in positions]
     if missing:
         message = _("The header row is missing the column(s): %(columns)s.") % {
@@ -117,6 +145,40 @@ def parse_member_rows(rows: Iterable[Sequence[Any]]) -> tuple[list[MemberRow], l
 
     parsed: list[MemberRow] = []
     problems: list[ImportProblem] = []
+    try:
+        _parse_body(iterator, positions, parsed, problems)
+    except SheetError as error:
+        problems.append(
+            ImportProblem(error.row, _column_name(error.column, positions), error.message)
+        )
+    if not parsed and not problems:
+        problems.append(ImportProblem(0, "", _("The file has no member rows.")))
+    return parsed, problems
+
+
+def _header_positions(header: Sequence[Any]) -> dict[str, int]:
+    positions: dict[str, int] = {}
+    for index, title in enumerate(header):
+        canonical = HEADER_ALIASES.get(_cell_text(title).lower())
+        if canonical and canonical not in positions:
+            positions[canonical] = index
+    return positions
+
+
+def _column_name(index: int | None, positions: dict[str, int]) -> str:
+    """A column as a problem names it: its title when known, else its letter."""
+    if index is None:
+        return ""
+    titles = {position: column for column, position in positions.items()}
+    return titles.get(index) or column_letter(index)
+
+
+def _parse_body(
+    iterator: Iterator[Sequence[Any]],
+    positions: dict[str, int],
+    parsed: list[MemberRow],
+    problems: list[ImportProblem],
+) -> None:
     for row_number, values in enumerate(iterator, start=2):
         cells = {
             column: _cell_text(values[index]) if index < len(values) else ""
@@ -132,7 +194,20 @@ def parse_member_rows(rows: Iterable[Sequence[Any]]) -> tuple[list[MemberRow], l
                     _("Too many rows: at most %(max)d per file.") % {"max": MAX_ROWS},
                 )
             )
-            break
+            return
+        if len(problems) >= MAX_PROBLEMS:
+            problems.append(
+                ImportProblem(
+                    row_number,
+                    "",
+                    _(
+                        "Too many problems: reading stopped here after the first %(max)d. "
+                        "Fix them and upload the file again."
+                    )
+                    % {"max": MAX_PROBLEMS},
+                )
+            )
+            return
         row_problems = _check_cells(row_number, cells)
         problems.extend(row_problems)
         if not row_problems:
@@ -145,18 +220,20 @@ def parse_member_rows(rows: Iterable[Sequence[Any]]) -> tuple[list[MemberRow], l
                     organization_code=cells[COLUMN_ORGANIZATION],
                 )
             )
-    if not parsed and not problems:
-        problems.append(ImportProblem(0, "", _("The file has no member rows.")))
-    return parsed, problems
 
 
 def _check_cells(row: int, cells: dict[str, str]) -> list[ImportProblem]:
-
     problems = []
+    for column, value in cells.items():
+        message = text_problem(value)
+        if message is not None:
+            problems.append(ImportProblem(row, column, message))
+    if problems:
+        return problems
     username = cells[COLUMN_USERNAME]
     if not username:
         problems.append(ImportProblem(row, COLUMN_USERNAME, _("The username is empty.")))
-    elif len(username) > 150:
+    elif len(username) > MAX_USERNAME_LENGTH:
         problems.append(
             ImportProblem(row, COLUMN_USERNAME, _("The username is longer than 150 characters."))
         )
@@ -174,7 +251,7 @@ def _check_cells(row: int, cells: dict[str, str]) -> list[ImportProblem]:
     name = cells[COLUMN_NAME]
     if not name:
         problems.append(ImportProblem(row, COLUMN_NAME, _("The name is empty.")))
-    elif len(name) > 100:
+    elif len(name) > MAX_NAME_LENGTH:
         problems.append(
             ImportProblem(row, COLUMN_NAME, _("The name is longer than 100 characters."))
         )
@@ -184,12 +261,23 @@ def _check_cells(row: int, cells: dict[str, str]) -> list[ImportProblem]:
             ImportProblem(
                 row,
                 COLUMN_PHONE,
-                _("“%(phone)s” is not an 11-digit mainland mobile number.") % {"phone": phone},
+                _("“%(phone)s” is not an 11-digit mainland mobile number.")
+                % {"phone": excerpt(phone)},
             )
         )
-    if not cells[COLUMN_ORGANIZATION]:
+    code = cells[COLUMN_ORGANIZATION]
+    if not code:
         problems.append(
             ImportProblem(row, COLUMN_ORGANIZATION, _("The organisation code is empty."))
+        )
+    elif len(code) > MAX_CODE_LENGTH:
+        problems.append(
+            ImportProblem(
+                row,
+                COLUMN_ORGANIZATION,
+                _("The organisation code “%(code)s” is longer than %(max)d characters.")
+                % {"code": excerpt(code), "max": MAX_CODE_LENGTH},
+            )
         )
     return problems
 
@@ -290,38 +378,14 @@ def check_member_rows_against_database(
     return problems
 
 
-def read_xlsx_rows(file: IO[bytes]) -> tuple[list[tuple[Any, ...]], list[ImportProblem]]:
-    """The first sheet's rows as tuples; a file that is not a readable .xlsx is a problem."""
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
+def read_xlsx_rows(file: IO[bytes]) -> Iterator[tuple[Any, ...]]:
+    """The first sheet's rows, read as they are asked for, within ``SHEET_LIMITS``.
 
-    try:
-        data = file.read()
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (InvalidFileException, OSError, ValueError, KeyError, TypeError) as error:
-        return [], [
-            ImportProblem(
-                0,
-                "",
-                _("The file could not be read as an Excel .xlsx workbook (%(error)s).")
-                % {"error": error.__class__.__name__},
-            )
-        ]
-    except Exception as error:  # zipfile.BadZipFile and friends from a corrupt upload
-        return [], [
-            ImportProblem(
-                0,
-                "",
-                _("The file could not be read as an Excel .xlsx workbook (%(error)s).")
-                % {"error": error.__class__.__name__},
-            )
-        ]
-    try:
-        sheet = workbook.worksheets[0]
-        rows = [tuple(row) for row in sheet.iter_rows(values_only=True, max_row=MAX_ROWS + 2)]
-    finally:
-        workbook.close()
-    return rows, []
+    At most ``MAX_UPLOAD_BYTES`` are read from ``file``; crossing a bound (or a file that
+    is not a readable .xlsx) raises ``SheetError`` from the iteration.
+    """
+    data = file.read(SHEET_LIMITS.max_file_bytes + 1)
+    return xlsx_rows(data, limits=SHEET_LIMITS)
 
 
 def generate_initial_password() -> str:
@@ -347,11 +411,15 @@ def members_import(
     initial password (generated when not given); they must change it at first login.
     """
     result = MemberImportResult(dry_run=dry_run)
-    raw_rows, problems = read_xlsx_rows(file)
-    if problems:
+    raw_rows = read_xlsx_rows(file)
+    try:
+        parsed, problems = parse_member_rows(raw_rows)
+    finally:
+        raw_rows.close()
+    if any(problem.row == 0 for problem in problems):
+        # The file itself could not be read: nothing to check against the database.
         result.problems = problems
         return result
-    parsed, problems = parse_member_rows(raw_rows)
     problems += check_member_rows_against_database(
         parsed, allowed_organizations=allowed_organizations
     )

@@ -22,9 +22,12 @@ import unicodedata
 
 from django.utils.translation import gettext as _
 
+from learning.text import excerpt
 from quizzes.importers.base import (
     FIELD_ANSWER,
     FIELD_OPTIONS,
+    MAX_FILE_BYTES,
+    MAX_QUESTION_CHARS,
     MAX_QUESTIONS,
     ParsedQuestion,
     ParseResult,
@@ -32,6 +35,8 @@ from quizzes.importers.base import (
     check_question,
     choices_with_default_weights,
     decode_text,
+    file_too_large_problem,
+    question_too_long_message,
     sort_problems,
     undecodable_problem,
 )
@@ -46,21 +51,48 @@ class _Pending:
         self.line = line
         self.stem_lines: list[str] = []
         self.options: list[str] = []
+        self.size = 0
+
+    def add_size(self, line: str) -> bool:
+        """Count a line in; True once the question is longer than allowed."""
+        self.size += len(line) + 1
+        if self.size <= MAX_QUESTION_CHARS:
+            return False
+        self.stem_lines.clear()
+        self.options.clear()
+        return True
 
 
 def parse_aiken(data: bytes | str) -> ParseResult:
-    """Read an Aiken file. Pure: no database access."""
+    """Read an Aiken file. Pure: no database access.
+
+    Linear in the file's size: at most ``MAX_FILE_BYTES``, a question at most
+    ``MAX_QUESTION_CHARS``, and reading stops after ``MAX_PROBLEMS``.
+    """
     result = ParseResult(format=FORMAT, unit="line")
+    if len(data) > MAX_FILE_BYTES:
+        result.problems.append(file_too_large_problem("line"))
+        return result
     text = data if isinstance(data, str) else decode_text(data)
     if text is None:
         result.problems.append(undecodable_problem("line"))
         return result
     pending: _Pending | None = None
+    too_long = False
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         if not line:
             continue
+        if result.stop_when_too_many_problems(number):
+            pending = None
+            break
         answer = _ANSWER.match(line)
+        if too_long:
+            # Skip the rest of an overlong question, up to its ANSWER line.
+            if answer:
+                too_long = False
+                pending = None
+            continue
         option = _OPTION.match(line)
         if answer:
             if pending is None or not pending.options:
@@ -77,6 +109,10 @@ def parse_aiken(data: bytes | str) -> ParseResult:
             _finish(pending, answer.group(1), number, result)
             pending = None
         elif option and pending is not None and pending.stem_lines:
+            if pending.add_size(line):
+                result.problem(pending.line, "", question_too_long_message())
+                too_long = True
+                continue
             expected = chr(ord("A") + len(pending.options))
             letter = unicodedata.normalize("NFKC", option.group(1))
             if letter != expected:
@@ -97,8 +133,12 @@ def parse_aiken(data: bytes | str) -> ParseResult:
                 pending = None
             if pending is None:
                 pending = _Pending(number)
+            if pending.add_size(line):
+                result.problem(pending.line, "", question_too_long_message())
+                too_long = True
+                continue
             pending.stem_lines.append(line)
-    if pending is not None:
+    if pending is not None and not too_long:
         result.problem(
             pending.line, FIELD_ANSWER, _("The question has no ANSWER line after its options.")
         )
@@ -118,7 +158,7 @@ def _finish(pending: _Pending, letters_text: str, line: int, result: ParseResult
                 "“%(answer)s” is not an answer: write the letter of the correct option, "
                 "e.g. ANSWER: B."
             )
-            % {"answer": letters_text},
+            % {"answer": excerpt(letters_text)},
         )
         return
     indexes = {ord(letter) - ord("A") for letter in letters}

@@ -19,6 +19,8 @@ from typing import Any, Literal
 
 from django.utils.translation import gettext as _
 
+from learning.importers.sheets import MAX_UPLOAD_BYTES, file_too_large_message
+from learning.text import excerpt, text_problem
 from quizzes.models.bank import (
     CATEGORY_NAME_MAX_LENGTH,
     CATEGORY_SEPARATOR,
@@ -65,7 +67,17 @@ MAX_STEM_LENGTH = 5000
 MAX_TEXT_LENGTH = 5000
 MAX_TITLE_LENGTH = 255
 MAX_TAG_LENGTH = 100
+MAX_TAGS = 20
+MAX_CATEGORY_DEPTH = 10
+MAX_ANSWERS_PER_BLANK = 20
 MAX_QUESTIONS = 10_000
+# Bounds of a whole file: its size, and the problems listed before reading stops (a
+# file of a million bad lines would otherwise make a million problems).
+MAX_FILE_BYTES = MAX_UPLOAD_BYTES
+MAX_PROBLEMS = 1_000
+# One question of a text format (GIFT, Aiken), comments included: far above any real
+# question (the longest allowed fields add up to about 40,000 characters).
+MAX_QUESTION_CHARS = 100_000
 WEIGHT_PLACES = Decimal("0.0000001")
 # Three options worth 1/3 each add up to 0.9999999: close enough to 100 %.
 WEIGHT_TOLERANCE = Decimal("0.00001")
@@ -153,6 +165,30 @@ class ParseResult:
     def problem(self, row: int, field_name: str, message: str) -> None:
         self.problems.append(ImportProblem(row, field_name, message, self.unit))
 
+    def stop_when_too_many_problems(self, row: int) -> bool:
+        """True (with a last problem saying so) once ``MAX_PROBLEMS`` are listed."""
+        if len(self.problems) < MAX_PROBLEMS:
+            return False
+        self.problem(row, "", too_many_problems_message())
+        return True
+
+
+def too_many_problems_message() -> str:
+    return _(
+        "Too many problems: reading stopped here after the first %(max)d. Fix them and "
+        "upload the file again."
+    ) % {"max": MAX_PROBLEMS}
+
+
+def file_too_large_problem(unit: Unit) -> ImportProblem:
+    return ImportProblem(0, "", file_too_large_message(MAX_FILE_BYTES), unit)
+
+
+def question_too_long_message() -> str:
+    return _("The question is longer than %(max)s characters: shorten it or split it.") % {
+        "max": f"{MAX_QUESTION_CHARS:,}"
+    }
+
 
 def too_long(maximum: int) -> str:
     return _("Longer than %(max)d characters.") % {"max": maximum}
@@ -162,7 +198,7 @@ def unknown_type_message(text: str) -> str:
     if not text:
         return _("The question type is empty: use 单选, 多选, 判断, 填空 or 简答.")
     message = _("Unknown question type “%(type)s”: use 单选, 多选, 判断, 填空 or 简答.")
-    return message % {"type": text}
+    return message % {"type": excerpt(text)}
 
 
 def sort_problems(problems: Iterable[ImportProblem]) -> list[ImportProblem]:
@@ -263,12 +299,10 @@ def join_category_path(names: Iterable[str]) -> str:
 
 def split_tags(text: str) -> list[str]:
     """Tags separated by commas (, ，), 、 or semicolons; blanks and repeats dropped."""
-    tags: list[str] = []
-    for part in re.split(r"[,，、;；\n]", text):
-        tag = part.strip()
-        if tag and tag not in tags:
-            tags.append(tag)
-    return tags
+    # A dict keeps the order and finds repeats in constant time, however many tags.
+    tags = dict.fromkeys(part.strip() for part in re.split(r"[,，、;；\n]", text))
+    tags.pop("", None)
+    return list(tags)
 
 
 def parse_difficulty(value: Any) -> int | None:
@@ -281,11 +315,15 @@ def parse_difficulty(value: Any) -> int | None:
         return value
     if isinstance(value, float):
         return int(value) if value.is_integer() else None
-    text = unicodedata.normalize("NFKC", str(value)).strip()
+    text = str(value)
+    if len(text) > 20:
+        return None
+    text = unicodedata.normalize("NFKC", text).strip()
     if not text:
         return DEFAULT_DIFFICULTY
-    if re.fullmatch(r"\d+(?:\.0+)?", text):
-        return int(float(text))
+    # A few digits at most: "9" * 400 would overflow a float and 5,000 digits an int.
+    if re.fullmatch(r"\d{1,3}(?:\.0{1,6})?", text):
+        return int(text.partition(".")[0])
     return None
 
 
@@ -303,6 +341,7 @@ def check_question(question: ParsedQuestion, unit: Unit = "row") -> list[ImportP
     if question.type not in QuestionType.values:
         add(FIELD_TYPE, unknown_type_message(question.type))
         return problems
+    problems.extend(_check_text(question, unit))
     if not question.stem.strip():
         add(FIELD_STEM, _("The stem is empty."))
     elif len(question.stem) > MAX_STEM_LENGTH:
@@ -320,6 +359,8 @@ def check_question(question: ParsedQuestion, unit: Unit = "row") -> list[ImportP
             FIELD_EXPLANATION,
             too_long(MAX_TEXT_LENGTH),
         )
+    if len(question.reference_answer) > MAX_TEXT_LENGTH:
+        add(FIELD_ANSWER, too_long(MAX_TEXT_LENGTH))
     if not MIN_DIFFICULTY <= question.difficulty <= MAX_DIFFICULTY:
         add(
             FIELD_DIFFICULTY,
@@ -327,7 +368,9 @@ def check_question(question: ParsedQuestion, unit: Unit = "row") -> list[ImportP
             % {"min": MIN_DIFFICULTY, "max": MAX_DIFFICULTY},
         )
     problems.extend(_check_category(question, unit))
-    for tag in question.tags:
+    if len(question.tags) > MAX_TAGS:
+        add(FIELD_TAGS, _("At most %(max)d tags per question.") % {"max": MAX_TAGS})
+    for tag in question.tags[: MAX_TAGS + 1]:
         if len(tag) > MAX_TAG_LENGTH:
             add(
                 FIELD_TAGS,
@@ -352,8 +395,38 @@ def check_question(question: ParsedQuestion, unit: Unit = "row") -> list[ImportP
     return problems
 
 
+def _check_text(question: ParsedQuestion, unit: Unit) -> list[ImportProblem]:
+    """Characters that cannot be stored (NUL, control characters, lone surrogates)."""
+    fields: list[tuple[str, str]] = [
+        (FIELD_TITLE, question.title),
+        (FIELD_STEM, question.stem),
+        (FIELD_ANSWER, question.reference_answer),
+        (FIELD_EXPLANATION, question.explanation),
+    ]
+    for index, choice in enumerate(question.choices[:MAX_CHOICES]):
+        fields += [(option_field(index), choice.text), (option_field(index), choice.feedback)]
+    fields += [(FIELD_ANSWER, answer) for answers in question.blanks for answer in answers]
+    fields += [(FIELD_CATEGORY, name) for name in question.category_path]
+    fields += [(FIELD_TAGS, tag) for tag in question.tags]
+    problems: list[ImportProblem] = []
+    for field_name, value in fields:
+        message = text_problem(value)
+        if message is not None and not any(p.field == field_name for p in problems):
+            problems.append(ImportProblem(question.source, field_name, message, unit))
+    return problems
+
+
 def _check_category(question: ParsedQuestion, unit: Unit) -> list[ImportProblem]:
     problems = []
+    if len(question.category_path) > MAX_CATEGORY_DEPTH:
+        return [
+            ImportProblem(
+                question.source,
+                FIELD_CATEGORY,
+                _("The category path has more than %(max)d levels.") % {"max": MAX_CATEGORY_DEPTH},
+                unit,
+            )
+        ]
     for name in question.category_path:
         if not name:
             problems.append(
@@ -411,6 +484,9 @@ def _check_choices(question: ParsedQuestion, unit: Unit) -> list[ImportProblem]:
                 option_field(index),
                 too_long(MAX_TEXT_LENGTH),
             )
+            continue
+        if len(choice.feedback) > MAX_TEXT_LENGTH:
+            add(option_field(index), too_long(MAX_TEXT_LENGTH))
         key = normalise_answer(choice.text)
         if key in seen:
             add(
@@ -472,9 +548,16 @@ def _check_blanks(question: ParsedQuestion, unit: Unit) -> list[ImportProblem]:
         return problems
     if len(question.blanks) > MAX_BLANKS:
         add(FIELD_ANSWER, _("At most %(max)d blanks per question.") % {"max": MAX_BLANKS})
-    for number, answers in enumerate(question.blanks, start=1):
+    for number, answers in enumerate(question.blanks[: MAX_BLANKS + 1], start=1):
         if not any(answer.strip() for answer in answers):
             add(FIELD_ANSWER, _("Blank %(number)d has no answer.") % {"number": number})
+        if len(answers) > MAX_ANSWERS_PER_BLANK:
+            add(
+                FIELD_ANSWER,
+                _("Blank %(number)d has more than %(max)d accepted answers.")
+                % {"number": number, "max": MAX_ANSWERS_PER_BLANK},
+            )
+            continue
         for answer in answers:
             if len(answer) > MAX_TEXT_LENGTH:
                 add(

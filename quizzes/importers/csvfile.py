@@ -10,28 +10,59 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 
 from django.utils.translation import gettext as _
 
-from quizzes.importers.base import ParseResult, decode_text, undecodable_problem
-from quizzes.importers.table import parse_table_rows
+from learning.importers.sheets import SheetError, bounded_rows, cell_too_long_message
+from quizzes.importers.base import (
+    MAX_FILE_BYTES,
+    ParseResult,
+    decode_text,
+    file_too_large_problem,
+    undecodable_problem,
+)
+from quizzes.importers.table import TABLE_LIMITS, parse_table_rows
 
 FORMAT = "csv"
 
 
 def parse_csv(data: bytes) -> ParseResult:
-    """Read a CSV question file. Pure: no database access."""
+    """Read a CSV question file. Pure: no database access.
+
+    Records are read one at a time within ``TABLE_LIMITS`` (rows, cell length, total
+    text, time), the same bounds as a sheet's; the csv module's own field limit
+    (131,072 characters, left at its default for the whole process) stops a longer
+    field before it is built.
+    """
+    if len(data) > MAX_FILE_BYTES:
+        return ParseResult(format=FORMAT, unit="row", problems=[file_too_large_problem("row")])
     text = decode_text(data)
     if text is None:
         return ParseResult(format=FORMAT, unit="row", problems=[undecodable_problem("row")])
-    first_line = text.split("\n", 1)[0]
+    first_line = text[: text.find("\n")] if "\n" in text else text
     delimiter = max(",\t;", key=first_line.count)
+    rows = bounded_rows(_records(text, delimiter), limits=TABLE_LIMITS)
     try:
-        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    except csv.Error as error:
-        result = ParseResult(format=FORMAT, unit="row")
-        result.problem(
-            0, "", _("The file could not be read as CSV (%(error)s).") % {"error": error}
-        )
-        return result
-    return parse_table_rows(rows, format_name=FORMAT)
+        return parse_table_rows(rows, format_name=FORMAT)
+    finally:
+        rows.close()
+
+
+def _records(text: str, delimiter: str) -> Iterator[list[str]]:
+    """The CSV records; a broken one is a ``SheetError`` at its row."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    number = 0
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            if "field limit" in str(error):
+                message = cell_too_long_message(TABLE_LIMITS)
+            else:
+                message = _("The row could not be read as CSV (%(error)s).") % {"error": error}
+            raise SheetError(message, row=number + 1) from error
+        number += 1
+        yield record

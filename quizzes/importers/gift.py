@@ -27,19 +27,21 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
 
+from learning.text import excerpt
 from quizzes.importers.base import (
     CHOICE_TYPES,
     DEFAULT_DIFFICULTY,
     FIELD_ANSWER,
     FIELD_DIFFICULTY,
     FIELD_TITLE,
+    MAX_FILE_BYTES,
+    MAX_QUESTION_CHARS,
     MAX_QUESTIONS,
     ImportProblem,
     ParsedChoice,
@@ -48,8 +50,10 @@ from quizzes.importers.base import (
     QuestionType,
     check_question,
     decode_text,
+    file_too_large_problem,
     format_percent,
     parse_percent,
+    question_too_long_message,
     sort_problems,
     undecodable_problem,
 )
@@ -71,13 +75,18 @@ _PROTECTED = {
 }
 _UNPROTECTED = {placeholder: character for character, placeholder in _PROTECTED.items()}
 _UNPROTECTED["\ue007"] = "\n"
+_UNPROTECT_TABLE = str.maketrans(_UNPROTECTED)
 _ESCAPE_PATTERN = re.compile(r"\\(.)", re.DOTALL)
 _FORMAT_MARKER = re.compile(r"^\[(html|moodle|plain|markdown)\]", re.IGNORECASE)
 _HTML_BREAK = re.compile(r"<br\s*/?>|</p>\s*<p[^>]*>|</(?:div|li)>", re.IGNORECASE)
+_HTML_TAG_START = re.compile(r"<[A-Za-z/!?]")
+_BRACE = re.compile(r"[{}]")
 _WEIGHT = re.compile(r"^%([+-]?\d+(?:\.\d+)?)%")
-_TAG_COMMENT = re.compile(r"\[tag:([^\]]+)\]")
-_DIFFICULTY_COMMENT = re.compile(r"\[difficulty:([^\]]*)\]")
-_ANSWER_COMMENT = re.compile(r"\[answer:(.*)\]\s*$")
+# The comments are read with str.find, not regular expressions: "[answer:" repeated
+# 400,000 times made the old patterns backtrack for minutes (quadratic time).
+_TAG_MARKER = "[tag:"
+_DIFFICULTY_MARKER = "[difficulty:"
+_ANSWER_MARKER = "[answer:"
 _CONTEXT = re.compile(r"^\$[a-z0-9]+\$$", re.IGNORECASE)
 TRUE_TOKENS = frozenset({"T", "TRUE"})
 FALSE_TOKENS = frozenset({"F", "FALSE"})
@@ -95,7 +104,7 @@ def _protect(text: str) -> str:
 
 
 def _unprotect(text: str) -> str:
-    return "".join(_UNPROTECTED.get(character, character) for character in text)
+    return text.translate(_UNPROTECT_TABLE)
 
 
 def unescape(text: str) -> str:
@@ -123,6 +132,12 @@ class _Chunk:
 
     numbered_lines: list[tuple[int, str]] = field(default_factory=list)
     comments: list[str] = field(default_factory=list)
+    first_line: int = 0
+    size: int = 0
+
+    @property
+    def too_long(self) -> bool:
+        return self.size > MAX_QUESTION_CHARS
 
     @property
     def line(self) -> int:
@@ -134,14 +149,26 @@ class _Chunk:
 
 
 def parse_gift(data: bytes | str) -> ParseResult:
-    """Read a GIFT file. Pure: no database access."""
+    """Read a GIFT file. Pure: no database access.
+
+    Linear in the file's size: at most ``MAX_FILE_BYTES``, a question (with its comment
+    lines) at most ``MAX_QUESTION_CHARS``, and reading stops after ``MAX_PROBLEMS``.
+    """
     result = ParseResult(format=FORMAT, unit="line")
+    if len(data) > MAX_FILE_BYTES:
+        result.problems.append(file_too_large_problem("line"))
+        return result
     text = data if isinstance(data, str) else decode_text(data)
     if text is None:
         result.problems.append(undecodable_problem("line"))
         return result
     category: list[str] = []
     for chunk in _chunks(text):
+        if result.stop_when_too_many_problems(chunk.first_line):
+            break
+        if chunk.too_long:
+            result.problem(chunk.first_line, "", question_too_long_message())
+            continue
         if not chunk.numbered_lines:
             continue
         first = chunk.lines[0].strip()
@@ -173,8 +200,11 @@ def parse_gift(data: bytes | str) -> ParseResult:
     return result
 
 
-def _chunks(text: str) -> Iterable[_Chunk]:
-    """Blank-line separated groups of lines, comments set aside."""
+def _chunks(text: str) -> Iterator[_Chunk]:
+    """Blank-line separated groups of lines, comments set aside.
+
+    A group longer than ``MAX_QUESTION_CHARS`` keeps only its size and first line.
+    """
     chunk: _Chunk | None = None
     for number, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip()
@@ -184,7 +214,12 @@ def _chunks(text: str) -> Iterable[_Chunk]:
                 chunk = None
             continue
         if chunk is None:
-            chunk = _Chunk()
+            chunk = _Chunk(first_line=number)
+        chunk.size += len(line) + 1
+        if chunk.too_long:
+            chunk.numbered_lines.clear()
+            chunk.comments.clear()
+            continue
         if stripped.startswith("//"):
             chunk.comments.append(stripped[2:])
             continue
@@ -301,6 +336,26 @@ def _parse_question(
     return question, problems
 
 
+def _strip_tags(text: str) -> str:
+    """Text without its HTML tags, in linear time.
+
+    Django's ``strip_tags`` uses Python's ``html.parser``, which takes minutes for some
+    100 KB inputs (``<a x=">" `` repeated) on the Python versions this project runs on.
+    A tag here starts with ``<`` and a letter, ``/``, ``!`` or ``?`` and ends at the next
+    ``>``; a lone ``<`` (as in "1 < 2") is text.
+    """
+    pieces = []
+    position = 0
+    while (start := _HTML_TAG_START.search(text, position)) is not None:
+        end = text.find(">", start.end())
+        if end == -1:
+            break
+        pieces.append(text[position : start.start()])
+        position = end + 1
+    pieces.append(text[position:])
+    return "".join(pieces)
+
+
 def _html_to_text(question: ParsedQuestion) -> None:
     """Moodle exports most texts as ``[html]<p>…</p>``: keep the words, not the markup.
 
@@ -308,7 +363,7 @@ def _html_to_text(question: ParsedQuestion) -> None:
     """
 
     def plain(text: str) -> str:
-        text = strip_tags(_HTML_BREAK.sub("\n", text))
+        text = _strip_tags(_HTML_BREAK.sub("\n", text))
         return html.unescape(text).replace("\xa0", " ").strip()
 
     question.stem = plain(question.stem)
@@ -322,7 +377,8 @@ def _html_to_text(question: ParsedQuestion) -> None:
 def _find_blocks(text: str) -> tuple[list[tuple[int, int]], str | None]:
     blocks = []
     start = None
-    for index, character in enumerate(text):
+    for brace in _BRACE.finditer(text):
+        index, character = brace.start(), brace.group()
         if character == "{":
             if start is not None:
                 return [], _("A { opens inside another { … }; escape a literal brace as \\{.")
@@ -379,7 +435,7 @@ def _parse_choices(answer: str, question_type: str, add: AddProblem) -> list[Par
         add(
             FIELD_ANSWER,
             _("“%(text)s” comes before the first answer; start each answer with = or ~.")
-            % {"text": _unprotect(pieces[0].strip())[:30]},
+            % {"text": excerpt(_unprotect(pieces[0].strip()))},
         )
     choices = []
     for marker, body in zip(pieces[1::2], pieces[2::2], strict=True):
@@ -410,7 +466,7 @@ def _parse_short_answers(answer: str, add: AddProblem) -> list[str]:
         add(
             FIELD_ANSWER,
             _("“%(text)s” is not an answer: start each accepted answer with =.")
-            % {"text": _unprotect(pieces[0].strip())[:30]},
+            % {"text": excerpt(_unprotect(pieces[0].strip()))},
         )
     answers = []
     for body in pieces[1:]:
@@ -425,7 +481,7 @@ def _parse_short_answers(answer: str, add: AddProblem) -> list[str]:
                         "Partial credit (%(weight)s%%) for a fill-in answer is not supported: "
                         "every accepted answer earns the full mark."
                     )
-                    % {"weight": match.group(1)},
+                    % {"weight": excerpt(match.group(1))},
                 )
             body = body[match.end() :]
         answer_text = _unprotect(body.partition("#")[0]).strip()
@@ -435,25 +491,66 @@ def _parse_short_answers(answer: str, add: AddProblem) -> list[str]:
 
 
 def _apply_comments(question: ParsedQuestion, comments: list[str], add: AddProblem) -> None:
+    tags = dict.fromkeys(question.tags)
     for comment in comments:
-        for tag in _TAG_COMMENT.findall(comment):
+        for tag in _bracketed_values(comment, _TAG_MARKER):
             tag = tag.strip()
-            if tag and tag not in question.tags:
-                question.tags.append(tag)
-        difficulty = _DIFFICULTY_COMMENT.search(comment)
-        if difficulty:
-            value = difficulty.group(1).strip()
-            if re.fullmatch(r"\d+", value):
+            if tag:
+                tags[tag] = None
+        difficulty = _first_bracketed_value(comment, _DIFFICULTY_MARKER)
+        if difficulty is not None:
+            value = difficulty.strip()
+            if value.isdecimal() and len(value) <= 3:
                 question.difficulty = int(value)
             else:
                 add(
                     FIELD_DIFFICULTY,
                     _("“%(value)s” is not a difficulty: use a whole number from 1 to 5.")
-                    % {"value": value},
+                    % {"value": excerpt(value)},
                 )
-        reference = _ANSWER_COMMENT.search(comment)
-        if reference:
-            question.reference_answer = unescape(reference.group(1)).strip()
+        reference = _answer_comment(comment)
+        if reference is not None:
+            question.reference_answer = unescape(reference).strip()
+    question.tags = list(tags)
+
+
+def _bracketed_values(comment: str, marker: str) -> Iterator[str]:
+    """Each ``marker…]`` value (at least one character), left to right: what the pattern
+    ``\\[tag:([^\\]]+)\\]`` finds, in linear time."""
+    position = 0
+    while (start := comment.find(marker, position)) != -1:
+        value_start = start + len(marker)
+        end = comment.find("]", value_start)
+        if end == -1:
+            return
+        if end == value_start:
+            position = start + 1
+            continue
+        yield comment[value_start:end]
+        position = end + 1
+
+
+def _first_bracketed_value(comment: str, marker: str) -> str | None:
+    """The first ``marker…]`` value, possibly empty (``\\[difficulty:([^\\]]*)\\]``)."""
+    start = comment.find(marker)
+    if start == -1:
+        return None
+    end = comment.find("]", start + len(marker))
+    return None if end == -1 else comment[start + len(marker) : end]
+
+
+def _answer_comment(comment: str) -> str | None:
+    """What follows the first ``[answer:`` up to the ``]`` that ends the comment.
+
+    The value may hold brackets of its own: ``// [answer:为人民服务 [重点]]``.
+    """
+    stripped = comment.rstrip()
+    if not stripped.endswith("]"):
+        return None
+    start = stripped.find(_ANSWER_MARKER)
+    if start == -1 or start + len(_ANSWER_MARKER) > len(stripped) - 1:
+        return None
+    return stripped[start + len(_ANSWER_MARKER) : -1]
 
 
 # --- writing ---------------------------------------------------------------------------

@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import gettext as _
 
+from learning.importers.sheets import SheetError, SheetLimits, column_letter
+from learning.text import excerpt
 from quizzes.importers.base import (
     CHOICE_TYPES,
     FIELD_ANSWER,
@@ -50,6 +52,7 @@ from quizzes.importers.base import (
     sort_problems,
     split_category_path,
     split_tags,
+    too_long,
     unknown_type_message,
 )
 from quizzes.normalise import canonical_blank_stem
@@ -73,6 +76,9 @@ COLUMNS = [
     COLUMN_TAGS,
 ]
 REQUIRED_COLUMNS = [COLUMN_TYPE, COLUMN_STEM, COLUMN_ANSWER]
+# The bounds of a question sheet, .xlsx or CSV: blank rows between the questions are
+# fine, up to twice as many rows as questions.
+TABLE_LIMITS = SheetLimits(max_rows=2 * MAX_QUESTIONS, max_total_chars=20_000_000)
 
 
 def cell_text(value: Any) -> str:
@@ -144,6 +150,9 @@ FALSE_WORDS = frozenset(
 TRUE_NAME = "对"
 FALSE_NAME = "错"
 
+# An answer cell of a choice question names at most six options: anything longer is
+# not an answer, and is refused before it is taken apart.
+MAX_ANSWER_CELL_LENGTH = 200
 BLANK_SEPARATORS = "|｜"
 ALTERNATIVE_SEPARATOR = "/"
 _ESCAPABLE = set(BLANK_SEPARATORS + ALTERNATIVE_SEPARATOR + "\\")
@@ -153,19 +162,20 @@ def parse_table_rows(rows: Iterable[Sequence[Any]], *, format_name: str) -> Pars
     """Read a header row and one question per row. Pure: no database access.
 
     Rows are numbered as a spreadsheet shows them (the header is row 1); empty rows
-    are skipped.
+    are skipped. A ``SheetError`` from ``rows`` (a bound of the file crossed) becomes
+    the last problem, named by its row and column, and reading stops there.
     """
     result = ParseResult(format=format_name, unit="row")
     iterator = iter(rows)
-    header = next(iterator, None)
+    try:
+        header = next(iterator, None)
+    except SheetError as error:
+        result.problem(error.row, _column_name(error.column, {}), error.message)
+        return result
     if header is None:
         result.problem(0, "", _("The file is empty."))
         return result
-    positions: dict[str, int] = {}
-    for index, title in enumerate(header):
-        canonical = HEADER_ALIASES.get(_header_key(title))
-        if canonical and canonical not in positions:
-            positions[canonical] = index
+    positions = _header_positions(header)
     missing = [column for column in REQUIRED_COLUMNS if column not in positions]
     if missing:
         result.problem(
@@ -176,6 +186,37 @@ def parse_table_rows(rows: Iterable[Sequence[Any]], *, format_name: str) -> Pars
         )
         return result
 
+    try:
+        _parse_body(iterator, positions, result)
+    except SheetError as error:
+        result.problem(error.row, _column_name(error.column, positions), error.message)
+    if not result.questions and not result.problems:
+        result.problem(0, "", _("The file has no questions."))
+    result.problems = sort_problems(result.problems)
+    return result
+
+
+def _header_positions(header: Sequence[Any]) -> dict[str, int]:
+    """Each known column's index in the header row (the first of repeated titles)."""
+    positions: dict[str, int] = {}
+    for index, title in enumerate(header):
+        canonical = HEADER_ALIASES.get(_header_key(title))
+        if canonical and canonical not in positions:
+            positions[canonical] = index
+    return positions
+
+
+def _column_name(index: int | None, positions: dict[str, int]) -> str:
+    """A column as a problem names it: its title when known, else its letter."""
+    if index is None:
+        return ""
+    titles = {position: column for column, position in positions.items()}
+    return titles.get(index) or column_letter(index)
+
+
+def _parse_body(
+    iterator: Iterator[Sequence[Any]], positions: dict[str, int], result: ParseResult
+) -> None:
     for row_number, values in enumerate(iterator, start=2):
         cells = {
             column: cell_text(values[index]) if index < len(values) else ""
@@ -189,7 +230,9 @@ def parse_table_rows(rows: Iterable[Sequence[Any]], *, format_name: str) -> Pars
                 "",
                 _("Too many questions: at most %(max)d per file.") % {"max": MAX_QUESTIONS},
             )
-            break
+            return
+        if result.stop_when_too_many_problems(row_number):
+            return
         question, row_problems = _parse_row(row_number, cells)
         if question is not None:
             result.questions.append(question)
@@ -199,10 +242,6 @@ def parse_table_rows(rows: Iterable[Sequence[Any]], *, format_name: str) -> Pars
                 problem for problem in check_question(question) if problem.field not in unreadable
             ]
         result.problems.extend(row_problems)
-    if not result.questions and not result.problems:
-        result.problem(0, "", _("The file has no questions."))
-    result.problems = sort_problems(result.problems)
-    return result
 
 
 def _parse_row(
@@ -225,7 +264,7 @@ def _parse_row(
         add(
             COLUMN_DIFFICULTY,
             _("“%(value)s” is not a difficulty: use a whole number from 1 to 5.")
-            % {"value": cells[COLUMN_DIFFICULTY]},
+            % {"value": excerpt(cells[COLUMN_DIFFICULTY])},
         )
         difficulty = 3
     question = ParsedQuestion(
@@ -263,7 +302,7 @@ def _parse_row(
             add(
                 COLUMN_ANSWER,
                 _("“%(answer)s” is not a true-or-false answer: write 对 or 错.")
-                % {"answer": answer},
+                % {"answer": excerpt(answer)},
             )
         question.true_false_answer = value
         if options and not _options_are_true_false(options):
@@ -298,14 +337,18 @@ def parse_choice_answer(
         return None, _(
             "The answer is empty: give the letter(s) of the correct option(s), e.g. B or AC."
         )
+    if len(text) > MAX_ANSWER_CELL_LENGTH:
+        return None, too_long(MAX_ANSWER_CELL_LENGTH)
     if re.search(r"[:=%]", text):
-        text = re.sub(r"\s*([:=%])\s*", r"\1", text)
+        # Spaces around : = % go; split and strip rather than a backtracking \s*…\s*.
+        pieces = re.split(r"([:=%])", text)
+        text = "".join(piece if index % 2 else piece.strip() for index, piece in enumerate(pieces))
         return _parse_weighted_answer(text, question_type, options)
     letters = re.sub(r"[\s,;、]", "", text).upper()
     if not re.fullmatch(r"[A-Z]+", letters):
         return None, _(
             "“%(answer)s” is not an answer for a choice question: give letters such as B or AC."
-        ) % {"answer": text}
+        ) % {"answer": excerpt(text)}
     indexes: set[int] = set()
     for letter in letters:
         index = ord(letter) - ord("A")
@@ -333,7 +376,7 @@ def _parse_weighted_answer(
             return None, _(
                 "“%(item)s” is not a weighted answer: write each option as letter:percent, "
                 "e.g. A:50%%,C:50%%,B:-100%%."
-            ) % {"item": item}
+            ) % {"item": excerpt(item)}
         letter = match.group(1).upper()
         index = ord(letter) - ord("A")
         if index >= len(options) or not options[index]:

@@ -11,13 +11,13 @@ import io
 from collections.abc import Iterable
 from typing import IO, Any
 
-from django.utils.translation import gettext as _
-
+from learning.importers.sheets import xlsx_rows
 from learning.spreadsheets import cell_write, sheet_append
 from quizzes.importers.base import ParsedQuestion, ParseResult
 from quizzes.importers.table import (
     COLUMNS,
     OPTION_COLUMNS,
+    TABLE_LIMITS,
     parse_table_rows,
     question_row,
 )
@@ -25,31 +25,24 @@ from quizzes.importers.table import (
 FORMAT = "xlsx"
 SHEET_TITLE = "题目"
 NOTES_TITLE = "填写说明"
+SHEET_LIMITS = TABLE_LIMITS
 _COLUMN_WIDTHS = {"题型": 8, "题干": 48, "答案": 14, "解析": 36, "难度": 6, "分类": 24, "标签": 18}
 
 
 def parse_xlsx(file: IO[bytes] | bytes) -> ParseResult:
-    """Read the first sheet of an .xlsx workbook. Pure: no database access."""
-    from openpyxl import load_workbook
+    """Read the first sheet of an .xlsx workbook. Pure: no database access.
 
-    data = file if isinstance(file, bytes) else file.read()
+    The workbook is read within ``SHEET_LIMITS`` (see ``learning.importers.sheets``):
+    a file that crosses one is a problem by row and column, never a long wait.
+    """
+    limits = SHEET_LIMITS
+    data = file if isinstance(file, bytes) else file.read(limits.max_file_bytes + 1)
+    # Rows are read as the parser asks for them: it stops after MAX_QUESTIONS.
+    rows = xlsx_rows(data, limits=limits)
     try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        sheet = workbook.worksheets[0]
-    except Exception as error:  # zipfile.BadZipFile, KeyError, InvalidFileException …
-        result = ParseResult(format=FORMAT, unit="row")
-        result.problem(
-            0,
-            "",
-            _("The file could not be read as an Excel .xlsx workbook (%(error)s).")
-            % {"error": error.__class__.__name__},
-        )
-        return result
-    try:
-        # Rows are read as the parser asks for them: it stops after MAX_QUESTIONS.
-        return parse_table_rows(sheet.iter_rows(values_only=True), format_name=FORMAT)
+        return parse_table_rows(rows, format_name=FORMAT)
     finally:
-        workbook.close()
+        rows.close()
 
 
 def questions_to_xlsx(questions: Iterable[ParsedQuestion]) -> bytes:

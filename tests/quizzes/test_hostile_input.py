@@ -30,11 +30,11 @@ pytestmark = pytest.mark.django_db
 DEEP = "[" * 100_000
 # (body, words the Chinese detail must contain)
 POISON_BODIES = {
-    "lone-surrogate": ('{"response": {"text": "\\ud800"}, "seq": 5}', "代理项"),
-    "low-surrogate": ('{"response": {"text": "ok\\udfff"}, "seq": 5}', "代理项"),
+    "lone-surrogate": ('{"response": {"text": "\\ud800"}, "seq": 5}', "代理字符"),
+    "low-surrogate": ('{"response": {"text": "ok\\udfff"}, "seq": 5}', "代理字符"),
     "nul": ('{"response": {"text": "a\\u0000b"}, "seq": 5}', "U+0000"),
     "control": ('{"response": {"text": "a\\u001bb"}, "seq": 5}', "U+001B"),
-    "in-a-key": ('{"response": {"text": "ok", "\\ud800": 1}, "seq": 5}', "代理项"),
+    "in-a-key": ('{"response": {"text": "ok", "\\ud800": 1}, "seq": 5}', "代理字符"),
     "nested": (DEEP, "20"),
     "just-too-deep": (
         '{"response": {"text": "ok"}, "seq": 5, "x": ' + "[" * 20 + "]" * 20 + "}",

@@ -9,7 +9,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
+from learning.importers.sheets import file_too_large_message
 from quizzes.importers import FORMATS, guess_format, parse_questions
+from quizzes.importers.base import MAX_FILE_BYTES
 from quizzes.models import Question
 from quizzes.services import ImportResult, questions_import
 
@@ -45,7 +47,11 @@ class Command(BaseCommand):
         path: Path = options["file"]
         if not path.is_file():
             raise CommandError(_("No such file: %(path)s") % {"path": path})
-        data = path.read_bytes()
+        # No more than the limit is read: a file over it is refused, however large.
+        with path.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:
+            raise CommandError(file_too_large_message(MAX_FILE_BYTES))
         format_name = options["format"] or guess_format(path.name, data)
         if format_name is None:
             raise CommandError(
