@@ -3,6 +3,7 @@ points, screens."""
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from django.contrib.admin.utils import unquote
@@ -11,6 +12,8 @@ from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -34,6 +37,7 @@ from learning.admin_views import MEMBER_BULK_ACTIONS
 from learning.audit import audit_actions_register
 from learning.importers.members import (
     MAX_UPLOAD_BYTES,
+    initial_credentials_xlsx,
     member_import_template,
     members_import,
 )
@@ -42,6 +46,8 @@ from learning.importers.uploads import UploadLimit, limit_uploads
 from learning.models import Member, Organization, OrganizationSecretary
 from learning.selectors import organizations_visible_to
 from learning.spreadsheets import SpreadsheetExportTextMixin
+
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class IndentedTitleColumn(TitleColumn):
@@ -217,21 +223,33 @@ def _member_import(request: HttpRequest, limit: UploadLimit) -> HttpResponse:
     if request.method == "POST":
         upload = request.FILES.get("file")
         dry_run = bool(request.POST.get("dry_run"))
-        password = request.POST.get("initial_password", "").strip() or None
         if limit.exceeded or (upload is not None and upload.size > MAX_UPLOAD_BYTES):
             context["error"] = file_too_large_message(MAX_UPLOAD_BYTES)
         elif upload is None:
             context["error"] = _("Choose an .xlsx file to upload.")
         else:
+            # No shared password from the page: each member gets one of their own, so
+            # that an imported member cannot log in as a colleague (docs/security.md).
             result = members_import(
                 file=upload,
-                initial_password=password,
                 created_by=request.user,
                 allowed_organizations=organizations_visible_to(request.user),
                 dry_run=dry_run,
             )
             context["result"] = result
-    return render(request, "learning/admin/member_import.html", context)
+            if result.credentials:
+                # Shown this once: the sheet travels inside the page, never stored.
+                sheet = initial_credentials_xlsx(result.credentials)
+                context["credentials_href"] = "data:{};base64,{}".format(
+                    XLSX_CONTENT_TYPE, base64.b64encode(sheet).decode("ascii")
+                )
+                context["credentials_filename"] = "initial-passwords-{}.xlsx".format(
+                    timezone.localtime().strftime("%Y%m%d-%H%M")
+                )
+    response = render(request, "learning/admin/member_import.html", context)
+    # The page may hold initial passwords: never keep it in a cache or the history.
+    add_never_cache_headers(response)
+    return response
 
 
 def member_import_template_view(request: HttpRequest) -> HttpResponse:
@@ -239,7 +257,7 @@ def member_import_template_view(request: HttpRequest) -> HttpResponse:
     _require_member_add_permission(request)
     response = HttpResponse(
         member_import_template(),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        content_type=XLSX_CONTENT_TYPE,
     )
     response["Content-Disposition"] = 'attachment; filename="member-import-template.xlsx"'
     return response

@@ -252,6 +252,17 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Django's own list, plus the hasher of generated initial passwords (learning/hashers.py),
+# last, so that nothing a person chooses is hashed with it and a password it hashed is
+# re-hashed with the first one as soon as it is used.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+    "learning.hashers.InitialPasswordHasher",
+]
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 14
 # Wagtail's admin login and password reset, with the lockout message and the throttle.
 WAGTAILADMIN_USER_LOGIN_FORM = "learning.forms.AdminLoginForm"

@@ -16,7 +16,6 @@ from __future__ import annotations
 import io
 import re
 import secrets
-import string
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -100,13 +99,26 @@ class MemberRow:
     organization_code: str
 
 
+@dataclass(frozen=True)
+class InitialCredential:
+    """An imported member's generated initial password, shown to the importer once."""
+
+    username: str
+    display_name: str
+    organization_code: str
+    password: str
+
+
 @dataclass
 class MemberImportResult:
     rows: list[MemberRow] = field(default_factory=list)
     problems: list[ImportProblem] = field(default_factory=list)
     created: int = 0
     dry_run: bool = False
+    # One password shared by every imported member (only when the importer chose one).
     initial_password: str = ""
+    # Otherwise each member's own generated password, in the sheet's order.
+    credentials: list[InitialCredential] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -388,11 +400,25 @@ def read_xlsx_rows(file: IO[bytes]) -> Iterator[tuple[Any, ...]]:
     return xlsx_rows(data, limits=SHEET_LIMITS)
 
 
+# Lower-case letters and digits that cannot be mistaken for one another (no 0/o, 1/l/i).
+READABLE_CHARACTERS = "abcdefghjkmnpqrstuvwxyz23456789"
+INITIAL_PASSWORD_GROUPS = 3
+INITIAL_PASSWORD_GROUP_LENGTH = 4
+
+
 def generate_initial_password() -> str:
-    """A random initial password that passes Django's validators (members must change it)."""
-    alphabet = string.ascii_letters + string.digits
+    """A random initial password such as ``k7mq-x2pw-9rtd``: about 59 bits, easy to read
+    out and type on a phone, and accepted by Django's validators (it has a digit and a
+    letter). Members must replace it at their first login."""
     while True:
-        candidate = "".join(secrets.choice(alphabet) for _index in range(10))
+        groups = [
+            "".join(
+                secrets.choice(READABLE_CHARACTERS)
+                for _index in range(INITIAL_PASSWORD_GROUP_LENGTH)
+            )
+            for _group in range(INITIAL_PASSWORD_GROUPS)
+        ]
+        candidate = "-".join(groups)
         if any(c.isdigit() for c in candidate) and any(c.isalpha() for c in candidate):
             return candidate
 
@@ -407,8 +433,11 @@ def members_import(
 ) -> MemberImportResult:
     """Validate the whole sheet, then create every member in one transaction (or none).
 
-    Imported members get the ``member`` role, their organisation from the row, and the
-    initial password (generated when not given); they must change it at first login.
+    Imported members get the ``member`` role and their organisation from the row. Each
+    gets an initial password of their own, generated at random (``result.credentials``,
+    to be handed out once), so that no imported member can log in as a colleague; only
+    an explicit ``initial_password`` is shared by all of them. Either way they must
+    change it at their first login.
     """
     result = MemberImportResult(dry_run=dry_run)
     raw_rows = read_xlsx_rows(file)
@@ -439,13 +468,13 @@ def members_import(
 
     from learning import services
 
-    password = initial_password or generate_initial_password()
     organizations = {
         organization.code: organization
         for organization in Organization.objects.filter(
             code__in={row.organization_code for row in parsed}
         )
     }
+    own = {} if initial_password else {row.username: generate_initial_password() for row in parsed}
     services.members_bulk_create(
         people=[
             services.NewMember(
@@ -453,16 +482,54 @@ def members_import(
                 display_name=row.display_name,
                 phone=row.phone,
                 organization=organizations[row.organization_code],
+                password=own.get(row.username, ""),
             )
             for row in parsed
         ],
-        password=password,
+        password=initial_password or "",
         must_change_password=True,
         created_by=created_by,
     )
     result.created = len(parsed)
-    result.initial_password = password
+    if initial_password:
+        result.initial_password = initial_password
+    else:
+        result.credentials = [
+            InitialCredential(
+                username=row.username,
+                display_name=row.display_name,
+                organization_code=row.organization_code,
+                password=own[row.username],
+            )
+            for row in parsed
+        ]
     return result
+
+
+CREDENTIAL_COLUMNS = [COLUMN_USERNAME, COLUMN_NAME, COLUMN_ORGANIZATION]
+
+
+def initial_credentials_xlsx(credentials: Sequence[InitialCredential]) -> bytes:
+    """The imported members' initial passwords as a sheet, to print or hand out once."""
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = _("Initial passwords")
+    sheet_append(sheet, [*CREDENTIAL_COLUMNS, _("Initial password")])
+    for credential in credentials:
+        sheet_append(
+            sheet,
+            [
+                credential.username,
+                credential.display_name,
+                credential.organization_code,
+                credential.password,
+            ],
+        )
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
 
 
 def member_import_template() -> bytes:

@@ -152,16 +152,14 @@ def test_a_member_created_by_a_secretary_must_choose_a_password_first(client, se
     assert response.url.startswith(reverse("password_change"))
 
 
-def test_imported_members_must_change_the_shared_password_and_the_import_is_logged(
+def test_imported_members_must_change_their_initial_password_and_the_import_is_logged(
     client, secretary_a, tree
 ):
     client.force_login(secretary_a)
     upload = SimpleUploadedFile(
         "m.xlsx", make_xlsx([["x1", "甲", "", "ZB1"], ["x2", "乙", "", "ZB2"]])
     )
-    response = client.post(
-        reverse("learning_member_import"), {"file": upload, "initial_password": CHOSEN}
-    )
+    response = client.post(reverse("learning_member_import"), {"file": upload})
     assert response.context["result"].created == 2
     for member in Member.objects.filter(username__in=["x1", "x2"]):
         assert member.must_change_password is True

@@ -1,4 +1,10 @@
-"""``python manage.py import_members FILE [--dry-run] [--password P]``: bulk member import."""
+"""``python manage.py import_members FILE [--dry-run] [--credentials OUT.xlsx] [--password P]``.
+
+Bulk member import. Each new member gets a random initial password of their own, written
+to ``--credentials`` (an .xlsx to print or hand out) or else printed once; ``--password``
+gives them all one shared password instead, which lets any of them log in as another
+until they change it, so it is meant for test installations only.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from learning.importers.members import members_import
+from learning.importers.members import initial_credentials_xlsx, members_import
 
 
 class Command(BaseCommand):
@@ -22,8 +28,13 @@ class Command(BaseCommand):
             "--dry-run", action="store_true", help="check the file and report, write nothing"
         )
         parser.add_argument(
+            "--credentials",
+            type=Path,
+            help="write each new member's initial password to this .xlsx (else printed once)",
+        )
+        parser.add_argument(
             "--password",
-            help="initial password for the new accounts (default: a random one, printed once)",
+            help="one initial password shared by every new account (test installations only)",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -42,8 +53,23 @@ class Command(BaseCommand):
             self.stdout.write(f"OK: {len(result.rows)} member(s) would be imported (dry run).")
             return
         self.stdout.write(self.style.SUCCESS(f"Imported {result.created} member(s)."))
-        if not options["password"]:
+        if result.initial_password:
             self.stdout.write(
-                f"Initial password (members must change it at first login): "
-                f"{result.initial_password}"
+                self.style.WARNING(
+                    "Every new member shares the initial password you gave, so each of them "
+                    "can log in as another until they change it."
+                )
             )
+            return
+        credentials_path: Path | None = options["credentials"]
+        if credentials_path is not None:
+            credentials_path.write_bytes(initial_credentials_xlsx(result.credentials))
+            credentials_path.chmod(0o600)
+            self.stdout.write(
+                f"Initial passwords written to {credentials_path} (members must change "
+                "them at first login). Hand them out, then delete the file."
+            )
+            return
+        self.stdout.write("Initial passwords (members must change them at first login):")
+        for credential in result.credentials:
+            self.stdout.write(f"{credential.username}\t{credential.password}")
