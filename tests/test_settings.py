@@ -39,8 +39,17 @@ PRODUCTION = {
 }
 
 
+# Set by the browser tests' fixture while Chromium runs (tests/browser/conftest.py); never
+# part of a real deployment, whose checks would otherwise warn about it.
+TEST_ONLY_VARIABLES = {"DJANGO_ALLOW_ASYNC_UNSAFE"}
+
+
 def _environment(env: dict[str, str]) -> dict[str, str]:
-    clean_env = {key: value for key, value in os.environ.items() if key not in SETTINGS_VARIABLES}
+    clean_env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in SETTINGS_VARIABLES and key not in TEST_ONLY_VARIABLES
+    }
     clean_env.update(env)
     return clean_env
 
