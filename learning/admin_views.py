@@ -198,7 +198,10 @@ class MemberDeleteView(ScopedObjectMixin, wagtail_users.DeleteView):
 
 
 class MemberHistoryView(ScopedObjectMixin, wagtail_users.HistoryView):
-    pass
+    # Wagtail's history view names no single permission (it asks for any of add, change,
+    # delete), which left the scoped lookup asking for none and answering 404 to everyone.
+    # A member's history is as private as their account: whoever may change it.
+    permission_required = "change"
 
 
 class MemberViewSet(wagtail_users.UserViewSet):
@@ -215,6 +218,10 @@ class MemberViewSet(wagtail_users.UserViewSet):
     edit_view_class = MemberEditView
     delete_view_class = MemberDeleteView
     history_view_class = MemberHistoryView
+    # Wagtail's generic copy view would build the create form without ``for_user`` (a 500)
+    # and save through the form instead of ``services.member_create``: accounts are added,
+    # never copied.
+    copy_view_enabled = False
 
     def get_form_class(self, for_update: bool = False) -> type:
         return MemberEditForm if for_update else MemberCreateForm
