@@ -347,6 +347,10 @@ class MemberViewSet(wagtail_users.UserViewSet):
     delete_view_class = MemberDeleteView
     history_view_class = MemberHistoryView
     usage_view_class = MemberUsageView
+    # Wagtail's generic copy view would build the create form without ``for_user`` (a 500)
+    # and save through the form instead of ``services.member_create``: accounts are added,
+    # never copied.
+    copy_view_enabled = False
 
     def get_form_class(self, for_update: bool = False) -> type:
         return MemberEditForm if for_update else MemberCreateForm
