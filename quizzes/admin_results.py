@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from wagtail.admin.menu import MenuItem
 
+from learning.text import validate_text
 from quizzes.attempts import AttemptError, attempt_accept_fast, attempt_question_grade
 from quizzes.models import Attempt, AttemptQuestion, Quiz
 from quizzes.results import (
@@ -64,6 +65,7 @@ class GradeForm(forms.Form):
         label=gettext_lazy("Comment for the member"),
         required=False,
         max_length=2000,
+        validators=[validate_text],
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 

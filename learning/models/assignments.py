@@ -12,6 +12,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from learning.models.organisations import Member, Organization
+from learning.text import validate_text
 
 
 class Assignment(models.Model):
@@ -36,10 +37,11 @@ class Assignment(models.Model):
     title = models.CharField(
         _("title"),
         max_length=120,
+        validators=[validate_text],
         blank=True,
         help_text=_("Leave empty to use the title of the course or lesson."),
     )
-    note = models.TextField(_("note"), max_length=1000, blank=True)
+    note = models.TextField(_("note"), max_length=1000, blank=True, validators=[validate_text])
     start_date = models.DateField(_("start date"))
     due_date = models.DateField(_("due date"), help_text=_("The last day to complete it."))
     is_required = models.BooleanField(

@@ -11,6 +11,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from treebeard.mp_tree import MP_Node
 
+from learning.text import validate_text
+
 PHONE_PATTERN = r"^1[3-9]\d{9}$"
 phone_validator = RegexValidator(
     PHONE_PATTERN, _("Enter an 11-digit mainland mobile number, e.g. 13800138000.")
@@ -26,7 +28,7 @@ class Organization(MP_Node):
         BRANCH = "branch", _("Branch")
         GROUP = "group", _("Party group")
 
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(_("name"), max_length=100, validators=[validate_text])
     code = models.CharField(
         _("code"),
         max_length=40,
@@ -87,7 +89,7 @@ class Member(AbstractUser):
     into given and family names reliably).
     """
 
-    display_name = models.CharField(_("name"), max_length=100)
+    display_name = models.CharField(_("name"), max_length=100, validators=[validate_text])
     phone = models.CharField(
         _("mobile phone"),
         max_length=11,
@@ -153,7 +155,7 @@ class Membership(models.Model):
     end_date = models.DateField(
         _("until"), null=True, blank=True, help_text=_("Exclusive; empty while current.")
     )
-    note = models.CharField(_("note"), max_length=200, blank=True)
+    note = models.CharField(_("note"), max_length=200, blank=True, validators=[validate_text])
     created_by = models.ForeignKey(
         Member,
         verbose_name=_("recorded by"),

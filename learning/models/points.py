@@ -20,6 +20,7 @@ from wagtail.models import RevisionMixin
 
 from learning.models.organisations import Member, Organization
 from learning.periods import Period
+from learning.text import validate_text
 
 
 class LedgerAppendOnlyError(Exception):
@@ -35,7 +36,7 @@ class PointsRule(RevisionMixin, models.Model):
         unique=True,
         help_text=_("Used by the program to award points; do not change it."),
     )
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(_("name"), max_length=100, validators=[validate_text])
     points = models.PositiveIntegerField(
         _("points per unit"),
         validators=[MinValueValidator(1)],
@@ -61,6 +62,7 @@ class PointsRule(RevisionMixin, models.Model):
     description = models.TextField(
         _("description for members"),
         blank=True,
+        validators=[validate_text],
         help_text=_("Shown to members on their points page: how to earn these points."),
     )
     sort_order = models.PositiveIntegerField(_("sort order"), default=0)
@@ -136,7 +138,7 @@ class PointsEntry(models.Model):
         blank=True,
         related_name="+",
     )
-    note = models.CharField(_("note"), max_length=500, blank=True)
+    note = models.CharField(_("note"), max_length=500, blank=True, validators=[validate_text])
     reverses = models.OneToOneField(
         "self",
         verbose_name=_("reverses"),

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from learning.models.organisations import Organization
 from learning.models.points import LeaderboardSettings
 from learning.periods import Period
+from learning.text import validate_text
 
 
 def new_screen_token() -> str:
@@ -26,7 +27,9 @@ class Screen(models.Model):
         LIGHT = "light", _("Light")
         DARK = "dark", _("Dark")
 
-    name = models.CharField(_("name"), max_length=100, help_text=_("e.g. 三楼大厅屏幕"))
+    name = models.CharField(
+        _("name"), max_length=100, help_text=_("e.g. 三楼大厅屏幕"), validators=[validate_text]
+    )
     organization = models.ForeignKey(
         Organization,
         verbose_name=_("organisation"),

@@ -26,6 +26,8 @@ from treebeard.mp_tree import MP_Node
 from wagtail.images import get_image_model_string
 from wagtail.models import Orderable
 
+from learning.text import validate_text
+
 CATEGORY_NAME_MAX_LENGTH = 100
 CATEGORY_SEPARATOR = "/"
 MIN_DIFFICULTY = 1
@@ -40,8 +42,10 @@ class QuestionCategory(MP_Node):
     them so), so a path of names such as ``党史/新民主主义革命时期`` names one category.
     """
 
-    name = models.CharField(_("category name"), max_length=CATEGORY_NAME_MAX_LENGTH)
-    description = models.TextField(_("description"), blank=True)
+    name = models.CharField(
+        _("category name"), max_length=CATEGORY_NAME_MAX_LENGTH, validators=[validate_text]
+    )
+    description = models.TextField(_("description"), blank=True, validators=[validate_text])
     sort_order = models.PositiveIntegerField(_("sort order"), default=0)
     exam_only = models.BooleanField(
         _("for exams only"),
@@ -122,11 +126,13 @@ class Question(ClusterableModel):
     title = models.CharField(
         _("title"),
         max_length=255,
+        validators=[validate_text],
         blank=True,
         help_text=_("Optional short name shown in lists (GIFT files call it the question name)."),
     )
     stem = models.TextField(
         _("stem"),
+        validators=[validate_text],
         help_text=_("The question text. In fill-in-the-blank questions write each blank as ____."),
     )
     difficulty = models.PositiveSmallIntegerField(
@@ -146,11 +152,15 @@ class Question(ClusterableModel):
     )
     reference_answer = models.TextField(
         _("reference answer"),
+        validators=[validate_text],
         blank=True,
         help_text=_("For short-answer questions: what the graders compare the answer with."),
     )
     explanation = models.TextField(
-        _("explanation"), blank=True, help_text=_("Shown to members after they answer.")
+        _("explanation"),
+        validators=[validate_text],
+        blank=True,
+        help_text=_("Shown to members after they answer."),
     )
     image = models.ForeignKey(
         get_image_model_string(),
@@ -224,7 +234,7 @@ class Choice(Orderable):
     """
 
     question = ParentalKey(Question, on_delete=models.CASCADE, related_name="choices")
-    text = models.TextField(_("text"))
+    text = models.TextField(_("text"), validators=[validate_text])
     is_correct = models.BooleanField(_("correct"), default=False)
     weight = models.DecimalField(
         _("weight"),
@@ -234,7 +244,7 @@ class Choice(Orderable):
         validators=[MinValueValidator(Decimal(-1)), MaxValueValidator(Decimal(1))],
         help_text=_("Share of the mark, from -1 (-100 %) to 1 (100 %)."),
     )
-    feedback = models.TextField(_("feedback"), blank=True)
+    feedback = models.TextField(_("feedback"), blank=True, validators=[validate_text])
 
     class Meta(Orderable.Meta):
         verbose_name = _("option")

@@ -21,7 +21,7 @@ from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from modelcluster.models import ClusterableModel
 from wagtail.models import Orderable
 
-from learning.text import json_cleaned
+from learning.text import json_cleaned, validate_text
 from quizzes import scoring
 from quizzes.models.bank import Question, QuestionCategory, QuestionTag
 
@@ -67,8 +67,8 @@ class Quiz(ClusterableModel):
 
     MultipleRule = scoring.MultipleRule
 
-    title = models.CharField(_("title"), max_length=200)
-    description = models.TextField(_("description"), blank=True)
+    title = models.CharField(_("title"), max_length=200, validators=[validate_text])
+    description = models.TextField(_("description"), blank=True, validators=[validate_text])
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.TOPIC)
     is_published = models.BooleanField(
         _("published"),
@@ -370,7 +370,7 @@ class AttemptQuestion(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     graded_at = models.DateTimeField(null=True, blank=True)
-    grader_comment = models.TextField(blank=True)
+    grader_comment = models.TextField(blank=True, validators=[validate_text])
 
     class Meta:
         verbose_name = _("attempt question")
