@@ -27,7 +27,13 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from learning.importers import sheets
-from learning.importers.sheets import SheetError, SheetLimits, column_letter, xlsx_rows
+from learning.importers.sheets import (
+    SheetError,
+    SheetLimits,
+    column_name,
+    header_positions,
+    xlsx_rows,
+)
 from learning.models import PHONE_PATTERN, Member, Organization
 from learning.spreadsheets import sheet_append
 from learning.text import excerpt, text_problem
@@ -144,10 +150,10 @@ def parse_member_rows(rows: Iterable[Sequence[Any]]) -> tuple[list[MemberRow], l
     try:
         header = next(iterator, None)
     except SheetError as error:
-        return [], [ImportProblem(error.row, _column_name(error.column, {}), error.message)]
+        return [], [ImportProblem(error.row, column_name(error.column, {}), error.message)]
     if header is None:
         return [], [ImportProblem(0, "", _("The file is empty."))]
-    positions = _header_positions(header)
+    positions = header_positions(header, HEADER_ALIASES, lambda title: _cell_text(title).lower())
     missing = [column for column in REQUIRED_COLUMNS if column not in positions]
     if missing:
         message = _("The header row is missing the column(s): %(columns)s.") % {
@@ -161,28 +167,11 @@ def parse_member_rows(rows: Iterable[Sequence[Any]]) -> tuple[list[MemberRow], l
         _parse_body(iterator, positions, parsed, problems)
     except SheetError as error:
         problems.append(
-            ImportProblem(error.row, _column_name(error.column, positions), error.message)
+            ImportProblem(error.row, column_name(error.column, positions), error.message)
         )
     if not parsed and not problems:
         problems.append(ImportProblem(0, "", _("The file has no member rows.")))
     return parsed, problems
-
-
-def _header_positions(header: Sequence[Any]) -> dict[str, int]:
-    positions: dict[str, int] = {}
-    for index, title in enumerate(header):
-        canonical = HEADER_ALIASES.get(_cell_text(title).lower())
-        if canonical and canonical not in positions:
-            positions[canonical] = index
-    return positions
-
-
-def _column_name(index: int | None, positions: dict[str, int]) -> str:
-    """A column as a problem names it: its title when known, else its letter."""
-    if index is None:
-        return ""
-    titles = {position: column for column, position in positions.items()}
-    return titles.get(index) or column_letter(index)
 
 
 def _parse_body(

@@ -45,7 +45,7 @@ import logging
 import re
 import time
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from xml.parsers import expat
@@ -127,6 +127,29 @@ def column_letter(index: int) -> str:
         number, remainder = divmod(number - 1, 26)
         letters = chr(ord("A") + remainder) + letters
     return letters
+
+
+def header_positions(
+    header: Sequence[Any], aliases: Mapping[str, str], key: Callable[[Any], str]
+) -> dict[str, int]:
+    """Each known column's index in the header row (the first of repeated titles).
+
+    ``key`` turns a header cell into what ``aliases`` maps to a canonical column name.
+    """
+    positions: dict[str, int] = {}
+    for index, title in enumerate(header):
+        canonical = aliases.get(key(title))
+        if canonical and canonical not in positions:
+            positions[canonical] = index
+    return positions
+
+
+def column_name(index: int | None, positions: Mapping[str, int]) -> str:
+    """A column as a problem names it: its title when known, else its letter."""
+    if index is None:
+        return ""
+    titles = {position: column for column, position in positions.items()}
+    return titles.get(index) or column_letter(index)
 
 
 # --- messages ------------------------------------------------------------------------

@@ -22,7 +22,12 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from learning.importers.sheets import SheetError, SheetLimits, column_letter
+from learning.importers.sheets import (
+    SheetError,
+    SheetLimits,
+    column_name,
+    header_positions,
+)
 from learning.text import excerpt
 from quizzes.importers.base import (
     CHOICE_TYPES,
@@ -170,12 +175,12 @@ def parse_table_rows(rows: Iterable[Sequence[Any]], *, format_name: str) -> Pars
     try:
         header = next(iterator, None)
     except SheetError as error:
-        result.problem(error.row, _column_name(error.column, {}), error.message)
+        result.problem(error.row, column_name(error.column, {}), error.message)
         return result
     if header is None:
         result.problem(0, "", _("The file is empty."))
         return result
-    positions = _header_positions(header)
+    positions = header_positions(header, HEADER_ALIASES, _header_key)
     missing = [column for column in REQUIRED_COLUMNS if column not in positions]
     if missing:
         result.problem(
@@ -189,29 +194,11 @@ def parse_table_rows(rows: Iterable[Sequence[Any]], *, format_name: str) -> Pars
     try:
         _parse_body(iterator, positions, result)
     except SheetError as error:
-        result.problem(error.row, _column_name(error.column, positions), error.message)
+        result.problem(error.row, column_name(error.column, positions), error.message)
     if not result.questions and not result.problems:
         result.problem(0, "", _("The file has no questions."))
     result.problems = sort_problems(result.problems)
     return result
-
-
-def _header_positions(header: Sequence[Any]) -> dict[str, int]:
-    """Each known column's index in the header row (the first of repeated titles)."""
-    positions: dict[str, int] = {}
-    for index, title in enumerate(header):
-        canonical = HEADER_ALIASES.get(_header_key(title))
-        if canonical and canonical not in positions:
-            positions[canonical] = index
-    return positions
-
-
-def _column_name(index: int | None, positions: dict[str, int]) -> str:
-    """A column as a problem names it: its title when known, else its letter."""
-    if index is None:
-        return ""
-    titles = {position: column for column, position in positions.items()}
-    return titles.get(index) or column_letter(index)
 
 
 def _parse_body(

@@ -34,14 +34,14 @@ from wagtail.images.models import Image
 from cms.models import LessonPage
 from learning import roles, services
 from learning.ledger import points_award
-from learning.models import Member, StudyDay
+from learning.models import StudyDay
 from quizzes.attempts import attempt_answer_check, attempt_start, challenge_quiz
 from quizzes.models import Attempt, QuestionImport, Quiz, WrongAnswer
 from tests.browser.conftest import DESKTOP, MOBILE
 from tests.browser.test_journeys import assert_no_horizontal_scroll, log_in
 from tests.browser.test_publish_and_search import admin_log_in
 from tests.browser.test_question_import import FIXED as GIFT
-from tests.browser.test_quizzes import right_choice_text
+from tests.browser.test_quizzes import member_in_a_branch, right_choice_text
 from tests.browser.test_screens import FULL_HD, LOADING, make_screen, next_refresh
 from tests.factories import DEFAULT_PASSWORD
 from tests.learning.study_content import add_course, assign, complete, lessons_of
@@ -117,20 +117,6 @@ def visit(page: Any, url: str, *, policy: str = "strict") -> Any:
     return response
 
 
-def member() -> Member:
-    committee = services.organization_create(name="某党委", code="DW", kind="committee")
-    branch = services.organization_create(
-        name="第三党支部", code="ZB3", kind="branch", parent=committee
-    )
-    return services.member_create(
-        username="zhanghong",
-        display_name="张红",
-        organization=branch,
-        password=DEFAULT_PASSWORD,
-        role_names=[roles.MEMBER],
-    )
-
-
 def lesson_with_video() -> LessonPage:
     """A course of two lessons; the first embeds a video (cached, so no network is needed)."""
     Embed.objects.create(
@@ -169,7 +155,7 @@ def serve_video_player(page: Any) -> None:
 def test_member_pages_on_a_phone_run_their_scripts_without_a_violation(
     new_page: NewPage, screenshot: Screenshot
 ) -> None:
-    me = member()
+    me = member_in_a_branch()
     lesson = lesson_with_video()
     today = timezone.localdate()
     complete(me, lessons_of(lesson.get_parent().specific)[1], today)
@@ -232,7 +218,7 @@ def test_member_pages_on_a_phone_run_their_scripts_without_a_violation(
 def test_a_quiz_attempt_practice_and_the_wrong_answer_book_without_a_violation(
     new_page: NewPage, screenshot: Screenshot
 ) -> None:
-    me = member()
+    me = member_in_a_branch()
     practice_question = question_create(
         single_choice(stem="练习题：中华人民共和国成立于哪一年？", category_path=("练习",))
     )
@@ -297,7 +283,7 @@ def test_a_quiz_attempt_practice_and_the_wrong_answer_book_without_a_violation(
 def test_the_office_screen_refreshes_its_snapshot_without_a_violation(
     new_page: NewPage, screenshot: Screenshot
 ) -> None:
-    me = member()
+    me = member_in_a_branch()
     points_award(member=me, rule_code="exam_passed", key="exam:1")
     screen = make_screen(me.organization.get_root(), metric="total")
     page = new_page(FULL_HD)
@@ -320,7 +306,7 @@ def test_the_office_screen_refreshes_its_snapshot_without_a_violation(
 
 def test_an_injected_inline_script_is_refused_on_a_member_page(new_page: NewPage) -> None:
     """As if a template forgot to escape: the browser runs none of the injected code."""
-    me = member()
+    me = member_in_a_branch()
     page = new_page(MOBILE)
     violations = watch_csp(page)
     log_in(page, me.username)
@@ -400,7 +386,7 @@ def refused(page: Any) -> bool:
 def test_another_site_cannot_frame_a_screen_or_a_member_page(
     new_page: NewPage, live_server: Any, signage: str
 ) -> None:
-    me = member()
+    me = member_in_a_branch()
     screen = make_screen(me.organization)
     page = new_page(DESKTOP)
     violations = watch_csp(page)
@@ -418,7 +404,7 @@ def test_a_signage_player_an_operator_listed_may_frame_the_screen(
     new_page: NewPage, live_server: Any, signage: str, settings: Any, screenshot: Screenshot
 ) -> None:
     settings.DANGJIAN_SCREEN_FRAME_ANCESTORS = [signage]
-    me = member()
+    me = member_in_a_branch()
     points_award(member=me, rule_code="exam_passed", key="exam:1")
     screen = make_screen(me.organization)
     page = new_page(FULL_HD)
