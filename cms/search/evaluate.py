@@ -210,9 +210,10 @@ def term_positions(searcher: Searcher, fieldname: str, btext: bytes) -> dict[int
         if (fieldname, btext) not in leaf.reader():
             continue
         matcher = leaf.postings(fieldname, btext)
-        decode = matcher.format.decode_positions
+        # value_as, not matcher.format: a segment with deleted documents wraps its
+        # postings in a FilterMatcher, which has no format but passes value_as on.
         while matcher.is_active():
-            found = tuple(decode(matcher.value()))
+            found = tuple(matcher.value_as("positions"))
             positions[offset + matcher.id()] = found
             size += 1 + len(found)
             matcher.next()
