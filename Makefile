@@ -6,12 +6,13 @@ RUN_STAMP := $(VENV)/.requirements-run
 DEV_STAMP := $(VENV)/.requirements-dev
 PYTEST_ARGS ?=
 
-.PHONY: run setup test bench lint format messages clean help
+.PHONY: run setup test test-boundaries bench lint format messages clean help
 
 help:
 	@echo "make run    set up (venv, packages, database, demo data) and start on http://127.0.0.1:8000"
 	@echo "make test   set up the test tools and run the whole test suite"
 	@echo "make bench  run the performance benchmarks (tests/benchmarks)"
+	@echo "make test-boundaries  run the suite with the clock at each week/month/year boundary"
 	@echo "make lint   ruff check and format check"
 
 $(BIN)/python:
@@ -40,6 +41,9 @@ run: setup
 
 test: $(DEV_STAMP) messages
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+test-boundaries: $(DEV_STAMP) messages
+	bin/test-boundaries $(PYTEST_ARGS)
 
 bench: $(DEV_STAMP) messages
 	DANGJIAN_BENCH=1 $(BIN)/pytest tests/benchmarks $(PYTEST_ARGS)

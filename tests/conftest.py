@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,6 +18,35 @@ from tests.factories import MemberFactory, OrganizationFactory
 
 # Benchmarks run with `make bench`, never in the normal suite.
 collect_ignore_glob = [] if os.environ.get("DANGJIAN_BENCH") else ["benchmarks/*"]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--clock",
+        metavar="WHEN",
+        help=(
+            "run the tests with the clock starting at WHEN, an ISO 8601 time with its offset "
+            "(2027-01-04T00:00:05+08:00), and ticking from there: finds tests that pass only "
+            "at some hours (make test-boundaries runs the suite at each period boundary)"
+        ),
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    when = config.getoption("--clock")
+    if when:
+        import time_machine
+
+        moment = datetime.datetime.fromisoformat(when)
+        if moment.tzinfo is None:
+            raise pytest.UsageError("--clock needs an offset, e.g. 2027-01-04T00:00:05+08:00")
+        # Started once for the whole session; every test's own travel nests inside it.
+        time_machine.travel(moment, tick=True).start()
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    when = config.getoption("--clock")
+    return f"clock: started at {when}" if when else None
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
