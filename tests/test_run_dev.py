@@ -20,9 +20,12 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-pytestmark = pytest.mark.skipif(
-    not sys.platform.startswith("linux"), reason="reads the process tree from /proc"
-)
+pytestmark = [
+    pytest.mark.processes,
+    pytest.mark.skipif(
+        not sys.platform.startswith("linux"), reason="reads the process tree from /proc"
+    ),
+]
 
 RUN_DEV = Path(settings.BASE_DIR) / "bin" / "run-dev"
 READY_TIMEOUT = 90
