@@ -212,3 +212,33 @@ def test_a_questions_image_is_shown_in_the_attempt_and_in_practice(logged_in, me
     assert 'class="quiz-question__image"' in page
     practice = logged_in.get(reverse("quizzes:practice", args=[question.category_id]))
     assert 'class="quiz-question__image"' in practice.content.decode()
+
+
+def test_the_pages_check_with_seq_makes_its_slower_save_stale_not_a_conflict(logged_in, member, db):
+    for n in range(3):
+        question_create(single_choice(stem=f"快答{n}：中国共产党成立于哪一年？"))
+    attempt = attempt_start(quiz=daily_quiz_for(), member=member)
+    item = attempt.questions.get(position=1)
+    checked = logged_in.post(
+        reverse("quizzes:check", args=[attempt.pk]),
+        data=json.dumps({"position": 1, "seq": 2, "response": right_answer(item.snapshot)}),
+        content_type="application/json",
+    )
+    assert checked.status_code == 200 and checked.json()["ok"]
+    late = save(logged_in, attempt, 1, wrong_answer(item.snapshot), 1)
+    assert late.status_code == 200
+    assert late.json() | {"saved_at": None} == {
+        "ok": True,
+        "stale": True,
+        "checked": True,
+        "seq": 2,
+        "saved_at": None,
+    }
+    item.refresh_from_db()
+    assert item.response == right_answer(item.snapshot)
+    refused = logged_in.post(
+        reverse("quizzes:check", args=[attempt.pk]),
+        data=json.dumps({"position": 2, "seq": "2", "response": right_answer(item.snapshot)}),
+        content_type="application/json",
+    )
+    assert refused.status_code == 400 and refused.json()["code"] == "bad_seq"
