@@ -113,7 +113,12 @@ def test_confirming_at_once_after_choosing_or_typing_refuses_nothing(
             for choice in (ids[0], ids[1], ids[position % len(ids)]):
                 fieldset.locator(f"input[value='{choice}']").check()
             shown[position] = {"choices": [ids[position % len(ids)]]}
-        fieldset.get_by_role("button", name="确认答案").click()
+        confirm = fieldset.get_by_role("button", name="确认答案")
+        # An impatient double tap on one of them sends one check.
+        if position == 3:
+            confirm.dblclick()
+        else:
+            confirm.click()
         fieldset.locator(".quiz-verdict").wait_for()
     # A save left waiting for its pause would be sent now; give it the time to show up.
     page.wait_for_timeout(1200)
@@ -127,6 +132,7 @@ def test_confirming_at_once_after_choosing_or_typing_refuses_nothing(
             response = {"choices": sorted(response["choices"])}
         assert response == shown[position], position
         assert item.mark is not None
+    assert len(traffic.checks) == len(items)
     # The answers are kept through the submit.
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="交卷").click()
@@ -171,7 +177,9 @@ def test_a_save_still_in_flight_when_the_check_is_sent_changes_nothing(
     screenshot(page, "quiz-fast-answer-held-save-phone")
 
 
-def test_a_fast_challenge_and_fast_practice_refuse_nothing(new_page: NewPage) -> None:
+def test_a_fast_challenge_and_fast_practice_refuse_nothing(
+    new_page: NewPage, screenshot: Screenshot
+) -> None:
     member = member_in_a_branch()
     questions = [
         question_create(single_choice(stem=f"挑战快答第{number}题：中国共产党成立于哪一年？"))
@@ -193,6 +201,8 @@ def test_a_fast_challenge_and_fast_practice_refuse_nothing(new_page: NewPage) ->
         fieldset.get_by_role("button", name="确认答案").click()
         page.get_by_role("link", name="下一题").click()
         page.locator(f"fieldset#q{position + 1}").wait_for()
+    screenshot(page, "quiz-fast-challenge-phone")
+    assert_no_horizontal_scroll(page)
     traffic.assert_clean()
     category = questions[0].category
     for index in range(3):
@@ -202,4 +212,6 @@ def test_a_fast_challenge_and_fast_practice_refuse_nothing(new_page: NewPage) ->
         fieldset.get_by_role("button", name="确认答案").click()
         fieldset.locator(".quiz-verdict").wait_for()
     page.wait_for_timeout(300)
+    screenshot(page, "quiz-fast-practice-phone")
+    assert_no_horizontal_scroll(page)
     traffic.assert_clean()
