@@ -2,7 +2,9 @@
  *
  * Every answer is saved on its own with a per-question sequence number that only grows,
  * so a slow save that arrives late can never overwrite a newer one (the server refuses
- * it as stale). The countdown starts from the seconds the server computed; when it runs
+ * it as stale). A check (确认答案) waits for the question's saves already sent, drops the
+ * one still waiting and carries the answer with the next number, so it never races them.
+ * The countdown starts from the seconds the server computed; when it runs
  * out the page submits, and the server would submit on its own within a minute anyway.
  * Nothing here knows a correct answer: feedback comes from the server after a check.
  */
