@@ -55,6 +55,7 @@ from quizzes.practice import (
 )
 from quizzes.presenting import attempt_items, review_allowed
 from quizzes.serializers import (
+    AnswerCheckSerializer,
     AnswerSaveSerializer,
     AnswerSerializer,
     AttemptDetailSerializer,
@@ -344,17 +345,19 @@ class AnswerSaveView(QuizAPIMixin, APIView):
 
 
 class AnswerCheckView(QuizAPIMixin, APIView):
-    """POST ``{"response"}``: answer for good and get the verdict (after-each quizzes only)."""
+    """POST ``{"response", "seq"?}``: answer for good and get the verdict (after-each quizzes
+    only); with ``seq``, the app's slower saves of the question are stale after it."""
 
     def post(self, request: Request, pk: int, position: int) -> Response:
         attempt = _own_attempt(request, pk)
-        body = AnswerSerializer(data=request.data)
+        body = AnswerCheckSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         result = attempt_answer_check(
             attempt=attempt,
             member=request.user,
             position=position,
             response=body.validated_data["response"],
+            seq=body.validated_data.get("seq"),
         )
         return Response(CheckResultSerializer(result).data)
 

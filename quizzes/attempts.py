@@ -8,6 +8,9 @@ The rules this module keeps (DESIGN.md decision 5):
   chosen by the client; a save whose number is not above the stored one is stale and
   changes nothing, so a slow request can never overwrite a newer answer. The deadline is
   the server's: a save after it is refused.
+- ``attempt_answer_check`` grades and stores the answer it carries, with a sequence number
+  at least the one the page sends, so the page's own slower saves are stale after it (not
+  refused): a fast member never loses a race between a save and the check.
 - ``attempt_submit`` scores the frozen copy, is harmless to call twice (the attempt row is
   locked and a submitted attempt is returned as it is), fills the wrong-answer book and
   awards points through ``points_award`` with a key derived from the attempt.
@@ -319,10 +322,13 @@ def attempt_answer_save(
 ) -> SaveResult:
     """Store the member's answer to one question of their attempt in progress."""
     now = at or timezone.now()
-    if not isinstance(seq, int) or isinstance(seq, bool) or not 1 <= seq <= MAX_SEQ:
-        raise AttemptError(_("The answer could not be saved: bad sequence number."), "bad_seq")
+    _check_seq(seq)
     with transaction.atomic():
-        locked, item = _open_question(attempt, member, position, now)
+        locked, item = _open_question(attempt, member, position, now, stale_seq=seq)
+        if item.mark is not None and locked.review == Quiz.Review.AFTER_EACH:
+            # Checked already, with a higher number: a save the page sent before the
+            # check that arrived after it. Stale, like any older save, and changes nothing.
+            return SaveResult(item=item, stale=True)
         if locked.quiz.kind == Quiz.Kind.CHALLENGE:
             # A challenge is answered one question at a time through the check, which
             # keeps the order and ends it at the first wrong answer; a saved answer would
@@ -354,14 +360,22 @@ def attempt_answer_check(
     member: Member,
     position: int,
     response: Any,
+    seq: int | None = None,
     at: datetime.datetime | None = None,
 ) -> Feedback:
     """Answer one question for good and learn at once whether it was right.
 
     Only in quizzes that show answers after each question (the daily quiz, challenges).
     The answer is then locked. In a challenge, a wrong answer ends the attempt.
+
+    The check grades and stores the ``response`` it carries, whatever was saved before.
+    ``seq`` is the page's next sequence number for the question (as a save would carry):
+    the stored number becomes at least that, so a save the page sent earlier that arrives
+    after the check is stale. Without it the stored number goes up by one.
     """
     now = at or timezone.now()
+    if seq is not None:
+        _check_seq(seq)
     with transaction.atomic():
         locked, item = _open_question(attempt, member, position, now)
         if locked.review != Quiz.Review.AFTER_EACH:
@@ -378,7 +392,7 @@ def attempt_answer_check(
         if response in (None, {}) or not scoring.response_is_valid(item.snapshot, response):
             raise AttemptError(_("Choose or write an answer first."), "invalid")
         item.response = response
-        item.response_seq += 1
+        item.response_seq = min(MAX_SEQ, max(item.response_seq + 1, seq or 0))
         item.saved_at = now
         _score_item(item, locked.multiple_rule)
         item.save(update_fields=["response", "response_seq", "saved_at", "mark", "state"])
@@ -390,14 +404,25 @@ def attempt_answer_check(
     return Feedback(item=item, correct=correct, attempt=locked)
 
 
+def _check_seq(seq: Any) -> None:
+    if not isinstance(seq, int) or isinstance(seq, bool) or not 1 <= seq <= MAX_SEQ:
+        raise AttemptError(_("The answer could not be saved: bad sequence number."), "bad_seq")
+
+
 def _open_question(
-    attempt: Attempt, member: Member, position: int, now: datetime.datetime
+    attempt: Attempt,
+    member: Member,
+    position: int,
+    now: datetime.datetime,
+    *,
+    stale_seq: int | None = None,
 ) -> tuple[Attempt, AttemptQuestion]:
     """The member's attempt, locked and still open, and its question at ``position``.
 
     Inside the caller's transaction. Refused when the attempt is someone else's, is
     submitted or past its deadline, has no such question, or (in a quiz that shows the
-    answer after each question) the question was already answered for good.
+    answer after each question) the question was already answered for good — unless
+    ``stale_seq`` is not above the stored number: such a save is answered as stale.
     """
     if attempt.member_id != member.pk:
         raise AttemptError(_("This is not your attempt."), "not_yours")
@@ -406,7 +431,8 @@ def _open_question(
     item = AttemptQuestion.objects.filter(attempt=locked, position=position).first()
     if item is None:
         raise AttemptError(_("There is no such question in this attempt."), "no_question")
-    if locked.review == Quiz.Review.AFTER_EACH and item.mark is not None:
+    already_checked = locked.review == Quiz.Review.AFTER_EACH and item.mark is not None
+    if already_checked and (stale_seq is None or stale_seq > item.response_seq):
         raise AttemptError(_("This question has already been answered."), "locked")
     return locked, item
 

@@ -96,11 +96,10 @@ def practice_check(question: Question, response: Any) -> PracticeVerdict:
         raise AttemptError(_("Choose or write an answer first."), "invalid")
     result = scoring.score_response(snapshot, response, Quiz.MultipleRule.ALL_OR_NOTHING)
     correct_ids = [choice["id"] for choice in snapshot["choices"] if choice["is_correct"]]
-    order = [choice["id"] for choice in snapshot["choices"]]
     return PracticeVerdict(
         correct=result.state == scoring.ResponseState.CORRECT,
         state=str(result.state),
-        correct_answer=correct_answer_text(snapshot, order),
+        correct_answer=correct_answer_text(snapshot),
         correct_option_ids=correct_ids,
         explanation=question.explanation,
         correct_value=question.true_false_answer

@@ -70,19 +70,30 @@ def public_question(item: AttemptQuestion) -> dict[str, Any]:
     }
 
 
-def correct_answer_text(snapshot: dict[str, Any], choice_order: list[int]) -> str:
-    """The right answer as a member reads it: option letters in the order they were shown,
-    对/错, the accepted blanks, or the reference answer."""
+# Between the texts of several right options, or of several blanks.
+ANSWER_SEPARATOR = "；"
+
+
+def correct_answer_text(snapshot: dict[str, Any]) -> str:
+    """The right answer as a member reads it: the right options' texts, 对/错, the
+    accepted blanks, or the reference answer.
+
+    Options are named by their text, never by a letter: letters follow the order a view
+    shows (each attempt shuffles its own, practice and the wrong-answer book show the bank's
+    order), so "D" on the result page could be "B" in the wrong-answer book. Several right
+    options are listed in the bank's order, the same in every view.
+    """
     kind = snapshot["type"]
     if kind == Question.Type.TRUE_FALSE:
         return _("True") if snapshot.get("true_false_answer") else _("False")
     if kind == Question.Type.FILL_BLANK:
-        return "；".join(" / ".join(accepted) for accepted in snapshot.get("blanks", []))
+        return ANSWER_SEPARATOR.join(
+            " / ".join(accepted) for accepted in snapshot.get("blanks", [])
+        )
     if kind == Question.Type.SHORT_ANSWER:
         return snapshot.get("reference_answer", "")
-    right = {choice["id"] for choice in snapshot.get("choices", []) if choice["is_correct"]}
-    return "".join(
-        option_letter(index) for index, choice_id in enumerate(choice_order) if choice_id in right
+    return ANSWER_SEPARATOR.join(
+        choice["text"] for choice in snapshot.get("choices", []) if choice["is_correct"]
     )
 
 
@@ -94,7 +105,7 @@ def question_feedback(item: AttemptQuestion) -> dict[str, Any]:
         "state_label": str(AttemptQuestion.State(item.state).label),
         "correct": item.state == AttemptQuestion.State.CORRECT,
         "mark": None if item.mark is None else str(item.mark),
-        "correct_answer": correct_answer_text(snapshot, item.choice_order),
+        "correct_answer": correct_answer_text(snapshot),
         "correct_option_ids": [c["id"] for c in snapshot.get("choices", []) if c["is_correct"]],
         "correct_value": snapshot.get("true_false_answer")
         if snapshot["type"] == Question.Type.TRUE_FALSE

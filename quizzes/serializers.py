@@ -63,6 +63,13 @@ class AnswerSaveSerializer(AnswerSerializer):
     seq = StrictIntegerField(min_value=1, max_value=MAX_SEQ)
 
 
+class AnswerCheckSerializer(AnswerSerializer):
+    """``{"response": {...}, "seq": n}``: ``seq`` (optional) is the app's next number for the
+    question, so its own saves sent before the check are stale if they arrive after it."""
+
+    seq = StrictIntegerField(min_value=1, max_value=MAX_SEQ, required=False)
+
+
 class AttemptFilterSerializer(serializers.Serializer):
     """Query parameters of the attempt list."""
 

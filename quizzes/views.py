@@ -251,6 +251,9 @@ def attempt_save(request: HttpRequest, pk: int) -> JsonResponse:
         {
             "ok": True,
             "stale": saved.stale,
+            # Confirmed for good (quizzes that show the answer after each question): a
+            # stale save is not to be sent again.
+            "checked": saved.item.mark is not None,
             "seq": saved.item.response_seq,
             "saved_at": saved.item.saved_at.isoformat() if saved.item.saved_at else None,
         }
@@ -263,12 +266,18 @@ def attempt_save(request: HttpRequest, pk: int) -> JsonResponse:
 def attempt_check(request: HttpRequest, pk: int) -> JsonResponse:
     attempt = _own_attempt(request, pk)
     body = _json_body(request)
-    position = body.get("position")
+    position, seq = body.get("position"), body.get("seq")
     if not isinstance(position, int) or isinstance(position, bool):
         return _error(AttemptError(_("There is no such question in this attempt."), "invalid"))
     try:
         verdict = attempt_answer_check(
-            attempt=attempt, member=request.user, position=position, response=body.get("response")
+            attempt=attempt,
+            member=request.user,
+            position=position,
+            response=body.get("response"),
+            # Optional: the page sends its next sequence number so that its own slower
+            # saves are stale after the check; anything but a whole number is refused.
+            seq=None if seq is None else seq if isinstance(seq, int) else -1,
         )
     except AttemptError as error:
         return _error(error)

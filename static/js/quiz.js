@@ -2,7 +2,9 @@
  *
  * Every answer is saved on its own with a per-question sequence number that only grows,
  * so a slow save that arrives late can never overwrite a newer one (the server refuses
- * it as stale). The countdown starts from the seconds the server computed; when it runs
+ * it as stale). A check (确认答案) waits for the question's saves already sent, drops the
+ * one still waiting and carries the answer with the next number, so it never races them.
+ * The countdown starts from the seconds the server computed; when it runs
  * out the page submits, and the server would submit on its own within a minute anyway.
  * Nothing here knows a correct answer: feedback comes from the server after a check.
  */
@@ -122,11 +124,30 @@
     };
 
     var inFlight = [];
+    var inFlightOf = {};
+    var track = function (position, request) {
+      inFlight.push(request);
+      inFlightOf[position] = (inFlightOf[position] || []).concat([request]);
+      request.then(function () {
+        inFlight = inFlight.filter(function (other) { return other !== request; });
+        inFlightOf[position] = inFlightOf[position].filter(function (other) { return other !== request; });
+      });
+      return request;
+    };
+    var nextSeq = function (fieldset) {
+      var seq = parseInt(fieldset.dataset.seq, 10) + 1;
+      fieldset.dataset.seq = String(seq);
+      return seq;
+    };
     var save = function (fieldset, attempt) {
       var position = parseInt(fieldset.dataset.position, 10);
-      var seq = parseInt(fieldset.dataset.seq, 10) + 1;
+      if (fieldset.dataset.checking) {
+        // Being confirmed: the check carries this answer and a higher number itself.
+        delete pending[position];
+        return Promise.resolve(null);
+      }
+      var seq = nextSeq(fieldset);
       var tries = attempt || 1;
-      fieldset.dataset.seq = String(seq);
       pending[position] = true;
       setState(text.saving);
       var retry = function () {
@@ -139,10 +160,11 @@
         .then(function (data) {
           if (data.ok && data.stale) {
             // Another phone (or a save sent as the page was left) stored a newer number:
-            // send what this page shows again, after it.
-            fieldset.dataset.seq = String(data.seq);
+            // send what this page shows again, after it — unless the question has been
+            // confirmed meanwhile, which stored its answer for good.
+            fieldset.dataset.seq = String(Math.max(data.seq, parseInt(fieldset.dataset.seq, 10)));
             delete pending[position];
-            return save(fieldset, tries);
+            return data.checked ? null : save(fieldset, tries);
           }
           if (data.ok) {
             delete pending[position];
@@ -172,11 +194,7 @@
           delete pending[position];
           retry();
         });
-      inFlight.push(request);
-      request.then(function () {
-        inFlight = inFlight.filter(function (other) { return other !== request; });
-      });
-      return request;
+      return track(position, request);
     };
 
     var scheduled = {};
@@ -234,17 +252,49 @@
       }
     });
 
+    // A check grades the answer it carries, exactly what the page shows. It is never
+    // raced by this page's saves of the same question: the save still waiting for its
+    // pause is dropped (the check carries that answer), the saves already sent are
+    // waited for, and the check carries the next sequence number, so a save that still
+    // arrived after it would be stale. The question is frozen on screen meanwhile.
+    var check = function (fieldset, button) {
+      var position = parseInt(fieldset.dataset.position, 10);
+      var response = responseOf(fieldset);
+      if (!response) { setState(text.choose, true); return null; }
+      fieldset.dataset.checking = "1";
+      window.clearTimeout(timers[position]);
+      delete scheduled[position];
+      delete pending[position];
+      button.disabled = true;
+      fieldset.disabled = true;
+      var earlier = (inFlightOf[position] || []).map(function (request) {
+        return request.catch(function () { return null; });
+      });
+      var request = Promise.all(earlier).then(function () {
+        return post(config.check, { position: position, seq: nextSeq(fieldset), response: response });
+      });
+      track(position, request.catch(function () { return null; }));
+      return request;
+    };
+    // The check was not taken: the question can be changed and confirmed again, and
+    // after a failure that was not a refusal its answer is saved as any other.
+    var reopen = function (fieldset, button, resave) {
+      delete fieldset.dataset.checking;
+      fieldset.disabled = false;
+      button.disabled = false;
+      if (resave && autosaved(fieldset)) { scheduleSave(fieldset, 150); }
+    };
+
     form.addEventListener("click", function (event) {
       var button = event.target.closest("[data-check]");
       if (!button) { return; }
       var fieldset = button.closest("fieldset[data-position]");
-      var response = responseOf(fieldset);
-      if (!response) { setState(text.choose, true); return; }
-      button.disabled = true;
-      post(config.check, { position: parseInt(fieldset.dataset.position, 10), response: response })
+      var sent = check(fieldset, button);
+      if (!sent) { return; }
+      sent
         .then(function (data) {
           if (!data.ok) {
-            button.disabled = false;
+            reopen(fieldset, button, data.status >= 500 || !data.code);
             setState(data.message || text.failed, true);
             if (data.code === "time_up" || data.code === "submitted") { window.location.href = config.result; }
             return;
@@ -254,7 +304,6 @@
           renderFeedback(fieldset.querySelector("[data-feedback]"), data.feedback);
           markOptions(fieldset, data.feedback.correct_option_ids || [], data.feedback.correct_value);
           fieldset.classList.add("is-checked");
-          fieldset.disabled = true;
           var next = form.querySelector("[data-next]");
           if (data.finished && next) {
             var link = document.createElement("a");
@@ -269,7 +318,7 @@
             next.hidden = false;
           }
         })
-        .catch(function () { button.disabled = false; setState(text.failed, true); });
+        .catch(function () { reopen(fieldset, button, true); setState(text.failed, true); });
     });
 
     form.addEventListener("submit", function (event) {

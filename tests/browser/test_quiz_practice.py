@@ -207,8 +207,9 @@ def test_practice_by_category_in_order(new_page: NewPage, screenshot: Screenshot
     verdict = form.locator(".quiz-verdict")
     assert verdict.locator(".quiz-verdict__state").inner_text().strip() == "错误"
     assert "正确答案" in verdict.inner_text()
-    # The answer is given by its letter; the right option is highlighted.
-    assert "正确答案：B" in verdict.inner_text()
+    # The answer is named by its text (letters follow each view's order); the right
+    # option is highlighted.
+    assert "正确答案：1921" in verdict.inner_text()
     assert form.locator(".quiz-option.is-right").count() == 1
     screenshot(page, "quiz-practice-feedback-phone")
     assert_no_horizontal_scroll(page)

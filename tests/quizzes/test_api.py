@@ -712,3 +712,28 @@ def test_a_member_who_must_change_their_password_gets_json_not_a_redirect(member
     response = signed_in(member).get("/api/v1/quizzes/")
     assert response.status_code == 403
     assert response.json()["code"] == "password_change_required"
+
+
+def test_a_save_sent_before_a_check_with_seq_that_arrives_after_it_is_stale(api, member, db):
+    for n in range(3):
+        question_create(single_choice(stem=f"快答{n}：中国共产党成立于哪一年？"))
+    attempt = Attempt.objects.get(pk=api.post(url("daily_start")).json()["id"])
+    first = attempt.questions.get(position=1)
+    checked = api.post(
+        url("check", attempt.pk, 1),
+        {"response": right_answer(first.snapshot), "seq": 4},
+        format="json",
+    )
+    assert checked.status_code == 200, checked.content
+    late = put_answer(api, attempt, 1, wrong_answer(first.snapshot), 3)
+    assert late.status_code == 200, late.content
+    assert late.json()["stale"] is True and late.json()["seq"] == 4
+    assert late.json()["response"] == right_answer(first.snapshot)
+    newer = put_answer(api, attempt, 1, wrong_answer(first.snapshot), 5)
+    assert newer.status_code == 409 and newer.json()["code"] == "locked"
+    bad = api.post(
+        url("check", attempt.pk, 2),
+        {"response": right_answer(first.snapshot), "seq": "x"},
+        format="json",
+    )
+    assert bad.status_code == 400

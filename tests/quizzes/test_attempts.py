@@ -533,3 +533,78 @@ def test_an_absurd_sequence_number_is_refused_not_a_server_error(member, bank):
             seq=2**63,
         )
     assert error.value.code == "bad_seq"
+
+
+# --- A check racing the saves (issue 12) -------------------------------------------------
+
+
+def daily_attempt(member) -> Attempt:
+    for n in range(3):
+        question_create(single_choice(stem=f"快答{n}：中国共产党成立于哪一年？"))
+    return attempt_start(quiz=daily_quiz_for(), member=member)
+
+
+def test_a_check_carrying_its_seq_makes_a_slower_save_stale_not_refused(member, db):
+    attempt = daily_attempt(member)
+    item = items_of(attempt)[0]
+    attempt_answer_save(
+        attempt=attempt, member=member, position=1, response=wrong_answer(item.snapshot), seq=1
+    )
+    feedback = attempt_answer_check(
+        attempt=attempt, member=member, position=1, response=right_answer(item.snapshot), seq=3
+    )
+    assert feedback.correct and feedback.item.response_seq == 3
+    # The page's save of seq 2 was sent before the check but arrives after it.
+    late = attempt_answer_save(
+        attempt=attempt, member=member, position=1, response=wrong_answer(item.snapshot), seq=2
+    )
+    assert late.stale
+    item.refresh_from_db()
+    assert item.response == right_answer(item.snapshot)
+    assert item.state == AttemptQuestion.State.CORRECT and item.response_seq == 3
+
+
+def test_a_check_grades_the_answer_it_carries_whatever_was_saved_before(member, db):
+    attempt = daily_attempt(member)
+    item = items_of(attempt)[0]
+    attempt_answer_save(
+        attempt=attempt, member=member, position=1, response=right_answer(item.snapshot), seq=5
+    )
+    # Another phone saved a higher number meanwhile: the check still grades what this
+    # member sees and confirmed, and stays above every number saved so far.
+    feedback = attempt_answer_check(
+        attempt=attempt, member=member, position=1, response=wrong_answer(item.snapshot), seq=2
+    )
+    assert not feedback.correct
+    assert feedback.item.response == wrong_answer(item.snapshot)
+    assert feedback.item.response_seq == 6
+
+
+def test_a_newer_save_after_the_check_is_still_refused(member, db):
+    attempt = daily_attempt(member)
+    item = items_of(attempt)[0]
+    attempt_answer_check(
+        attempt=attempt, member=member, position=1, response=right_answer(item.snapshot), seq=2
+    )
+    with pytest.raises(AttemptError) as refused:
+        attempt_answer_save(
+            attempt=attempt, member=member, position=1, response=wrong_answer(item.snapshot), seq=3
+        )
+    assert refused.value.code == "locked"
+
+
+@pytest.mark.parametrize("seq", [0, -1, 2**31, True, "2"])
+def test_a_check_with_an_absurd_seq_is_refused(member, db, seq):
+    attempt = daily_attempt(member)
+    item = items_of(attempt)[0]
+    with pytest.raises(AttemptError) as refused:
+        attempt_answer_check(
+            attempt=attempt,
+            member=member,
+            position=1,
+            response=right_answer(item.snapshot),
+            seq=seq,
+        )
+    assert refused.value.code == "bad_seq"
+    item.refresh_from_db()
+    assert item.mark is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from django.urls import reverse
@@ -15,6 +16,7 @@ from tests.quizzes.quiz_factories import (
     bank_of_each_type,
     fill_blank,
     fixed_quiz,
+    multiple_choice,
     right_answer,
     wrong_answer,
 )
@@ -185,7 +187,7 @@ def test_practice_by_category_records_nothing(logged_in, member, db):
         data=json.dumps({"question": question.pk, "response": {"choices": [wrong_id]}}),
         content_type="application/json",
     ).json()
-    assert verdict["correct"] is False and verdict["correct_answer"] == "B"
+    assert verdict["correct"] is False and verdict["correct_answer"] == "1921"
     assert not WrongAnswer.objects.exists() and not Attempt.objects.exists()
 
 
@@ -212,3 +214,105 @@ def test_a_questions_image_is_shown_in_the_attempt_and_in_practice(logged_in, me
     assert 'class="quiz-question__image"' in page
     practice = logged_in.get(reverse("quizzes:practice", args=[question.category_id]))
     assert 'class="quiz-question__image"' in practice.content.decode()
+
+
+def test_the_pages_check_with_seq_makes_its_slower_save_stale_not_a_conflict(logged_in, member, db):
+    for n in range(3):
+        question_create(single_choice(stem=f"快答{n}：中国共产党成立于哪一年？"))
+    attempt = attempt_start(quiz=daily_quiz_for(), member=member)
+    item = attempt.questions.get(position=1)
+    checked = logged_in.post(
+        reverse("quizzes:check", args=[attempt.pk]),
+        data=json.dumps({"position": 1, "seq": 2, "response": right_answer(item.snapshot)}),
+        content_type="application/json",
+    )
+    assert checked.status_code == 200 and checked.json()["ok"]
+    late = save(logged_in, attempt, 1, wrong_answer(item.snapshot), 1)
+    assert late.status_code == 200
+    assert late.json() | {"saved_at": None} == {
+        "ok": True,
+        "stale": True,
+        "checked": True,
+        "seq": 2,
+        "saved_at": None,
+    }
+    item.refresh_from_db()
+    assert item.response == right_answer(item.snapshot)
+    refused = logged_in.post(
+        reverse("quizzes:check", args=[attempt.pk]),
+        data=json.dumps({"position": 2, "seq": "2", "response": right_answer(item.snapshot)}),
+        content_type="application/json",
+    )
+    assert refused.status_code == 400 and refused.json()["code"] == "bad_seq"
+
+
+# --- One name for the right answer in every view (issue 12) ------------------------------
+
+
+MONTHS = ("一个月", "三个月", "六个月", "十二个月")
+
+
+def shuffled_mistakes(logged_in, member) -> tuple[Attempt, dict[str, Any]]:
+    """A shuffled quiz whose two choice questions were answered wrongly and submitted; the
+    attempt showed each question's options in reverse bank order."""
+    single = question_create(
+        single_choice(stem="预备党员的预备期为多长时间？", options=MONTHS, correct=3)
+    )
+    multiple = question_create(multiple_choice(stem="下列属于“四个意识”的有？", correct=(0, 3)))
+    quiz = fixed_quiz([single, multiple], shuffle_options=True, review=Quiz.Review.AFTER_SUBMIT)
+    attempt = attempt_start(quiz=quiz, member=member)
+    for item in attempt.questions.all():
+        item.choice_order = list(reversed(item.choice_order))
+        item.save(update_fields=["choice_order"])
+        save(logged_in, attempt, item.position, wrong_answer(item.snapshot), 1)
+    logged_in.post(reverse("quizzes:submit", args=[attempt.pk]))
+    return attempt, {"single": single, "multiple": multiple}
+
+
+def stated_answer(html: str) -> list[str]:
+    """The right answers a page states, as the member reads them."""
+    marker = "正确答案</strong>："
+    return [part.split("</p>")[0] for part in html.split(marker)[1:]]
+
+
+def test_the_result_and_the_wrong_answer_book_name_the_same_right_answer(logged_in, member, db):
+    attempt, questions = shuffled_mistakes(logged_in, member)
+    result = logged_in.get(reverse("quizzes:result", args=[attempt.pk])).content.decode()
+    assert stated_answer(result) == ["十二个月", "政治意识；品牌意识"]
+    for key, expected in (("single", "十二个月"), ("multiple", "政治意识；品牌意识")):
+        question = questions[key]
+        entry = WrongAnswer.objects.get(member=member, question=question)
+        wrong_id = next(c.pk for c in question.choices.all() if not c.is_correct)
+        verdict = logged_in.post(
+            reverse("quizzes:wrong_practise", args=[entry.pk]),
+            data=json.dumps({"response": {"choices": [wrong_id]}}),
+            content_type="application/json",
+        ).json()
+        assert verdict["correct_answer"] == expected
+    single = questions["single"]
+    wrong_id = next(c.pk for c in single.choices.all() if not c.is_correct)
+    practised = logged_in.post(
+        reverse("quizzes:practice", args=[single.category.pk]),
+        data=json.dumps({"question": single.pk, "response": {"choices": [wrong_id]}}),
+        content_type="application/json",
+    ).json()
+    assert practised["correct_answer"] == "十二个月"
+
+
+def test_the_api_review_and_book_name_the_right_answer_by_its_text(member, db):
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    assert api.login(username=member.username, password=DEFAULT_PASSWORD)
+    attempt, questions = shuffled_mistakes(api, member)
+    review = api.get(reverse("quizzes_api:attempt", args=[attempt.pk])).json()
+    named = [question["feedback"]["correct_answer"] for question in review["questions"]]
+    assert named == ["十二个月", "政治意识；品牌意识"]
+    entry = WrongAnswer.objects.get(member=member, question=questions["single"])
+    wrong_id = next(c.pk for c in questions["single"].choices.all() if not c.is_correct)
+    verdict = api.post(
+        reverse("quizzes_api:wrong_answer_practise", args=[entry.pk]),
+        {"response": {"choices": [wrong_id]}},
+        format="json",
+    ).json()
+    assert verdict["correct_answer"] == "十二个月"
