@@ -369,6 +369,7 @@ class PolicyDocumentPage(ReadableSlugMixin, Page):
 
     base_form_class = ReadableSlugPageForm
     slug_number_width = 2
+    slug_number_known_in_advance = False
 
     class Status(models.TextChoices):
         EFFECTIVE = "effective", _("In force")

@@ -55,6 +55,8 @@ class ReadableSlugMixin:
     """
 
     slug_number_width = 1
+    # False when the number depends on fields the editor has not filled in yet (a year).
+    slug_number_known_in_advance = True
 
     def numbered_slug_prefix(self, parent: Page) -> str:
         raise NotImplementedError
@@ -112,12 +114,11 @@ class ReadableSlugPageForm(WagtailAdminPageForm):
         self.fields["slug"].required = False
         self.fields["slug"].help_text = SLUG_HELP
         page = self.instance
-        if page.pk is None and not self.initial.get("slug"):
+        if page.pk is None and page.slug_number_known_in_advance and not self.initial.get("slug"):
             self.initial["slug"] = page.numbered_slug_under(self.parent_page)
 
     def clean_slug(self) -> str:
+        # A Chinese slug is left empty here: the page numbers itself when it is saved,
+        # once every field it numbers by (a policy document's year) is on it.
         slug = self.cleaned_data.get("slug") or ""
-        if is_ascii_slug(slug) or self.parent_page is None:
-            return slug
-        title_slug = "" if slug else ascii_slug_of_title(self.cleaned_data.get("title") or "")
-        return title_slug or self.instance.numbered_slug_under(self.parent_page)
+        return slug if is_ascii_slug(slug) else ""

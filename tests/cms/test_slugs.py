@@ -124,6 +124,29 @@ def test_editor_creates_a_lesson_with_a_chinese_title_through_the_admin(
     assert lesson.url_path.isascii()
 
 
+def test_a_policy_document_from_the_admin_is_numbered_by_its_year_of_issue(
+    editor_client, content
+) -> None:
+    url = reverse("wagtailadmin_pages:add", args=["cms", "policydocumentpage", content.policies.pk])
+    # Its number depends on the year of issue, not filled in yet: nothing is offered.
+    assert not editor_client.get(url).context["form"].initial.get("slug")
+    data = nested_form_data(
+        {
+            "title": "关于开展主题党日活动的通知",
+            "slug": "",
+            "document_number": "",
+            "issuing_body": "青禾新区机关党委办公室",
+            "issue_date": "2025-03-01",
+            "effective_date": "",
+            "status": "effective",
+            "body": streamfield([]),
+        }
+    )
+    response = editor_client.post(url, data)
+    assert response.status_code == 302, response.context["form"].errors
+    assert PolicyDocumentPage.objects.get().slug == "policy-2025-01"
+
+
 def test_the_admin_offers_the_numbered_slug_on_a_new_lesson(editor_client, content) -> None:
     course = add_course(content.courses, slug="course-5")
     add_lesson(course, "第一课", slug="lesson-5-1")
