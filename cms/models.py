@@ -10,6 +10,7 @@ policy documents index as ``attachment_text`` (see ``cms.extraction``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -31,6 +32,7 @@ from wagtail.search import index
 from wagtail.snippets.models import register_snippet
 
 from cms.blocks import LessonStreamBlock, attached_document_ids
+from cms.slugs import ReadableSlugMixin, ReadableSlugPageForm
 from learning.leaderboards import leaderboard_range, member_points_in
 from learning.models import LessonProgress
 from learning.my_learning import member_today_tasks
@@ -165,8 +167,10 @@ class CourseTag(TaggedItemBase):
     )
 
 
-class CoursePage(Page):
+class CoursePage(ReadableSlugMixin, Page):
     """A course: a sequence of lessons (its child pages) on one subject."""
+
+    base_form_class = ReadableSlugPageForm
 
     summary = models.TextField(_("summary"), max_length=500)
     cover_image = models.ForeignKey(
@@ -223,6 +227,9 @@ class CoursePage(Page):
         verbose_name = _("course")
         verbose_name_plural = _("courses")
 
+    def numbered_slug_prefix(self, parent: Page) -> str:
+        return "course-"
+
     def lessons(self) -> QuerySet[LessonPage]:
         return LessonPage.objects.child_of(self).live().public().order_by("path")
 
@@ -232,8 +239,10 @@ class CoursePage(Page):
         return context
 
 
-class LessonPage(Page):
+class LessonPage(ReadableSlugMixin, Page):
     """One lesson of a course: what a member reads or watches in one sitting."""
+
+    base_form_class = ReadableSlugPageForm
 
     body = StreamField(LessonStreamBlock(), verbose_name=_("body"))
     estimated_minutes = models.PositiveIntegerField(
@@ -274,6 +283,10 @@ class LessonPage(Page):
     class Meta:
         verbose_name = _("lesson")
         verbose_name_plural = _("lessons")
+
+    def numbered_slug_prefix(self, parent: Page) -> str:
+        course_number = re.fullmatch(r"course-(\d+)", parent.slug)
+        return f"lesson-{course_number.group(1)}-" if course_number else "lesson-"
 
     def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context(request, *args, **kwargs)
@@ -351,8 +364,12 @@ class PolicyIndexPage(Page):
         return context
 
 
-class PolicyDocumentPage(Page):
+class PolicyDocumentPage(ReadableSlugMixin, Page):
     """A policy document: its number, issuing body, dates, status, original file and text."""
+
+    base_form_class = ReadableSlugPageForm
+    slug_number_width = 2
+    slug_number_known_in_advance = False
 
     class Status(models.TextChoices):
         EFFECTIVE = "effective", _("In force")
@@ -417,6 +434,10 @@ class PolicyDocumentPage(Page):
     class Meta:
         verbose_name = _("policy document")
         verbose_name_plural = _("policy documents")
+
+    def numbered_slug_prefix(self, parent: Page) -> str:
+        year = self.issue_date.year if self.issue_date else timezone.localdate().year
+        return f"policy-{year}-"
 
     def attachment_text(self) -> list[str]:
         """The extracted text of the original file and of files attached in the body."""

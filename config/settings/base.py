@@ -350,6 +350,11 @@ WAGTAILIMAGES_MAX_IMAGE_PIXELS = 40_000_000
 # A file that looks like an image but does not decode is a form error (cms/image_forms.py).
 WAGTAILIMAGES_IMAGE_FORM_BASE = "cms.image_forms.ImageForm"
 WAGTAIL_I18N_ENABLED = False
+# Slugs are ASCII, so links read as typed: a page whose title has no ASCII spelling is
+# numbered (course-N, lesson-N-M, policy-YYYY-NN; cms.slugs). A slug change leaves a
+# permanent redirect behind (wagtail.contrib.redirects creates it).
+WAGTAIL_ALLOW_UNICODE_SLUGS = False
+WAGTAILREDIRECTS_AUTO_CREATE = True
 WAGTAIL_ENABLE_UPDATE_CHECK = False
 WAGTAIL_USER_TIME_ZONES = ["Asia/Shanghai"]
 

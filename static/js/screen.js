@@ -34,6 +34,10 @@
   const RELOAD_GUARD_MS = 60 * 1000;
   // Pixels per second the ticker moves, per --u (1% of the viewport height).
   const TICKER_SPEED = 7;
+  // How far names may shrink before they wrap onto more lines (a share of their CSS size):
+  // the organisation's down to the panel titles' size, a branch's to the small text's.
+  const TITLE_FIT = { oneLine: 0.8, lines: 2, smallest: 0.6 };
+  const BRANCH_NAME_FIT = { lines: 2, smallest: 0.85 };
 
   const state = {
     etag: null,
@@ -274,6 +278,7 @@
     if (panels.activity) renderTicker(data.activity || [], screen.names_shown);
 
     // Fit while still "loading" (no transitions), so the first data appears in place.
+    fitText(field("organization"), TITLE_FIT);
     fitLists();
     body.classList.remove("is-loading");
   }
@@ -372,25 +377,68 @@
     return widths.reduce((sum, width) => sum + width, 0) + gap * Math.max(0, parts.length - 1);
   }
 
+  /* Make a name smaller step by step until it takes at most `lines` lines, never below
+   * `smallest` of its CSS size; past that it wraps onto more lines (it is never cut off).
+   * A name a little too long for one line is first tried up to `oneLine` smaller. */
+  function fitText(element, { lines, smallest, oneLine = 1 }) {
+    if (!element) return;
+    element.style.fontSize = "";
+    const style = getComputedStyle(element);
+    const largest = parseFloat(style.fontSize);
+    const lineRatio = parseFloat(style.lineHeight) / largest || 1.2;
+    const lineCount = (size) =>
+      Math.round(element.getBoundingClientRect().height / (size * lineRatio));
+    const shrinkTo = (limit, floor) => {
+      let size = largest;
+      element.style.fontSize = "";
+      while (lineCount(size) > limit && size > floor) {
+        size = Math.max(floor, size * 0.95);
+        element.style.fontSize = `${size.toFixed(1)}px`;
+      }
+      return lineCount(size) <= limit;
+    };
+    if (oneLine < 1 && shrinkTo(1, largest * oneLine)) return;
+    shrinkTo(lines, largest * smallest);
+  }
+
+  /* Let a row whose wrapped name needs more than the usual row height grow to fit it. */
+  function markTallRows(list) {
+    for (const row of list.children) {
+      row.classList.remove("is-tall");
+      row.classList.toggle("is-tall", row.scrollHeight > row.clientHeight + 1);
+    }
+  }
+
   /* Show only the rows that fit their panel; say how many branches are left out. */
   function fitLists() {
+    for (const name of ["bars", "people"]) {
+      for (const row of field(name).children) row.hidden = false;
+    }
     const barList = field("bars");
-    // In the one-column (portrait) layout the bar has its own line: no sizing needed.
-    if (!barList.closest("[hidden]") && !portrait.matches) {
-      sizeColumn(barList, ".bar__name", "--name-width", 0.45);
-      sizeColumn(barList, ".bar__value", "--value-width", 0.3);
+    if (!barList.closest("[hidden]")) {
+      const labels = Array.from(barList.querySelectorAll(".bar__label"));
+      labels.forEach((label) => {
+        label.style.fontSize = "";
+      });
+      // In the one-column (portrait) layout the bar has its own line: no sizing needed.
+      if (!portrait.matches) {
+        barList.classList.add("is-measuring");
+        sizeColumn(barList, ".bar__name", "--name-width", 0.45);
+        sizeColumn(barList, ".bar__value", "--value-width", 0.3);
+        barList.classList.remove("is-measuring");
+      }
+      labels.forEach((label) => fitText(label, BRANCH_NAME_FIT));
+      markTallRows(barList);
     }
     const peopleList = field("people");
     if (!peopleList.closest("[hidden]")) {
       sizeColumn(peopleList, ".person__name", "--name-width", 0.4);
+      markTallRows(peopleList);
     }
     for (const name of ["bars", "people"]) {
       const list = field(name);
       if (!list || list.closest("[hidden]")) continue;
       const rows = Array.from(list.children);
-      rows.forEach((row) => {
-        row.hidden = false;
-      });
       const bottom = list.getBoundingClientRect().bottom + 1;
       const fits = rows.map((row) => row.getBoundingClientRect().bottom <= bottom);
       rows.forEach((row, index) => {
@@ -465,6 +513,7 @@
     clearTimeout(resizeTimer);
     resizeTimer = setTimeout(() => {
       if (!state.data) return;
+      fitText(field("organization"), TITLE_FIT);
       fitLists();
       state.tickerKey = null;
       if (state.data.panels?.activity) {

@@ -95,3 +95,49 @@ def test_leaderboards_on_a_phone(new_page: NewPage, screenshot: Screenshot) -> N
     page.wait_for_load_state()
     assert "period=month" in page.url
     assert page.get_by_test_id("member-ranking").locator(".ranking__row").count() >= 1
+
+
+NARROWEST_PHONE = {"width": 320, "height": 640}
+
+
+@pytest.mark.parametrize(
+    ("viewport", "locale", "all_time"),
+    [
+        (MOBILE, "zh-CN", "累计"),
+        (NARROWEST_PHONE, "zh-CN", "累计"),
+        (MOBILE, "en-US", "All time"),
+        (NARROWEST_PHONE, "en-US", "All time"),
+    ],
+    ids=["390-zh", "320-zh", "390-en", "320-en"],
+)
+def test_every_period_tab_is_in_sight_and_big_enough_to_tap(
+    new_page: NewPage,
+    screenshot: Screenshot,
+    viewport: dict[str, int],
+    locale: str,
+    all_time: str,
+) -> None:
+    """No tab hides past the edge of a phone (累计 did at 390 px), in Chinese or English."""
+    organisation_with_activity()
+    page = new_page(viewport, locale=locale)
+    log_in(page, "zhanghong")
+    page.goto(reverse("learning:leaderboards"))
+    tabs = page.locator("nav.segmented .segmented__item")
+    assert tabs.count() == 6
+    nav = page.evaluate(
+        """() => { const n = document.querySelector('nav.segmented');
+                   return {scroll: n.scrollWidth, client: n.clientWidth}; }"""
+    )
+    assert nav["scroll"] <= nav["client"], nav
+    for index in range(tabs.count()):
+        box = tabs.nth(index).bounding_box()
+        assert box is not None
+        assert box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"], box
+        assert box["height"] >= 44 and box["width"] >= 44, box
+    assert_no_horizontal_scroll(page)
+    screenshot(page, f"mobile-{viewport['width']}-leaderboard-tabs-{locale}")
+
+    with page.expect_navigation():
+        page.get_by_role("link", name=all_time, exact=True).tap()
+    assert "period=all" in page.url
+    assert page.locator(".segmented__item.is-current").inner_text() == all_time

@@ -412,3 +412,59 @@ def test_panels_switched_off_leave_no_gap(new_page: NewPage, screenshot: Screens
     assert_fills_without_scrollbars(page)
     assert_nothing_spills(page)
     screenshot(page, "screen-1920-members-only")
+
+
+HD_LAPTOP = {"width": 1366, "height": 768}
+WALL_SIZES = {"1920x1080": FULL_HD, "1366x768": HD_LAPTOP, "3840x2160": UHD, "1080x1920": PORTRAIT}
+# The demo committee (the name the portrait screen cut to "中共青禾新区机关…"), and one of
+# 40 characters, longer than any real committee's.
+DEMO_COMMITTEE = "中共青禾新区机关委员会"
+FORTY_CHARACTERS = (
+    "中共青禾新区机关事务管理服务中心离退休干部第一党总支部委员会暨老干部活动中心党委"
+)
+DEMO_LONGEST_BRANCH = "离退休干部第一党支部"
+LONG_BRANCH = "青禾新区机关事务管理服务中心后勤保障与基础设施建设运行维护第三党支部"
+
+
+def names_cut_short(page: Any) -> list[str]:
+    """The name elements whose text does not fit their box (clipped or cut with an ellipsis)."""
+    return page.evaluate(
+        """() => [...document.querySelectorAll(
+                `.masthead__title, .masthead__eyebrow, .bar:not([hidden]) .bar__label,
+                 .person:not([hidden]) .person__org`)]
+            .filter(e => e.offsetParent !== null)
+            .filter(e => e.scrollWidth > e.clientWidth + 1 || e.scrollHeight > e.clientHeight + 1)
+            .map(e => `${e.className}: ${e.textContent} `
+                + `(${e.scrollWidth}x${e.scrollHeight} in ${e.clientWidth}x${e.clientHeight})`)"""
+    )
+
+
+@pytest.mark.parametrize("committee_name", [DEMO_COMMITTEE, FORTY_CHARACTERS], ids=["demo", "40"])
+def test_long_organisation_names_are_shown_whole_on_every_wall_size(
+    new_page: NewPage, screenshot: Screenshot, committee_name: str
+) -> None:
+    assert len(FORTY_CHARACTERS) == 40
+    committee = services.organization_create(name=committee_name, code="QH", kind="committee")
+    for index, name in enumerate([DEMO_LONGEST_BRANCH, LONG_BRANCH, "办公室党支部"]):
+        branch = services.organization_create(
+            name=name, code=f"ZB{index}", kind="branch", parent=committee, sort_order=index
+        )
+        member = services.member_create(
+            username=f"long{index}", display_name=f"党员{index}", organization=branch
+        )
+        for award in range(3 - index):
+            give(member, "reflection_accepted", f"long:{index}:{award}")
+    screen = make_screen(committee, name="机关大楼一层大厅东侧入口处电子显示屏（会议中心）")
+
+    for size, viewport in WALL_SIZES.items():
+        page = open_screen(new_page, screen, viewport)
+        title = page.locator(".masthead__title")
+        assert title.inner_text().replace("\n", "") == committee_name
+        assert names_cut_short(page) == [], size
+        # Still legible across the room: no smaller than the panel titles.
+        title_size = title.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
+        assert title_size >= 0.028 * min(viewport["height"], viewport["width"] * 1.2), size
+        assert page.locator(".bar:not([hidden])").count() == 3
+        assert_fills_without_scrollbars(page)
+        assert_nothing_spills(page)
+        screenshot(page, f"screen-{size}-long-names-{len(committee_name)}")
