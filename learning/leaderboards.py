@@ -757,8 +757,8 @@ def member_points_summary(
     rules = [
         RuleProgress(
             code=rule.code,
-            name=rule.name,
-            description=rule.description,
+            name=rule.display_name,
+            description=rule.display_description,
             points_today=points_today_by_rule.get(rule.pk, 0),
             daily_cap=rule.daily_cap,
         )
