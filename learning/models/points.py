@@ -10,16 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
 from wagtail.models import RevisionMixin
 
+from learning.languages import in_active_language
 from learning.models.organisations import Member, Organization
 from learning.periods import Period
 from learning.text import validate_text
@@ -92,7 +91,7 @@ class PointsRule(RevisionMixin, models.Model):
 
     def _display_name(self) -> str:
         """The name in the active language: every page, list and form shows this one."""
-        return self._in_active_language(self.name, self.name_en)
+        return in_active_language(self.name, self.name_en)
 
     # The admin's list heads this column like the field it stands for.
     _display_name.short_description = _("name")  # type: ignore[attr-defined]
@@ -101,17 +100,7 @@ class PointsRule(RevisionMixin, models.Model):
     @property
     def display_description(self) -> str:
         """The description in the active language (see ``display_name``)."""
-        return self._in_active_language(self.description, self.description_en)
-
-    @staticmethod
-    def _in_active_language(default: str, english: str) -> str:
-        # ``name`` is written in the platform's language (LANGUAGE_CODE, Chinese); the
-        # English field is optional, so a rule an administrator added in Chinese only
-        # still shows its Chinese name rather than nothing.
-        language = get_language() or settings.LANGUAGE_CODE
-        if language != settings.LANGUAGE_CODE and language.startswith("en") and english:
-            return english
-        return default
+        return in_active_language(self.description, self.description_en)
 
     def points_for(self, quantity: int) -> int:
         """The points ``quantity`` units are worth before the daily cap."""
