@@ -114,6 +114,7 @@ def _content_create() -> tuple[ContentSummary, list[Page]]:
             title=demo_content.COURSE_INDEX_TITLE,
             slug=demo_content.COURSE_INDEX_SLUG,
             intro=demo_content.COURSE_INDEX_INTRO,
+            intro_en=demo_content.COURSE_INDEX_INTRO_EN,
         )
         policy_index, new_policy_index = _index_page(
             home,
@@ -121,6 +122,7 @@ def _content_create() -> tuple[ContentSummary, list[Page]]:
             title=demo_content.POLICY_INDEX_TITLE,
             slug=demo_content.POLICY_INDEX_SLUG,
             intro=demo_content.POLICY_INDEX_INTRO,
+            intro_en=demo_content.POLICY_INDEX_INTRO_EN,
         )
         course_categories, new_course_categories = _categories(
             CourseCategory, demo_content.COURSE_CATEGORIES
@@ -160,7 +162,7 @@ def _home_page() -> HomePage:
 
 
 def _index_page(
-    home: HomePage, model: type[Page], *, title: str, slug: str, intro: str
+    home: HomePage, model: type[Page], *, title: str, slug: str, intro: str, intro_en: str
 ) -> tuple[Page, Page | None]:
     """The site's one index page of ``model`` (there may be only one), and whether it is new."""
     existing = model.objects.order_by("path").first()
@@ -168,7 +170,7 @@ def _index_page(
         return existing, None
     if home.get_children().filter(slug=slug).exists():
         raise DemoContentError(f"A page with the slug “{slug}” is in the way of the {title} index.")
-    page = model(title=title, slug=slug, intro=intro)
+    page = model(title=title, slug=slug, intro=intro, intro_en=intro_en)
     page = _publish_new(home, page, published_on=INDEX_PUBLISHED_ON)
     return page, page
 

@@ -78,6 +78,11 @@ COURSE_INDEX_INTRO = (
     "<p>机关党委组织编写的系列课程，涵盖党史、党章、纪律规矩、支部建设和作风建设。"
     "每门课程由若干课时组成，学完全部课时可获得课程积分。</p>"
 )
+COURSE_INDEX_INTRO_EN = (
+    "<p>Courses written by the party committee of the offices: party history, the party"
+    " constitution, discipline and rules, branch building and work style. Each course has"
+    " several lessons; completing them all earns the course's points.</p>"
+)
 
 # --- Policy documents --------------------------------------------------------------
 
@@ -127,6 +132,11 @@ POLICY_INDEX_SLUG = "policies"
 POLICY_INDEX_INTRO = (
     "<p>机关党委及其工作部门印发的通知、实施意见、工作方案和制度规定。"
     "可按年份、发文机关、类别和状态筛选。</p>"
+)
+POLICY_INDEX_INTRO_EN = (
+    "<p>Notices, implementing opinions, work plans and regulations issued by the party"
+    " committee of the offices and its departments. Filter them by year, issuing body,"
+    " category and status.</p>"
 )
 
 

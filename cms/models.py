@@ -33,6 +33,7 @@ from wagtail.snippets.models import register_snippet
 
 from cms.blocks import LessonStreamBlock, attached_document_ids
 from cms.slugs import ReadableSlugMixin, ReadableSlugPageForm
+from learning.languages import english_is_active, in_active_language
 from learning.leaderboards import leaderboard_range, member_points_in
 from learning.models import LessonProgress
 from learning.my_learning import member_today_tasks
@@ -42,6 +43,37 @@ LISTING_PAGE_SIZE = 20
 NEW_CONTENT_COUNT = 5
 # A word found only in an attached file counts for less than one in the page's own text.
 ATTACHMENT_TEXT_BOOST = 0.5
+
+
+class SectionIndexMixin:
+    """The one index page of a section (courses, policy documents) in the member's language.
+
+    Its title is what editors call the section in the platform's language; in another
+    language the page is headed by the section's interface name (the one the search
+    filters use), and its introduction by the English one where an editor wrote it.
+    """
+
+    section_name: Any  # a gettext_lazy string
+    title: str
+    intro: str
+    intro_en: str
+
+    @property
+    def display_title(self) -> str:
+        return str(self.section_name) if english_is_active() else self.title
+
+    @property
+    def display_intro(self) -> str:
+        return in_active_language(self.intro, self.intro_en)
+
+
+def _intro_en_field() -> RichTextField:
+    return RichTextField(
+        _("introduction in English"),
+        blank=True,
+        features=["bold", "italic", "link"],
+        help_text=_("Shown to members who use the site in English. Empty: the introduction."),
+    )
 
 
 class HomePage(Page):
@@ -126,12 +158,14 @@ class PolicyCategory(models.Model):
 # --- Courses -----------------------------------------------------------------------
 
 
-class CourseIndexPage(Page):
+class CourseIndexPage(SectionIndexMixin, Page):
     """All courses, newest first, filterable by category."""
 
     intro = RichTextField(_("introduction"), blank=True, features=["bold", "italic", "link"])
+    intro_en = _intro_en_field()
 
-    content_panels = [*Page.content_panels, FieldPanel("intro")]
+    content_panels = [*Page.content_panels, FieldPanel("intro"), FieldPanel("intro_en")]
+    section_name = _("Courses")
     parent_page_types = ["cms.HomePage"]
     subpage_types = ["cms.CoursePage"]
     max_count = 1
@@ -312,12 +346,14 @@ class LessonPage(ReadableSlugMixin, Page):
 # --- Policy documents --------------------------------------------------------------
 
 
-class PolicyIndexPage(Page):
+class PolicyIndexPage(SectionIndexMixin, Page):
     """All policy documents, filterable by year, issuing body, category and status."""
 
     intro = RichTextField(_("introduction"), blank=True, features=["bold", "italic", "link"])
+    intro_en = _intro_en_field()
 
-    content_panels = [*Page.content_panels, FieldPanel("intro")]
+    content_panels = [*Page.content_panels, FieldPanel("intro"), FieldPanel("intro_en")]
+    section_name = _("Policy documents")
     parent_page_types = ["cms.HomePage"]
     subpage_types = ["cms.PolicyDocumentPage"]
     max_count = 1

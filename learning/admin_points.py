@@ -45,18 +45,27 @@ class PointsRuleViewSet(SnippetViewSet):
     menu_label = gettext_lazy("Points rules")
     menu_order = 300
     add_to_admin_menu = True
-    list_display = ["name", "code", "points", "max_points_per_award", "daily_cap", "is_active"]
+    list_display = [
+        "display_name",
+        "code",
+        "points",
+        "max_points_per_award",
+        "daily_cap",
+        "is_active",
+    ]
     list_filter = ["is_active"]
-    search_fields = ["name", "code"]
+    search_fields = ["name", "name_en", "code"]
     copy_view_enabled = False
     panels = [
         FieldPanel("name"),
+        FieldPanel("name_en"),
         FieldPanel("code", read_only=True),
         FieldRowPanel(
             [FieldPanel("points"), FieldPanel("max_points_per_award"), FieldPanel("daily_cap")]
         ),
         FieldPanel("is_active"),
         FieldPanel("description"),
+        FieldPanel("description_en"),
         FieldPanel("sort_order"),
     ]
 

@@ -32,6 +32,7 @@ from learning.models import (
 )
 from learning.models.points import BranchListVersion, MemberYearBranches, OrganizationHeadcount
 from learning.periods import ALL_TIME_START, DateRange, Period, headcount_day, period_range
+from learning.progress import StudyTimeToday, study_time_today
 
 Metric = LeaderboardSettings.Metric
 
@@ -695,6 +696,8 @@ class RuleProgress:
     description: str
     points_today: int
     daily_cap: int | None
+    # For the study-time rule: the minutes behind the points (today, to the next point).
+    study_time: StudyTimeToday | None = None
 
     @property
     def percent(self) -> int:
@@ -757,10 +760,13 @@ def member_points_summary(
     rules = [
         RuleProgress(
             code=rule.code,
-            name=rule.name,
-            description=rule.description,
+            name=rule.display_name,
+            description=rule.display_description,
             points_today=points_today_by_rule.get(rule.pk, 0),
             daily_cap=rule.daily_cap,
+            study_time=(
+                study_time_today(member=member, day=today) if rule.code == "study_time" else None
+            ),
         )
         for rule in PointsRule.objects.filter(is_active=True).order_by("sort_order", "code")
     ]

@@ -12,6 +12,7 @@ heartbeat breaks the other's run), and a forged timestamp has nowhere to go.
 from __future__ import annotations
 
 import datetime
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -19,7 +20,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from learning.ledger import LOCAL_TIME_ZONE, points_award
-from learning.models import LessonProgress, Member, StudyClock, StudyDay
+from learning.models import (
+    LessonProgress,
+    Member,
+    MemberRuleDayPoints,
+    PointsRule,
+    StudyClock,
+    StudyDay,
+)
 
 # Heartbeats closer together than this are ignored (the page sends one every 30 s).
 MIN_BEAT_SECONDS = 10
@@ -157,3 +165,38 @@ def _credit_study_day(member: Member, now: datetime.datetime, seconds: int) -> N
         )
     study_day.blocks_awarded = max(study_day.blocks_awarded, blocks)
     study_day.save(update_fields=["seconds", "blocks_awarded"])
+
+
+@dataclass(frozen=True)
+class StudyTimeToday:
+    """A member's verified study time on one day, against the study-time rule."""
+
+    seconds: int
+    capped: bool  # the rule's daily cap is reached: more study earns no study-time points
+
+    @property
+    def minutes(self) -> int:
+        return self.seconds // 60
+
+    @property
+    def minutes_to_next_point(self) -> int:
+        """Whole minutes until the next block is complete, rounded up (never 0)."""
+        left = STUDY_BLOCK_SECONDS - self.seconds % STUDY_BLOCK_SECONDS
+        return math.ceil(left / 60)
+
+
+def study_time_today(*, member: Member, day: datetime.date) -> StudyTimeToday:
+    """Verified seconds on ``day`` (``StudyDay``, what earns ``study_time``) and the cap."""
+    seconds = (
+        StudyDay.objects.filter(member=member, day=day).values_list("seconds", flat=True).first()
+    )
+    rule = PointsRule.objects.filter(code="study_time").only("daily_cap").first()
+    capped = False
+    if rule is not None and rule.daily_cap is not None:
+        points = (
+            MemberRuleDayPoints.objects.filter(member=member, rule=rule, day=day)
+            .values_list("points", flat=True)
+            .first()
+        )
+        capped = (points or 0) >= rule.daily_cap
+    return StudyTimeToday(seconds=seconds or 0, capped=capped)

@@ -262,6 +262,7 @@ def _recent_activity(root: Organization, names_allowed: bool) -> list[dict[str, 
             "branch__name",
             "organization__path",
             "rule__name",
+            "rule__name_en",
             "member__display_name",
         )
         .order_by("-id")[:ACTIVITY_ITEMS]
@@ -275,7 +276,7 @@ def _recent_activity(root: Organization, names_allowed: bool) -> list[dict[str, 
                 "time": _when(entry.created_at, today),
                 "branch": entry.branch.name,
                 "member": entry.member.display_name if named else None,
-                "rule": entry.rule.name,
+                "rule": entry.rule.display_name,
                 "points": entry.points,
             }
         )

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
 from wagtail.models import RevisionMixin
 
+from learning.languages import in_active_language
 from learning.models.organisations import Member, Organization
 from learning.periods import Period
 from learning.text import validate_text
@@ -37,6 +38,13 @@ class PointsRule(RevisionMixin, models.Model):
         help_text=_("Used by the program to award points; do not change it."),
     )
     name = models.CharField(_("name"), max_length=100, validators=[validate_text])
+    name_en = models.CharField(
+        _("name in English"),
+        max_length=100,
+        blank=True,
+        validators=[validate_text],
+        help_text=_("Shown to members who use the site in English. Empty: the name above."),
+    )
     points = models.PositiveIntegerField(
         _("points per unit"),
         validators=[MinValueValidator(1)],
@@ -65,6 +73,12 @@ class PointsRule(RevisionMixin, models.Model):
         validators=[validate_text],
         help_text=_("Shown to members on their points page: how to earn these points."),
     )
+    description_en = models.TextField(
+        _("description in English"),
+        blank=True,
+        validators=[validate_text],
+        help_text=_("Shown to members who use the site in English. Empty: the description above."),
+    )
     sort_order = models.PositiveIntegerField(_("sort order"), default=0)
 
     class Meta:
@@ -73,7 +87,20 @@ class PointsRule(RevisionMixin, models.Model):
         ordering = ["sort_order", "code"]
 
     def __str__(self) -> str:
-        return self.name
+        return self.display_name
+
+    def _display_name(self) -> str:
+        """The name in the active language: every page, list and form shows this one."""
+        return in_active_language(self.name, self.name_en)
+
+    # The admin's list heads this column like the field it stands for.
+    _display_name.short_description = _("name")  # type: ignore[attr-defined]
+    display_name = property(_display_name)
+
+    @property
+    def display_description(self) -> str:
+        """The description in the active language (see ``display_name``)."""
+        return in_active_language(self.description, self.description_en)
 
     def points_for(self, quantity: int) -> int:
         """The points ``quantity`` units are worth before the daily cap."""

@@ -4,7 +4,8 @@
  * has scrolled, touched or typed in the last 90 s. The server decides what counts:
  * it credits wall-clock time between accepted heartbeats, never this script's clock.
  * Also reports when the end of the lesson has been reached and how much of a video
- * has been watched. No library, no build step.
+ * has been watched. Every [data-study-status] block (the top of the lesson and its
+ * end) shows the same heartbeat answer. No library, no build step.
  */
 (function () {
   "use strict";
@@ -17,9 +18,9 @@
   var requiredMinutes = parseInt(config.dataset.required, 10) || 0;
   var completed = config.dataset.completed === "true";
   var csrf = document.querySelector("input[name=csrfmiddlewaretoken]");
-  var bar = document.querySelector("[data-study-bar]");
-  var text = document.querySelector("[data-study-text]");
-  var status = document.querySelector("[data-study-status]");
+  var bars = document.querySelectorAll("[data-study-bar]");
+  var texts = document.querySelectorAll("[data-study-text]");
+  var statuses = document.querySelectorAll("[data-study-status]");
   var IDLE_MS = 90 * 1000;
 
   var lastInteraction = Date.now();
@@ -37,22 +38,40 @@
     return Date.now() - lastInteraction < IDLE_MS;
   }
 
+  function each(nodes, callback) {
+    Array.prototype.forEach.call(nodes, callback);
+  }
+
+  function showText(message) {
+    each(texts, function (text) {
+      text.textContent = message;
+    });
+  }
+
   function render(data) {
     var studied = Math.floor(data.verified_seconds / 60);
     var required = Math.max(1, Math.ceil(data.required_seconds / 60));
+    var remaining = Math.max(0, Math.ceil((data.required_seconds - data.verified_seconds) / 60));
     var share = data.required_seconds ? data.verified_seconds / data.required_seconds : 1;
-    if (bar) bar.value = data.completed ? 100 : Math.min(100, Math.round(share * 100));
-    if (!text) return;
+    each(bars, function (bar) {
+      bar.value = data.completed ? 100 : Math.min(100, Math.round(share * 100));
+    });
     if (data.completed) {
-      text.textContent = data.completed_now ? config.dataset.textDoneNow : config.dataset.textDone;
-      if (status) status.classList.add("is-done");
+      showText(data.completed_now ? config.dataset.textDoneNow : config.dataset.textDone);
+      each(statuses, function (status) {
+        status.classList.add("is-done");
+      });
       completed = true;
     } else if (data.verified_seconds >= data.required_seconds && !data.reached_end) {
-      text.textContent = config.dataset.textReadEnd;
+      showText(config.dataset.textReadEnd);
     } else {
-      text.textContent = format(config.dataset.textProgress, {
-        studied: studied,
-        required: required,
+      var values = { studied: studied, required: required, remaining: remaining };
+      each(texts, function (text) {
+        // The end of the lesson also says how much more time completing it takes.
+        var template = text.dataset.studyText === "remaining"
+          ? config.dataset.textRemaining
+          : config.dataset.textProgress;
+        text.textContent = format(template, values);
       });
     }
   }
@@ -88,7 +107,7 @@
 
   function tick() {
     if (document.visibilityState !== "visible") return;
-    if (!active() && text && !completed) text.textContent = config.dataset.textPaused;
+    if (!active() && !completed) showText(config.dataset.textPaused);
     send(true);
   }
 

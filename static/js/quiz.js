@@ -69,11 +69,14 @@
     [[text.answer, feedback.correct_answer], [text.explanation, feedback.explanation]].forEach(
       function (pair) {
         if (!pair[1]) { return; }
+        // The translation carries the label's punctuation ("Correct answer: {value}",
+        // "正确答案：{value}"): the part before {value} is the label.
+        var parts = (pair[0] || "{value}").split("{value}");
         var line = document.createElement("p");
         var label = document.createElement("strong");
-        label.textContent = pair[0];
+        label.textContent = parts[0];
         line.appendChild(label);
-        line.appendChild(document.createTextNode("：" + pair[1]));
+        line.appendChild(document.createTextNode(pair[1] + (parts[1] || "")));
         verdict.appendChild(line);
       }
     );

@@ -72,3 +72,15 @@ def test_lesson_page_carries_the_study_status_for_members(client, lesson, member
     assert "data-study-status" in page and "js/lesson.js" in page
     anonymous = Client().get(lesson.url).content.decode()
     assert "js/lesson.js" not in anonymous
+
+
+def test_the_end_of_the_lesson_repeats_the_study_status(client, lesson, member):
+    client.force_login(member)
+    client.cookies["django_language"] = "en"
+    page = client.get(lesson.url).content.decode()
+    end = page.split('data-testid="study-status-end"', 1)[1].split("</div>", 1)[0]
+    assert "Study for 1 min and read to the end to complete this lesson." in end
+    # lesson.js fills it from each heartbeat with the minutes still needed.
+    assert 'data-study-text="remaining"' in end
+    assert "Keep reading for {remaining} more min to complete this lesson." in page
+    assert 'data-testid="study-status-end"' not in Client().get(lesson.url).content.decode()
