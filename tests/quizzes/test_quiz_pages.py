@@ -271,7 +271,7 @@ def shuffled_mistakes(logged_in, member) -> tuple[Attempt, dict[str, Any]]:
 
 def stated_answer(html: str) -> list[str]:
     """The right answers a page states, as the member reads them."""
-    marker = "正确答案</strong>："
+    marker = "正确答案：</strong>"
     return [part.split("</p>")[0] for part in html.split(marker)[1:]]
 
 
