@@ -42,7 +42,7 @@ from tests.learning.xlsx_attacks import (
     zip_parts,
 )
 
-# Per example: seconds of wall time, and bytes of traced memory at the peak.
+# Per example: seconds of CPU time, and bytes of traced memory at the peak.
 SECONDS = 2.0
 PEAK_BYTES = 100 * MiB
 HEADER = ("题型", "题干", "选项A", "选项B", "答案", "解析", "难度", "分类", "标签")
