@@ -151,7 +151,8 @@ def grading_queue_for(user: Member | AnonymousUser) -> QuerySet[AttemptQuestion]
 
 
 def quizzes_with_results_for(user: Member | AnonymousUser) -> QuerySet[Quiz]:
-    """Quizzes with submitted attempts in ``user``'s scope (counted as ``scoped_attempts``)."""
+    """Quizzes with submitted attempts in ``user``'s scope (counted as ``scoped_attempts``,
+    with those ``waiting`` for grading and those ``held`` as too fast)."""
     attempts = attempts_visible_to(user).filter(state=Attempt.State.SUBMITTED)
     return (
         Quiz.objects.filter(pk__in=attempts.values("quiz_id"))
@@ -162,6 +163,11 @@ def quizzes_with_results_for(user: Member | AnonymousUser) -> QuerySet[Quiz]:
             waiting=Count(
                 "attempts",
                 filter=Q(attempts__in=attempts.filter(needs_grading=True).values("pk")),
+                distinct=True,
+            ),
+            held=Count(
+                "attempts",
+                filter=Q(attempts__in=attempts.filter(too_fast=True).values("pk")),
                 distinct=True,
             ),
         )
