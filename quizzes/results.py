@@ -571,7 +571,9 @@ def quiz_results_xlsx(results: QuizResults) -> bytes:
 def _not_yet_sheets(workbook: Any, results: QuizResults) -> None:
     """Who has not submitted yet: counts per branch, then one row per member."""
     counts = workbook.create_sheet(_("Not yet by branch")[:31])
-    sheet_append(counts, [_("Branch"), _("Audience"), _("Submitted"), _("Not yet submitted")])
+    sheet_append(
+        counts, [_("Branch"), _("Audience members"), _("Submitted"), _("Not yet submitted")]
+    )
     for row in [*results.not_yet_branches, results.not_yet_total]:
         name = _("Total") if row.branch is None else row.branch.name
         sheet_append(counts, [name, row.audience, row.submitted, row.not_yet])
