@@ -265,7 +265,7 @@ class Attempt(models.Model):
     class ResultState(models.TextChoices):
         """What a member's result is waiting for, if anything (``result_state``)."""
 
-        IN_PROGRESS = "in_progress", _("In progress")
+        IN_PROGRESS = "in_progress", _("Not submitted yet")
         WAITING_FOR_GRADING = "waiting_for_grading", _("Waiting for grading")
         # Answered faster than a person can read: points wait for the secretary.
         HELD = "held", _("Waiting for your secretary to confirm")
