@@ -150,12 +150,45 @@ def grading_queue_for(user: Member | AnonymousUser) -> QuerySet[AttemptQuestion]
     ).order_by("attempt__submitted_at", "attempt_id", "position")
 
 
+# Quizzes members are expected to take: listed in the results before anyone has submitted,
+# so their not-yet list can be reached. The daily quiz (one a day), practice and the
+# challenge are listed once somebody has taken them.
+EXPECTED_KINDS = (Quiz.Kind.WEEKLY, Quiz.Kind.TOPIC, Quiz.Kind.EXAM, Quiz.Kind.LESSON)
+
+
+def _expected_in_scope(user: Member | AnonymousUser) -> Q:
+    """Published quizzes of ``EXPECTED_KINDS`` whose audience reaches ``user``'s scope.
+
+    A quiz reaches a secretary's subtree when it has no audience (everyone), or an
+    audience organisation inside the subtree or above it (a committee-wide exam).
+    """
+    expected = Q(is_published=True, kind__in=EXPECTED_KINDS)
+    paths = results_scope_paths(user)
+    if paths is None:
+        return expected
+    if not paths:
+        return Q(pk__in=[])
+    audience = Quiz.organizations.through.objects.filter(quiz=OuterRef("pk"))
+    inside = Q(pk__in=[])
+    above: set[str] = set()
+    for path in paths:
+        inside |= Q(organization__path__startswith=path)
+        above.update(
+            path[:end] for end in range(Organization.steplen, len(path), Organization.steplen)
+        )
+    touching = audience.filter(inside | Q(organization__path__in=above))
+    return expected & (~Exists(audience) | Exists(touching))
+
+
 def quizzes_with_results_for(user: Member | AnonymousUser) -> QuerySet[Quiz]:
-    """Quizzes with submitted attempts in ``user``'s scope (counted as ``scoped_attempts``,
-    with those ``waiting`` for grading and those ``held`` as too fast)."""
+    """Quizzes with submitted attempts in ``user``'s scope, and the published quizzes meant
+    for members in it that nobody has submitted yet (counted as ``scoped_attempts``, with
+    those ``waiting`` for grading and those ``held`` as too fast)."""
+    if not can_view_results(user):
+        return Quiz.objects.none()
     attempts = attempts_visible_to(user).filter(state=Attempt.State.SUBMITTED)
     return (
-        Quiz.objects.filter(pk__in=attempts.values("quiz_id"))
+        Quiz.objects.filter(Q(pk__in=attempts.values("quiz_id")) | _expected_in_scope(user))
         .annotate(
             scoped_attempts=Count(
                 "attempts", filter=Q(attempts__in=attempts.values("pk")), distinct=True

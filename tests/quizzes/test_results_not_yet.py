@@ -161,3 +161,27 @@ def test_the_not_yet_list_costs_the_same_queries_for_200_members(
     assert len(response.context["results"].not_yet) == 204
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get(reverse("quizzes_quiz_results_export", args=[quiz.pk]))
+
+
+def test_the_results_list_offers_a_published_quiz_nobody_has_submitted_yet(
+    client, tree, people, secretary_a, secretary_b, questions
+) -> None:
+    """Without it, the not-yet list of a quiz nobody has taken could not be reached."""
+    mine = fixed_quiz(questions, title="第一总支考试", kind=Quiz.Kind.EXAM)
+    mine.organizations.set([tree.branch_a2])
+    mine.save()
+    above = fixed_quiz(questions, title="全委专项答题", organizations=[tree.committee])
+    everyone = fixed_quiz(questions, title="人人可答")
+    fixed_quiz(questions, title="第三支部答题", organizations=[tree.branch_b1])
+    fixed_quiz(questions, title="草稿测验", is_published=False)
+    fixed_quiz(questions, title="某日每日答题", kind=Quiz.Kind.DAILY)
+    client.force_login(secretary_a)
+    index = client.get(reverse("quizzes_results"))
+    listed = {quiz.title: quiz.scoped_attempts for quiz in index.context["page_obj"].object_list}
+    assert listed == {"第一总支考试": 0, "全委专项答题": 0, "人人可答": 0}
+    page = client.get(reverse("quizzes_quiz_results", args=[mine.pk]))
+    assert {row.member.username for row in page.context["results"].not_yet} == {"sun"}
+    client.force_login(secretary_b)
+    theirs = client.get(reverse("quizzes_results")).context["page_obj"].object_list
+    assert {quiz.title for quiz in theirs} == {"全委专项答题", "人人可答", "第三支部答题"}
+    assert above.pk and everyone.pk
