@@ -45,6 +45,10 @@ class MemberRow:
             return None
         return timezone.localdate(self.completion.completed_at)
 
+    @property
+    def is_completed(self) -> bool:
+        return self.status in (Status.DONE, Status.LATE)
+
 
 @dataclass
 class BranchRow:
@@ -74,6 +78,11 @@ class BranchRow:
         return self.done + self.late
 
     @property
+    def not_yet(self) -> int:
+        """Not completed yet: in progress or not started."""
+        return self.in_progress + self.not_started
+
+    @property
     def rate(self) -> int:
         """Percentage of assigned members who completed, on time or late."""
         if not self.assigned:
@@ -88,6 +97,11 @@ class AssignmentReport:
     branches: list[BranchRow] = field(default_factory=list)
     members: list[MemberRow] = field(default_factory=list)
     total: BranchRow = field(default_factory=lambda: BranchRow(branch=None))
+
+    @property
+    def not_yet(self) -> list[MemberRow]:
+        """The members who have not completed the study yet, in the report's order."""
+        return [row for row in self.members if not row.is_completed]
 
 
 def _branch_of(organization: Organization, by_path: dict[str, Organization]) -> Organization:
@@ -161,7 +175,7 @@ def assignment_report(*, assignment: Assignment, user: Member | AnonymousUser) -
 
 
 def assignment_report_xlsx(report: AssignmentReport) -> bytes:
-    """The report as a workbook: a sheet of branches and a sheet of members."""
+    """The report as a workbook: branches, members, those not yet done, and what it is."""
     from openpyxl import Workbook
     from openpyxl.styles import Font, PatternFill
 
@@ -227,6 +241,33 @@ def assignment_report_xlsx(report: AssignmentReport) -> bytes:
         if row.completed_on:
             members.cell(row=members.max_row, column=9).number_format = "yyyy-mm-dd"
 
+    not_yet = workbook.create_sheet(_("Not yet completed")[:31])
+    sheet_append(
+        not_yet,
+        [
+            _("Member"),
+            _("Username"),
+            _("Branch"),
+            _("Organisation"),
+            _("Lessons completed"),
+            _("Lessons"),
+            _("Study status"),
+        ],
+    )
+    for row in report.not_yet:
+        sheet_append(
+            not_yet,
+            [
+                row.member.display_name or row.member.username,
+                row.member.username,
+                row.branch.name,
+                row.organization.name,
+                row.completion.completed_count,
+                row.completion.lesson_count,
+                row.status_label,
+            ],
+        )
+
     notes = workbook.create_sheet(_("About")[:31])
     assignment = report.assignment
     for label, value in [
@@ -241,6 +282,7 @@ def assignment_report_xlsx(report: AssignmentReport) -> bytes:
     for sheet, widths in (
         (branches, (24, 10, 14, 14, 12, 12, 16)),
         (members, (14, 16, 24, 24, 14, 10, 12, 14, 14)),
+        (not_yet, (14, 16, 24, 24, 14, 10, 14)),
         (notes, (18, 40)),
     ):
         for cell in sheet[1] if sheet is not notes else ():

@@ -1,7 +1,12 @@
 """About 90 days of plausible study activity for the demo organisation.
 
 Every point goes through ``points_award``, exactly as real study will, so caps,
-roll-ups and the ledger check all hold. Branches differ in habit (some study almost
+roll-ups and the ledger check all hold. A lesson is completed the only way a member can
+complete one: by reading it, as heartbeats to ``learning.progress.lesson_heartbeat``
+until its minimum study time has passed and the end is reached. So the lesson progress
+behind assigned study and the completion reports agrees with the ledger (the demo once
+awarded ``lesson_completed`` points without any lesson behind them, and the report said
+nobody had completed anything). Branches differ in habit (some study almost
 daily, some rarely), members differ within a branch, weekends are quieter. The random
 generator is seeded, so the activity is the same on every machine, and keys are
 derived from member, day and action, so a second run adds nothing.
@@ -12,16 +17,33 @@ from __future__ import annotations
 import datetime
 import random
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import Count, Sum
 from django.utils import timezone
 
 from learning.ledger import points_award
 from learning.models import Member, Organization, PointsEntry, Screen
+from learning.progress import LessonRequirements, lesson_heartbeat
 
 KEY_PREFIX = "demo:"
+# Not a rule: reading a lesson, whose points come from the lesson's own completion.
+LESSON_ACTION = "lesson"
 DEFAULT_DAYS = 90
+# The lesson page sends a heartbeat about this often while it is read.
+HEARTBEAT_SECONDS = 30
+# On a day of study, the chance that a member also finishes the next lesson.
+LESSON_CHANCE = 0.12
+
+
+@dataclass(frozen=True)
+class DemoLesson:
+    """A lesson members may read, with what completing it takes (from the page)."""
+
+    lesson_id: int
+    requirements: LessonRequirements
 
 
 @dataclass(frozen=True)
@@ -32,9 +54,17 @@ class ActivitySummary:
 
 
 def demo_activity_seed(
-    *, committee: Organization, days: int = DEFAULT_DAYS, now: datetime.datetime | None = None
+    *,
+    committee: Organization,
+    days: int = DEFAULT_DAYS,
+    lessons: Sequence[DemoLesson] = (),
+    now: datetime.datetime | None = None,
 ) -> ActivitySummary:
-    """Award ``days`` days of study to the members below ``committee`` (once)."""
+    """Award ``days`` days of study to the members below ``committee`` (once).
+
+    Members read ``lessons`` in the order given, one now and then, each from where they
+    stopped; ``learning`` knows lessons only by id, so the caller supplies them.
+    """
     screen = _demo_screen(committee)
     if PointsEntry.objects.filter(idempotency_key__startswith=KEY_PREFIX).exists():
         return ActivitySummary(awards=0, points=0, screen=screen)
@@ -45,22 +75,57 @@ def demo_activity_seed(
         ).select_related("organization")
     )
     habits = _branch_habits(committee)
-    awards = points = 0
+    next_lesson = dict.fromkeys((member.pk for member in members), 0)
+    before = _ledger_size()
     with transaction.atomic():
         for offset in range(days, -1, -1):
             day = now.date() - datetime.timedelta(days=offset)
             for member in members:
                 for rule_code, quantity, at in _member_day(member, day, habits, now):
-                    result = points_award(
+                    if rule_code == LESSON_ACTION:
+                        index = next_lesson[member.pk]
+                        if index < len(lessons) and _lesson_read(member, lessons[index], at, now):
+                            next_lesson[member.pk] = index + 1
+                        continue
+                    points_award(
                         member=member,
                         rule_code=rule_code,
                         key=f"{KEY_PREFIX}{member.pk}:{day.isoformat()}:{rule_code}",
                         quantity=quantity,
                         occurred_at=at,
                     )
-                    awards += int(result.created)
-                    points += result.points if result.created else 0
-    return ActivitySummary(awards=awards, points=points, screen=screen)
+    after = _ledger_size()
+    return ActivitySummary(awards=after[0] - before[0], points=after[1] - before[1], screen=screen)
+
+
+def _ledger_size() -> tuple[int, int]:
+    """Entries and points in the ledger, to count what study (of any kind) awarded."""
+    totals = PointsEntry.objects.aggregate(entries=Count("pk"), points=Sum("points"))
+    return totals["entries"], totals["points"] or 0
+
+
+def _lesson_read(
+    member: Member, lesson: DemoLesson, start: datetime.datetime, now: datetime.datetime
+) -> bool:
+    """Read ``lesson`` from ``start`` through its heartbeats; False when it would end after now."""
+    requirements = lesson.requirements
+    beats = requirements.min_seconds // HEARTBEAT_SECONDS + 1
+    if start + datetime.timedelta(seconds=beats * HEARTBEAT_SECONDS) > now:
+        return False
+    result = None
+    for beat in range(beats + 1):
+        last = beat == beats
+        result = lesson_heartbeat(
+            member=member,
+            lesson_id=lesson.lesson_id,
+            requirements=requirements,
+            visible=True,
+            active=True,
+            reached_end=last,
+            closing=last,
+            now=start + datetime.timedelta(seconds=beat * HEARTBEAT_SECONDS),
+        )
+    return bool(result and result.progress.completed_at is not None)
 
 
 def _branch_habits(committee: Organization) -> dict[str, float]:
@@ -89,8 +154,8 @@ def _member_day(
     start = datetime.datetime.combine(day, datetime.time(7, 30), tzinfo=now.tzinfo)
     moments = sorted(start + datetime.timedelta(minutes=rng.randint(0, 14 * 60)) for _ in range(4))
     actions = [("study_time", rng.randint(1, 6), moments[1])]
-    if rng.random() < 0.7:
-        actions.append(("lesson_completed", rng.randint(1, 4), moments[0]))
+    if rng.random() < LESSON_CHANCE:
+        actions.append((LESSON_ACTION, 1, moments[0]))
     correct = rng.choice([0, 2, 3, 3, 4, 4, 5, 5, 5])
     if correct and rng.random() < 0.7:
         actions.append(("daily_quiz_correct", correct, moments[2]))

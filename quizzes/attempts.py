@@ -98,7 +98,8 @@ def quizzes_open_to(member: Member, *, at: datetime.datetime | None = None) -> Q
 
 
 def quiz_records_of(member_id: int, quizzes: Iterable[Quiz]) -> dict[int, dict[str, Any]]:
-    """The member's attempts at each quiz: used, best score, in progress, latest; one query."""
+    """The member's attempts at each quiz: used, best score, in progress, latest, held
+    for the secretary; one query."""
     return {
         row["quiz_id"]: row
         for row in Attempt.objects.filter(member_id=member_id, quiz__in=[q.pk for q in quizzes])
@@ -109,6 +110,7 @@ def quiz_records_of(member_id: int, quizzes: Iterable[Quiz]) -> dict[int, dict[s
             # At most one attempt per quiz is in progress (a database constraint).
             in_progress=Max("pk", filter=Q(state=Attempt.State.IN_PROGRESS)),
             latest=Max("pk"),
+            held=Count("pk", filter=Q(state=Attempt.State.SUBMITTED, too_fast=True)),
         )
         .order_by()
     }

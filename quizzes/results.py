@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 from django.db.models.fields.json import KT
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -150,11 +150,45 @@ def grading_queue_for(user: Member | AnonymousUser) -> QuerySet[AttemptQuestion]
     ).order_by("attempt__submitted_at", "attempt_id", "position")
 
 
+# Quizzes members are expected to take: listed in the results before anyone has submitted,
+# so their not-yet list can be reached. The daily quiz (one a day), practice and the
+# challenge are listed once somebody has taken them.
+EXPECTED_KINDS = (Quiz.Kind.WEEKLY, Quiz.Kind.TOPIC, Quiz.Kind.EXAM, Quiz.Kind.LESSON)
+
+
+def _expected_in_scope(user: Member | AnonymousUser) -> Q:
+    """Published quizzes of ``EXPECTED_KINDS`` whose audience reaches ``user``'s scope.
+
+    A quiz reaches a secretary's subtree when it has no audience (everyone), or an
+    audience organisation inside the subtree or above it (a committee-wide exam).
+    """
+    expected = Q(is_published=True, kind__in=EXPECTED_KINDS)
+    paths = results_scope_paths(user)
+    if paths is None:
+        return expected
+    if not paths:
+        return Q(pk__in=[])
+    audience = Quiz.organizations.through.objects.filter(quiz=OuterRef("pk"))
+    inside = Q(pk__in=[])
+    above: set[str] = set()
+    for path in paths:
+        inside |= Q(organization__path__startswith=path)
+        above.update(
+            path[:end] for end in range(Organization.steplen, len(path), Organization.steplen)
+        )
+    touching = audience.filter(inside | Q(organization__path__in=above))
+    return expected & (~Exists(audience) | Exists(touching))
+
+
 def quizzes_with_results_for(user: Member | AnonymousUser) -> QuerySet[Quiz]:
-    """Quizzes with submitted attempts in ``user``'s scope (counted as ``scoped_attempts``)."""
+    """Quizzes with submitted attempts in ``user``'s scope, and the published quizzes meant
+    for members in it that nobody has submitted yet (counted as ``scoped_attempts``, with
+    those ``waiting`` for grading and those ``held`` as too fast)."""
+    if not can_view_results(user):
+        return Quiz.objects.none()
     attempts = attempts_visible_to(user).filter(state=Attempt.State.SUBMITTED)
     return (
-        Quiz.objects.filter(pk__in=attempts.values("quiz_id"))
+        Quiz.objects.filter(Q(pk__in=attempts.values("quiz_id")) | _expected_in_scope(user))
         .annotate(
             scoped_attempts=Count(
                 "attempts", filter=Q(attempts__in=attempts.values("pk")), distinct=True
@@ -162,6 +196,11 @@ def quizzes_with_results_for(user: Member | AnonymousUser) -> QuerySet[Quiz]:
             waiting=Count(
                 "attempts",
                 filter=Q(attempts__in=attempts.filter(needs_grading=True).values("pk")),
+                distinct=True,
+            ),
+            held=Count(
+                "attempts",
+                filter=Q(attempts__in=attempts.filter(too_fast=True).values("pk")),
                 distinct=True,
             ),
         )
@@ -242,12 +281,39 @@ class BranchResult:
         return round_for_display(Fraction(self.passed_members * 100, self.graded_members))
 
 
+@dataclass(frozen=True)
+class NotYetRow:
+    """A member of the quiz's audience, in scope, who has not submitted an attempt."""
+
+    member: Member
+    organization: Organization
+    branch: Organization
+    # An attempt is in progress (started, not submitted).
+    started: bool
+
+
+@dataclass
+class BranchAudience:
+    """Of one branch's current members in the quiz's audience: who submitted, who not yet."""
+
+    branch: Organization | None
+    audience: int = 0
+    not_yet: int = 0
+
+    @property
+    def submitted(self) -> int:
+        return self.audience - self.not_yet
+
+
 @dataclass
 class QuizResults:
     quiz: Quiz
     branches: list[BranchResult] = field(default_factory=list)
     members: list[MemberResult] = field(default_factory=list)
     total: BranchResult = field(default_factory=lambda: BranchResult(branch=None))
+    not_yet: list[NotYetRow] = field(default_factory=list)
+    not_yet_branches: list[BranchAudience] = field(default_factory=list)
+    not_yet_total: BranchAudience = field(default_factory=lambda: BranchAudience(branch=None))
 
     @property
     def total_pass_rate(self) -> Decimal | None:
@@ -277,13 +343,15 @@ def _member_grade(quiz: Quiz, attempts: Sequence[Attempt]) -> Decimal | None:
 
 
 def quiz_results(*, quiz: Quiz, user: Member | AnonymousUser) -> QuizResults:
-    """The submitted attempts at ``quiz`` that ``user`` may see, per member and per branch.
+    """The submitted attempts at ``quiz`` that ``user`` may see, per member and per branch,
+    and who has not submitted one yet (``quiz_not_yet``).
 
     A member's grade follows the quiz's grading method over their attempts that are fully
     scored (an attempt waiting for a short answer's mark does not count yet). A member is
     listed under the branch of their latest attempt. A fixed number of queries.
     """
     results = QuizResults(quiz=quiz)
+    _not_yet_fill(results, user)
     attempts = list(
         attempts_visible_to(user)
         .filter(quiz=quiz, state=Attempt.State.SUBMITTED)
@@ -332,6 +400,84 @@ def quiz_results(*, quiz: Quiz, user: Member | AnonymousUser) -> QuizResults:
         branches.values(), key=lambda row: row.branch.path if row.branch else ""
     )
     return results
+
+
+def audience_members(quiz: Quiz, user: Member | AnonymousUser) -> QuerySet[Member]:
+    """The active members ``quiz`` is meant for that ``user`` may see results of.
+
+    The audience is the quiz's organisations and everything below them (none: everyone);
+    membership is by the member's current organisation. Empty without the right to see
+    results.
+    """
+    if not _active(user) or not user.has_perm(VIEW_RESULTS_PERMISSION):
+        return Member.objects.none()
+    members = Member.objects.filter(is_active=True, organization__isnull=False)
+    paths = results_scope_paths(user)
+    if paths is not None:
+        if not paths:
+            return Member.objects.none()
+        members = members.filter(_in_scope(paths, ""))
+    audience = list(quiz.organizations.values_list("path", flat=True))
+    if audience:
+        members = members.filter(_in_scope(audience, ""))
+    return members
+
+
+def _not_yet_fill(results: QuizResults, user: Member | AnonymousUser) -> None:
+    """Fill ``results.not_yet``: the audience in scope without a submitted attempt.
+
+    Three queries whatever the number of members: the audience counted per organisation,
+    the members not yet submitted with their organisation, and the organisations above.
+    """
+    quiz = results.quiz
+    members = audience_members(quiz, user)
+    submitted = Attempt.objects.filter(
+        quiz=quiz, member=OuterRef("pk"), state=Attempt.State.SUBMITTED
+    )
+    in_progress = Attempt.objects.filter(
+        quiz=quiz, member=OuterRef("pk"), state=Attempt.State.IN_PROGRESS
+    )
+    audience = dict(
+        members.values("organization_id")
+        .annotate(count=Count("pk"))
+        .order_by()
+        .values_list("organization_id", "count")
+    )
+    if not audience:
+        return
+    waiting = list(
+        members.exclude(Exists(submitted))
+        .annotate(started=Exists(in_progress))
+        .select_related("organization")
+        .order_by("organization__path", "display_name", "username")
+    )
+    organizations = {
+        org.pk: org
+        for org in Organization.objects.filter(pk__in=list(audience)).only(
+            "path", "depth", "kind", "name"
+        )
+    }
+    paths = {path for org in organizations.values() for path in org.ancestor_paths()}
+    by_path = {org.path: org for org in Organization.objects.filter(path__in=paths)}
+    branches: dict[int, BranchAudience] = {}
+    for organization_id, count in audience.items():
+        branch = _branch_of(organizations[organization_id], by_path)
+        row = branches.setdefault(branch.pk, BranchAudience(branch=branch))
+        row.audience += count
+        results.not_yet_total.audience += count
+    for member in waiting:
+        branch = _branch_of(member.organization, by_path)
+        results.not_yet.append(
+            NotYetRow(
+                member=member,
+                organization=member.organization,
+                branch=branch,
+                started=member.started,
+            )
+        )
+        branches[branch.pk].not_yet += 1
+        results.not_yet_total.not_yet += 1
+    results.not_yet_branches = sorted(branches.values(), key=lambda row: row.branch.path)
 
 
 def _number(value: Decimal | None) -> float | None:
@@ -429,6 +575,8 @@ def quiz_results_xlsx(results: QuizResults) -> bytes:
             if submitted:
                 attempts.cell(row=attempts.max_row, column=4).number_format = "yyyy-mm-dd hh:mm"
 
+    _not_yet_sheets(workbook, results)
+
     about = workbook.create_sheet(_("About")[:31])
     for label, value in [
         (_("Quiz"), quiz.title),
@@ -439,7 +587,9 @@ def quiz_results_xlsx(results: QuizResults) -> bytes:
     ]:
         sheet_append(about, [label, value])
 
-    for sheet in (branches, members, attempts):
+    for sheet in workbook.worksheets:
+        if sheet is about:
+            continue
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         for column in "ABCDEFGHIJ":
@@ -449,6 +599,30 @@ def quiz_results_xlsx(results: QuizResults) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def _not_yet_sheets(workbook: Any, results: QuizResults) -> None:
+    """Who has not submitted yet: counts per branch, then one row per member."""
+    counts = workbook.create_sheet(_("Not yet by branch")[:31])
+    sheet_append(
+        counts, [_("Branch"), _("Audience members"), _("Submitted"), _("Not yet submitted")]
+    )
+    for row in [*results.not_yet_branches, results.not_yet_total]:
+        name = _("Total") if row.branch is None else row.branch.name
+        sheet_append(counts, [name, row.audience, row.submitted, row.not_yet])
+    names = workbook.create_sheet(_("Not yet submitted")[:31])
+    sheet_append(names, [_("Member"), _("Username"), _("Branch"), _("Organisation"), _("State")])
+    for row in results.not_yet:
+        sheet_append(
+            names,
+            [
+                row.member.display_name or row.member.username,
+                row.member.username,
+                row.branch.name,
+                row.organization.name,
+                _("Started, not submitted") if row.started else _("Not started"),
+            ],
+        )
 
 
 # --- Statistics ------------------------------------------------------------------------------

@@ -151,7 +151,7 @@ class QuizRowSerializer(serializers.ModelSerializer):
     """A quiz the member may take, with their own record at it.
 
     The record comes from the view as ``context["mine"]``: ``{quiz id: {"used", "best",
-    "in_progress", "latest"}}``, one query for the whole page.
+    "in_progress", "latest", "held"}}``, one query for the whole page.
     """
 
     kind_label = serializers.CharField(source="get_kind_display")
@@ -160,6 +160,7 @@ class QuizRowSerializer(serializers.ModelSerializer):
     best_score = serializers.SerializerMethodField()
     attempt_in_progress = serializers.SerializerMethodField()
     latest_attempt = serializers.SerializerMethodField()
+    attempts_held = serializers.SerializerMethodField()
 
     class Meta:
         model = Quiz
@@ -178,6 +179,7 @@ class QuizRowSerializer(serializers.ModelSerializer):
             "best_score",
             "attempt_in_progress",
             "latest_attempt",
+            "attempts_held",
         ]
 
     def _mine(self, quiz: Quiz) -> dict[str, Any]:
@@ -202,6 +204,10 @@ class QuizRowSerializer(serializers.ModelSerializer):
     def get_latest_attempt(self, quiz: Quiz) -> int | None:
         return self._mine(quiz).get("latest")
 
+    def get_attempts_held(self, quiz: Quiz) -> int:
+        """Submitted attempts whose points wait for the secretary (too fast)."""
+        return self._mine(quiz).get("held", 0)
+
 
 # --- Attempts ---------------------------------------------------------------------------
 
@@ -213,6 +219,8 @@ class AttemptSerializer(serializers.ModelSerializer):
     seconds_left = serializers.SerializerMethodField()
     question_count = serializers.SerializerMethodField()
     percent = serializers.DecimalField(max_digits=5, decimal_places=1, read_only=True)
+    result_state = serializers.ChoiceField(choices=Attempt.ResultState.choices, read_only=True)
+    result_state_label = serializers.SerializerMethodField()
 
     class Meta:
         model = Attempt
@@ -235,8 +243,13 @@ class AttemptSerializer(serializers.ModelSerializer):
             "needs_grading",
             "passed",
             "too_fast",
+            "result_state",
+            "result_state_label",
             "points",
         ]
+
+    def get_result_state_label(self, attempt: Attempt) -> str:
+        return str(Attempt.ResultState(attempt.result_state).label)
 
     def get_seconds_left(self, attempt: Attempt) -> int | None:
         if attempt.is_submitted:

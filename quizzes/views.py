@@ -81,7 +81,7 @@ def index(request: HttpRequest) -> HttpResponse:
     mine = quiz_records_of(member.pk, quizzes)
     rows = []
     for quiz in quizzes:
-        own = mine.get(quiz.pk, {"used": 0, "best": None, "in_progress": None})
+        own = mine.get(quiz.pk, {"used": 0, "best": None, "in_progress": None, "held": 0})
         left = None if not quiz.attempts_allowed else max(0, quiz.attempts_allowed - own["used"])
         rows.append(
             {
@@ -90,6 +90,7 @@ def index(request: HttpRequest) -> HttpResponse:
                 "best": own["best"],
                 "open": own["in_progress"] is not None,
                 "left": left,
+                "held": own["held"],
             }
         )
     today = timezone.localdate()

@@ -262,6 +262,15 @@ class Attempt(models.Model):
         IN_PROGRESS = "in_progress", _("In progress")
         SUBMITTED = "submitted", _("Submitted")
 
+    class ResultState(models.TextChoices):
+        """What a member's result is waiting for, if anything (``result_state``)."""
+
+        IN_PROGRESS = "in_progress", _("Not submitted yet")
+        WAITING_FOR_GRADING = "waiting_for_grading", _("Waiting for grading")
+        # Answered faster than a person can read: points wait for the secretary.
+        HELD = "held", _("Waiting for your secretary to confirm")
+        FINAL = "final", _("Final")
+
     class FinishedBy(models.TextChoices):
         MEMBER = "member", _("Submitted by the member")
         DEADLINE = "deadline", _("Submitted when time ran out")
@@ -334,6 +343,26 @@ class Attempt(models.Model):
     @property
     def is_submitted(self) -> bool:
         return self.state == self.State.SUBMITTED
+
+    @property
+    def result_state(self) -> str:
+        """In progress, waiting for a mark, held for the secretary, or final.
+
+        Waiting for grading comes first: the score is not known yet. A held attempt has
+        its score but no points until the secretary accepts it (``attempt_accept_fast``).
+        """
+        if not self.is_submitted:
+            return self.ResultState.IN_PROGRESS
+        if self.needs_grading:
+            return self.ResultState.WAITING_FOR_GRADING
+        if self.too_fast:
+            return self.ResultState.HELD
+        return self.ResultState.FINAL
+
+    @property
+    def is_held(self) -> bool:
+        """Submitted and flagged as too fast: its points wait for the secretary."""
+        return self.is_submitted and self.too_fast
 
     @property
     def percent(self) -> Decimal | None:

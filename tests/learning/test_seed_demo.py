@@ -290,3 +290,40 @@ def test_names_are_reproducible_from_the_seed() -> None:
         return [names.next(older_generation=index % 3 == 0) for index in range(200)]
 
     assert draw() == draw()
+
+
+def test_demo_lesson_completions_in_the_ledger_are_real_lesson_progress(seeded: str) -> None:
+    """Issue 12: the ledger showed ~15,000 lesson completions, the report 0 of 192.
+
+    Every ``lesson_completed`` point must come from a lesson the member really completed
+    (``LessonProgress.completed_at``), the path that also completes assigned study.
+    """
+    from learning.assignment_report import assignment_report
+    from learning.models import LessonProgress
+
+    completions = PointsEntry.objects.filter(rule__code="lesson_completed")
+    assert completions.exists()
+    completed = LessonProgress.objects.filter(completed_at__isnull=False)
+    assert completions.count() == completed.count()
+    assert not completions.filter(idempotency_key__startswith="demo:").exists()
+    secretary = Member.objects.get(username="secretary")
+    course_wide = Assignment.objects.get(is_required=True)
+    report = assignment_report(assignment=course_wide, user=secretary)
+    assert report.total.assigned > 150
+    progressed = report.total.completed + report.total.in_progress
+    started = (
+        LessonProgress.objects.filter(
+            member__in=[row.member for row in report.members],
+            lesson_id__in=[lesson_id for lesson_id in _lesson_ids(course_wide)],
+        )
+        .values("member_id")
+        .distinct()
+        .count()
+    )
+    assert progressed == started > 0
+
+
+def _lesson_ids(assignment: Assignment) -> list[int]:
+    from learning.study_pages import lessons_by_page
+
+    return [lesson.pk for lesson in lessons_by_page([assignment.page])[assignment.page_id]]

@@ -23,10 +23,11 @@ from django.urls import reverse
 
 from cms.demo import DemoContentError, demo_content_seed
 from cms.demo_assignments import demo_assignments_seed
-from cms.models import HomePage
+from cms.models import HomePage, LessonPage
+from cms.views import lesson_requirements
 from learning import demo_data
 from learning.demo import DemoPasswords, DemoSeedError, SeedSummary, demo_passwords, demo_seed
-from learning.demo_activity import DEFAULT_DAYS, demo_activity_seed
+from learning.demo_activity import DEFAULT_DAYS, DemoLesson, demo_activity_seed
 from learning.models import Organization
 from quizzes.demo import DemoQuizError, demo_bank_exists, demo_quiz_seed
 
@@ -135,8 +136,13 @@ class Command(BaseCommand):
     def _seed_activity(self, days: int) -> None:
         committee = Organization.objects.get(code=demo_data.COMMITTEE_CODE)
         self.stdout.write("")
-        self.stdout.write(f"正在生成近 {days} 天的学习积分（首次约需半分钟）……")
-        activity = demo_activity_seed(committee=committee, days=days)
+        self.stdout.write(f"正在生成近 {days} 天的学习记录和积分（首次约需一两分钟）……")
+        # Course by course, lesson by lesson, as a member reads them.
+        lessons = [
+            DemoLesson(lesson_id=lesson.pk, requirements=lesson_requirements(lesson))
+            for lesson in LessonPage.objects.live().public().order_by("path")
+        ]
+        activity = demo_activity_seed(committee=committee, days=days, lessons=lessons)
         if activity.awards:
             self.stdout.write(f"已记入 {activity.awards} 条积分，共 {activity.points} 分。")
         else:
