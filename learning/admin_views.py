@@ -23,7 +23,7 @@ from django.shortcuts import get_list_or_404, get_object_or_404, redirect
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.text import capfirst
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.filters import BooleanRadioSelect, WagtailFilterSet
 from wagtail.admin.ui.tables import BooleanColumn, BulkActionsCheckboxColumn, Column, DateColumn
@@ -101,7 +101,7 @@ class MemberIndexView(SpreadsheetExportTextMixin, wagtail_users.IndexView):
     ]
     export_headings = {
         "username": _("Username"),
-        "display_name": capfirst(_("name")),
+        "display_name": capfirst(pgettext_lazy("person", "name")),
         "phone": capfirst(_("mobile phone")),
         "organization_code": _("Organisation code"),
         "organization_name": _("Organisation"),
@@ -119,7 +119,7 @@ class MemberIndexView(SpreadsheetExportTextMixin, wagtail_users.IndexView):
             title_column(
                 "name",
                 accessor="display_name",
-                label=_("name"),
+                label=pgettext_lazy("person", "name"),
                 sort_key="name",
                 get_url=self.get_edit_url,
                 classname="name",
