@@ -26,7 +26,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.filters import BooleanRadioSelect, WagtailFilterSet
-from wagtail.admin.ui.tables import BooleanColumn, BulkActionsCheckboxColumn, Column, DateColumn
+from wagtail.admin.ui.tables import BulkActionsCheckboxColumn, Column, DateColumn
 from wagtail.admin.views.generic.usage import UsageView
 from wagtail.permissions import policy_registry
 from wagtail.users.utils import user_can_delete_user
@@ -35,6 +35,7 @@ from wagtail.users.views import users as wagtail_users
 
 from learning import roles, services
 from learning.admin_forms import MemberCreateForm, MemberEditForm, OrganizationChoiceField
+from learning.admin_tables import YesNoColumn
 from learning.models import Member, Organization, PointsEntry
 from learning.permissions import can_assign_roles
 from learning.selectors import organizations_visible_to, subtrees_q
@@ -132,7 +133,7 @@ class MemberIndexView(SpreadsheetExportTextMixin, wagtail_users.IndexView):
                 accessor=lambda member: member.organization.name if member.organization else "",
                 width="20%",
             ),
-            BooleanColumn("is_active", label=_("active"), sort_key="is_active", width="8%"),
+            YesNoColumn("is_active", label=_("active"), sort_key="is_active", width="8%"),
             DateColumn("last_login", label=_("Last login"), sort_key="last_login", width="12%"),
         ]
 
