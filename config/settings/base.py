@@ -140,6 +140,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Says "approved and published" where Wagtail says nothing or "updated" (docs/roles.md).
+    "cms.workflow_messages.WorkflowOutcomeMessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "learning.middleware.PasswordChangeRequiredMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
