@@ -109,3 +109,78 @@ def test_secretary_on_a_phone_finds_members_and_the_home_panel(
     page.wait_for_load_state()
     assert "张红" in page.locator("main").inner_text()
     assert_no_horizontal_scroll(page)
+
+
+def test_approver_approving_on_the_dashboard_is_told_it_was_published(
+    new_page: NewPage, screenshot: Screenshot
+) -> None:
+    from cms.models import CourseIndexPage, CoursePage, HomePage, LessonPage
+
+    committee = services.organization_create(name="某党委", code="DW", kind="committee")
+    editor = _member("bianji", "编辑甲", committee, role_names=[roles.EDITOR])
+    _member("shenhe", "审核乙", committee, role_names=[roles.APPROVER])
+    home = HomePage.objects.get()
+    courses = home.add_child(instance=CourseIndexPage(title="课程", slug="courses"))
+    course = courses.add_child(instance=CoursePage(title="党史学习", summary="概要"))
+    lesson = course.add_child(
+        instance=LessonPage(title="待审课时", body=[("rich_text", "<p>正文</p>")])
+    )
+    lesson.unpublish()
+    lesson.save_revision(user=editor)
+    lesson.get_workflow().start(lesson, editor)
+
+    page = new_page(LAPTOP)
+    log_in(page, "shenhe")
+    page.goto(reverse("wagtailadmin_home"))
+    # The review list's column headings (read by screen readers) are Chinese too.
+    content = page.content()
+    assert "隐私与访问权限" in content and "Privacy and access" not in content
+    row = page.locator("tr", has_text="待审课时")
+    row.get_by_role("button", name="操作").click()
+    row.get_by_role("button", name="批准", exact=True).click()
+    page.wait_for_load_state()
+    message = page.locator(".messages")
+    message.wait_for()
+    assert "“待审课时”已批准并发布。" in message.inner_text()
+    screenshot(page, "desktop-1366-admin-approved-from-dashboard")
+    lesson.refresh_from_db()
+    assert lesson.live
+
+
+def test_editor_reads_the_explorer_and_the_editor_in_chinese(
+    new_page: NewPage, screenshot: Screenshot
+) -> None:
+    from cms.models import CourseIndexPage, CoursePage, HomePage, LessonPage
+
+    committee = services.organization_create(name="某党委", code="DW", kind="committee")
+    _member("bianji", "编辑甲", committee, role_names=[roles.EDITOR])
+    home = HomePage.objects.get()
+    courses = home.add_child(instance=CourseIndexPage(title="课程", slug="courses"))
+    course = courses.add_child(instance=CoursePage(title="党史学习", summary="概要"))
+    lesson = course.add_child(
+        instance=LessonPage(title="第一课", body=[("rich_text", "<p>正文</p>")])
+    )
+
+    page = new_page(LAPTOP)
+    log_in(page, "bianji")
+    page.goto(reverse("wagtailadmin_home"))
+    sidebar = page.locator("#wagtail-sidebar")
+    assert sidebar.get_by_role("button", name="页面").is_visible()
+    assert "分页" not in sidebar.inner_text()
+    sidebar.get_by_role("button", name="帮助").click()
+    assert sidebar.get_by_role("button", name="快捷键").is_visible()
+    assert "常用入口" not in sidebar.inner_text()
+    page.goto(reverse("wagtailadmin_explore", args=[course.pk]))
+    main = page.locator("main").inner_text()
+    assert "浏览" in page.title() and "Exploring" not in page.title()
+    assert "党史学习" in main and "Referenced" not in page.content()
+    screenshot(page, "desktop-1366-admin-explorer")
+    page.locator("button[data-side-panel-toggle='status']").click()
+    page.locator("[data-side-panel='status']").wait_for()
+    assert "Referenced" not in page.content()
+    screenshot(page, "desktop-1366-admin-explorer-status")
+    page.goto(reverse("wagtailadmin_pages:edit", args=[lesson.pk]))
+    page.get_by_role("button", name="状态").first.click()
+    content = page.content()
+    assert "Referenced" not in content and "被引用 0 次" in content
+    screenshot(page, "desktop-1366-admin-page-status")
