@@ -9,9 +9,12 @@ admin's Pages menu into "pagination". The project's own meanings carry a message
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import polib
+import pytest
 from django.apps import apps
 from django.conf import settings
 
@@ -63,13 +66,13 @@ def _app_catalogues() -> list[tuple[str, polib.POFile]]:
     return catalogues
 
 
-def _english_msgids(label_prefix: str = "wagtail") -> set[tuple[str | None, str]]:
+def _english_msgids(domain: str = "django") -> set[tuple[str | None, str]]:
     """Every msgid the installed Wagtail apps use, translated into Chinese or not."""
     msgids: set[tuple[str | None, str]] = set()
     for config in apps.get_app_configs():
-        if not config.name.startswith(label_prefix):
+        if not config.name.startswith("wagtail"):
             continue
-        po_path = Path(config.path) / "locale/en/LC_MESSAGES/django.po"
+        po_path = Path(config.path) / f"locale/en/LC_MESSAGES/{domain}.po"
         if po_path.exists():
             msgids |= {(entry.msgctxt, entry.msgid) for entry in polib.pofile(str(po_path))}
     return msgids
@@ -126,9 +129,10 @@ def test_our_catalogue_does_not_fill_wagtails_gaps_with_the_projects_meanings():
     assert filled == []
 
 
-def test_the_wagtail_supplement_translates_only_strings_wagtail_uses():
-    supplement = polib.pofile(str(WAGTAIL_SUPPLEMENT))
-    wagtail_msgids = _english_msgids()
+@pytest.mark.parametrize("domain", ["django", "djangojs"])
+def test_the_wagtail_supplement_translates_only_wagtails_untranslated_strings(domain):
+    supplement = polib.pofile(str(WAGTAIL_SUPPLEMENT.with_name(f"{domain}.po")))
+    wagtail_msgids = _english_msgids(domain)
     foreign = [
         entry.msgid
         for entry in supplement
@@ -137,3 +141,38 @@ def test_the_wagtail_supplement_translates_only_strings_wagtail_uses():
     assert foreign == []
     assert supplement.untranslated_entries() == []
     assert supplement.fuzzy_entries() == []
+    # Never a second opinion on what Wagtail already translates: it would replace it.
+    translated_by_wagtail = set()
+    for config in apps.get_app_configs():
+        po_path = Path(config.path) / f"locale/zh_Hans/LC_MESSAGES/{domain}.po"
+        if config.name.startswith("wagtail") and po_path.exists():
+            translated_by_wagtail |= {
+                (entry.msgctxt, entry.msgid)
+                for entry in polib.pofile(str(po_path)).translated_entries()
+            }
+    overriding = [
+        entry.msgid for entry in supplement if (entry.msgctxt, entry.msgid) in translated_by_wagtail
+    ]
+    assert overriding == []
+
+
+@pytest.mark.parametrize("domain", ["django", "djangojs"])
+def test_placeholders_survive_in_the_wagtail_supplement(domain):
+    supplement = polib.pofile(str(WAGTAIL_SUPPLEMENT.with_name(f"{domain}.po")))
+    placeholder = re.compile(r"%\(\w+\)[sd]|\{\w+\}")
+    for entry in supplement.translated_entries():
+        wanted = set(placeholder.findall(entry.msgid_plural or entry.msgid))
+        translations = entry.msgstr_plural.values() if entry.msgid_plural else [entry.msgstr]
+        for text in translations:
+            assert set(placeholder.findall(text)) <= wanted | set(placeholder.findall(entry.msgid))
+            if not entry.msgid_plural:
+                assert set(placeholder.findall(text)) == wanted, entry.msgid
+
+
+def test_the_admin_javascript_speaks_chinese(client, editor):
+    client.force_login(editor)
+    response = client.get("/admin/jsi18n/")
+    assert response.status_code == 200
+    catalogue = response.content.decode()
+    for words in ("区块", "此菜单中有"):
+        assert words in catalogue or json.dumps(words)[1:-1] in catalogue
