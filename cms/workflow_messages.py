@@ -36,7 +36,8 @@ def workflow_outcome_message(*, task_state: TaskState, page: Page) -> str | None
     if workflow_state.status == WorkflowState.STATUS_APPROVED:
         if page.live and not page.has_unpublished_changes:
             return _("“%(title)s” was approved and published.") % {"title": title}
-        if page.go_live_at or page.get_latest_revision().approved_go_live_at:
+        revision = page.get_latest_revision()
+        if page.go_live_at or (revision and revision.approved_go_live_at):
             return _("“%(title)s” was approved; it will be published at the scheduled time.") % {
                 "title": title
             }

@@ -13,7 +13,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from learning import roles
+from learning import roles, services
 from learning.assignments import assignment_create
 from learning.headline import organisation_headline, scope_members, secretary_scope
 from learning.ledger import points_award
@@ -177,3 +177,15 @@ def test_the_home_panel_costs_a_bounded_number_of_queries(
     client.get(reverse("wagtailadmin_home"))
     with django_assert_max_num_queries(80):
         client.get(reverse("wagtailadmin_home"))
+
+
+def test_another_secretary_sees_only_their_own_subtree(tree, subtree, client):
+    other = MemberFactory(username="zhao_shuji", display_name="赵书记", organization=tree.branch_b1)
+    services.secretary_assign(member=other, organization=tree.general_b)
+    headline = organisation_headline(user=other, now=NOW)
+    assert [root.name for root in headline.roots] == ["第二党总支"]
+    assert headline.members == 2  # 赵书记 and 外支部王五
+    assert headline.active_this_week == 1  # 外支部王五
+    client.force_login(other)
+    page = client.get(reverse("wagtailadmin_home")).content.decode()
+    assert "第二党总支" in page and "第一党总支" not in page and "张三" not in page
