@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from wagtail import blocks
 from wagtail.documents.blocks import DocumentChooserBlock
 from wagtail.embeds.blocks import EmbedBlock
@@ -24,7 +25,7 @@ class HeadingBlock(blocks.StructBlock):
     text = blocks.CharBlock(label=_("heading"), max_length=120)
     level = blocks.ChoiceBlock(
         label=_("level"),
-        choices=[("h2", _("Section")), ("h3", _("Subsection"))],
+        choices=[("h2", pgettext_lazy("heading level", "Section")), ("h3", _("Subsection"))],
         default="h2",
     )
 

@@ -22,6 +22,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from modelcluster.contrib.taggit import ClusterTaggableManager
 from modelcluster.fields import ParentalKey
 from taggit.models import TaggedItemBase
@@ -419,7 +420,10 @@ class PolicyDocumentPage(ReadableSlugMixin, Page):
     issue_date = models.DateField(_("issue date"))
     effective_date = models.DateField(_("effective date"), null=True, blank=True)
     status = models.CharField(
-        _("status"), max_length=12, choices=Status.choices, default=Status.EFFECTIVE
+        pgettext_lazy("policy document", "status"),
+        max_length=12,
+        choices=Status.choices,
+        default=Status.EFFECTIVE,
     )
     category = models.ForeignKey(
         PolicyCategory,
@@ -510,7 +514,9 @@ class DocumentText(models.Model):
         default=False,
         help_text=_("Only the beginning of the file was read (too long or too slow to read)."),
     )
-    page_count = models.PositiveIntegerField(_("pages"), null=True, blank=True)
+    page_count = models.PositiveIntegerField(
+        pgettext_lazy("page count", "pages"), null=True, blank=True
+    )
     error = models.CharField(_("error"), max_length=300, blank=True)
     extracted_at = models.DateTimeField(_("extracted at"))
 

@@ -23,10 +23,10 @@ from django.shortcuts import get_list_or_404, get_object_or_404, redirect
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.text import capfirst
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.filters import BooleanRadioSelect, WagtailFilterSet
-from wagtail.admin.ui.tables import BooleanColumn, BulkActionsCheckboxColumn, Column, DateColumn
+from wagtail.admin.ui.tables import BulkActionsCheckboxColumn, Column, DateColumn
 from wagtail.admin.views.generic.usage import UsageView
 from wagtail.permissions import policy_registry
 from wagtail.users.utils import user_can_delete_user
@@ -35,6 +35,7 @@ from wagtail.users.views import users as wagtail_users
 
 from learning import roles, services
 from learning.admin_forms import MemberCreateForm, MemberEditForm, OrganizationChoiceField
+from learning.admin_tables import YesNoColumn
 from learning.models import Member, Organization, PointsEntry
 from learning.permissions import can_assign_roles
 from learning.selectors import organizations_visible_to, subtrees_q
@@ -101,7 +102,7 @@ class MemberIndexView(SpreadsheetExportTextMixin, wagtail_users.IndexView):
     ]
     export_headings = {
         "username": _("Username"),
-        "display_name": capfirst(_("name")),
+        "display_name": capfirst(pgettext_lazy("person", "name")),
         "phone": capfirst(_("mobile phone")),
         "organization_code": _("Organisation code"),
         "organization_name": _("Organisation"),
@@ -119,7 +120,7 @@ class MemberIndexView(SpreadsheetExportTextMixin, wagtail_users.IndexView):
             title_column(
                 "name",
                 accessor="display_name",
-                label=_("name"),
+                label=pgettext_lazy("person", "name"),
                 sort_key="name",
                 get_url=self.get_edit_url,
                 classname="name",
@@ -132,7 +133,7 @@ class MemberIndexView(SpreadsheetExportTextMixin, wagtail_users.IndexView):
                 accessor=lambda member: member.organization.name if member.organization else "",
                 width="20%",
             ),
-            BooleanColumn("is_active", label=_("active"), sort_key="is_active", width="8%"),
+            YesNoColumn("is_active", label=_("active"), sort_key="is_active", width="8%"),
             DateColumn("last_login", label=_("Last login"), sort_key="last_login", width="12%"),
         ]
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from learning.assignments import Completion, Status, completion_status
 from learning.models import Assignment, LessonProgress, Member, Organization
@@ -189,7 +190,7 @@ def assignment_report_xlsx(report: AssignmentReport) -> bytes:
             _("Assigned"),
             _("Completed on time"),
             _("Completed late"),
-            _("In progress"),
+            pgettext("study", "In progress"),
             _("Not started"),
             _("Completion rate (%)"),
         ],

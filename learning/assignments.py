@@ -19,7 +19,7 @@ from django.db import models, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from wagtail.models import Page
 
 from learning.models import Assignment, LessonProgress, Member, Organization
@@ -212,7 +212,7 @@ class Status(models.TextChoices):
 
     DONE = "done", gettext_lazy("Completed")
     LATE = "late", gettext_lazy("Completed late")
-    IN_PROGRESS = "in_progress", gettext_lazy("In progress")
+    IN_PROGRESS = "in_progress", pgettext_lazy("study", "In progress")
     NOT_STARTED = "not_started", gettext_lazy("Not started")
 
 

@@ -332,3 +332,21 @@ def register_login_lockouts_menu_item() -> MenuItem:
         icon_name="lock",
         order=1100,
     )
+
+
+class MembersMenuItem(MenuItem):
+    """党员: the member list, for whoever may see members (secretaries: their subtree)."""
+
+    def is_shown(self, request: HttpRequest) -> bool:
+        return policy_registry.get_by_type(Member).user_has_permission(request.user, "view")
+
+
+@hooks.register("register_admin_menu_item")
+def register_members_menu_item() -> MenuItem:
+    return MembersMenuItem(
+        gettext_lazy("Members"),
+        reverse("wagtailusers_users:index"),
+        name="members",
+        icon_name="group",
+        order=205,
+    )

@@ -33,11 +33,12 @@ from wagtail.admin.panels import (
     MultiFieldPanel,
     ObjectList,
 )
-from wagtail.admin.ui.tables import BooleanColumn, Column, TitleColumn
+from wagtail.admin.ui.tables import Column, TitleColumn
 from wagtail.admin.views import generic
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets.button import HeaderButton, ListingButton
 
+from learning.admin_tables import YesNoColumn
 from learning.models import Organization
 from quizzes.admin_bank import CategoryChoiceField
 from quizzes.attempts import draw_candidates
@@ -395,7 +396,7 @@ class QuizViewSet(ModelViewSet):
             ),
             Column("kind", label=gettext_lazy("kind"), accessor="get_kind_display"),
             OpenWindowColumn("opens_at", label=gettext_lazy("open window"), sort_key="opens_at"),
-            BooleanColumn("is_published", label=gettext_lazy("published")),
+            YesNoColumn("is_published", label=gettext_lazy("published")),
             Column("attempt_count", label=gettext_lazy("attempts"), sort_key="attempt_count"),
         ]
 

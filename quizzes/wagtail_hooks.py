@@ -27,6 +27,7 @@ from quizzes.admin_bank import (
     RetireBulkAction,
     question_preview_urls,
 )
+from quizzes.admin_home import organisation_summary_panel_for
 from quizzes.admin_quizzes import DailySettingsMenuItem, QuizViewSet, quiz_admin_urls
 from quizzes.admin_results import GradingMenuItem, ResultsMenuItem, results_admin_urls
 
@@ -134,3 +135,10 @@ def register_question_bank_urls() -> list[Any]:
         *quiz_admin_urls(),
         *results_admin_urls(),
     ]
+
+
+@hooks.register("construct_homepage_panels")
+def add_organisation_summary_panel(request: Any, panels: list[Any]) -> None:
+    panel = organisation_summary_panel_for(request.user)
+    if panel is not None:
+        panels.append(panel)

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from learning.models.organisations import Member, Organization
 from learning.text import validate_text
@@ -45,7 +46,7 @@ class Assignment(models.Model):
     start_date = models.DateField(_("start date"))
     due_date = models.DateField(_("due date"), help_text=_("The last day to complete it."))
     is_required = models.BooleanField(
-        _("required"),
+        pgettext_lazy("assignment", "required"),
         default=True,
         help_text=_("Optional study is suggested to members but not counted as overdue."),
     )

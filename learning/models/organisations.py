@@ -9,6 +9,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from treebeard.mp_tree import MP_Node
 
 from learning.text import validate_text
@@ -89,7 +90,9 @@ class Member(AbstractUser):
     into given and family names reliably).
     """
 
-    display_name = models.CharField(_("name"), max_length=100, validators=[validate_text])
+    display_name = models.CharField(
+        pgettext_lazy("person", "name"), max_length=100, validators=[validate_text]
+    )
     phone = models.CharField(
         _("mobile phone"),
         max_length=11,

@@ -17,6 +17,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from modelcluster.models import ClusterableModel
 from wagtail.models import Orderable
@@ -63,7 +64,7 @@ class Quiz(ClusterableModel):
         AFTER_EACH = "after_each", _("After each question")
         AFTER_SUBMIT = "after_submit", _("After the attempt is submitted")
         AFTER_CLOSE = "after_close", _("After the quiz closes")
-        NEVER = "never", _("Never")
+        NEVER = "never", pgettext_lazy("quiz review", "Never")
 
     MultipleRule = scoring.MultipleRule
 
@@ -259,8 +260,8 @@ class Attempt(models.Model):
     """One member's go at a quiz, with the questions frozen when it started."""
 
     class State(models.TextChoices):
-        IN_PROGRESS = "in_progress", _("In progress")
-        SUBMITTED = "submitted", _("Submitted")
+        IN_PROGRESS = "in_progress", pgettext_lazy("attempt", "In progress")
+        SUBMITTED = "submitted", pgettext_lazy("attempt", "Submitted")
 
     class ResultState(models.TextChoices):
         """What a member's result is waiting for, if anything (``result_state``)."""
@@ -301,7 +302,10 @@ class Attempt(models.Model):
     deadline = models.DateTimeField(_("deadline"), null=True, blank=True)
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
     finished_by = models.CharField(
-        _("finished by"), max_length=20, choices=FinishedBy.choices, blank=True
+        pgettext_lazy("attempt", "finished by"),
+        max_length=20,
+        choices=FinishedBy.choices,
+        blank=True,
     )
     multiple_rule = models.CharField(max_length=20, choices=Quiz.MultipleRule.choices)
     review = models.CharField(max_length=20, choices=Quiz.Review.choices)

@@ -1,0 +1,85 @@
+"""The secretary's panel on the admin home: their organisation's headline numbers.
+
+It lives in ``quizzes`` because it shows quiz figures beside the learning ones, and only
+``quizzes`` may read both (``learning`` never imports quizzes; docs/design.md).
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+from wagtail.admin.ui.components import Component
+
+from learning.headline import organisation_headline, scope_members, secretary_scope
+from learning.models import Member
+from learning.selectors import subtrees_q
+from quizzes.models import Attempt, Quiz
+
+# Quizzes a member is expected to take while they are open. The daily quiz and practice
+# are habits, not obligations, and lesson quizzes belong to their lesson.
+EXPECTED_KINDS = (Quiz.Kind.WEEKLY, Quiz.Kind.TOPIC, Quiz.Kind.EXAM)
+
+
+def quizzes_open_at(now: datetime.datetime) -> QuerySet[Quiz]:
+    """Published quizzes of the expected kinds that are open at ``now``."""
+    return (
+        Quiz.objects.filter(is_published=True, kind__in=EXPECTED_KINDS)
+        .filter(Q(opens_at__isnull=True) | Q(opens_at__lte=now))
+        .filter(Q(closes_at__isnull=True) | Q(closes_at__gt=now))
+        .prefetch_related("organizations")
+    )
+
+
+def quizzes_not_taken_count(*, members: QuerySet[Member], now: datetime.datetime) -> int:
+    """Open quizzes not yet submitted, counted once per member and quiz.
+
+    A member counts for a quiz when the quiz's audience includes them (no audience: all).
+    """
+    missing = 0
+    for quiz in quizzes_open_at(now):
+        audience = list(quiz.organizations.all())
+        expected = (
+            members.filter(subtrees_q(audience, prefix="organization__")) if audience else members
+        )
+        took = Attempt.objects.filter(
+            quiz=quiz, member__in=expected, state=Attempt.State.SUBMITTED
+        ).values("member")
+        missing += expected.exclude(pk__in=took).count()
+    return missing
+
+
+class OrganisationSummaryPanel(Component):
+    """Members, active this week, overdue study, quizzes not taken: the secretary's subtree."""
+
+    name = "organisation_summary"
+    order = 50
+    template_name = "quizzes/admin/organisation_summary_panel.html"
+
+    def __init__(self, user: Member, now: datetime.datetime | None = None) -> None:
+        self.user = user
+        self.now = now or timezone.now()
+
+    def get_context_data(self, parent_context: Any = None) -> dict[str, Any]:
+        headline = organisation_headline(user=self.user, now=self.now)
+        _roots, scope = secretary_scope(self.user)
+        return {
+            "headline": headline,
+            "quizzes_not_taken": quizzes_not_taken_count(
+                members=scope_members(scope), now=self.now
+            ),
+            "members_url": reverse("wagtailusers_users:index"),
+            "assignments_url": reverse("assignments:index"),
+            "results_url": reverse("quizzes_results"),
+        }
+
+
+def organisation_summary_panel_for(user: Member) -> OrganisationSummaryPanel | None:
+    """The panel for a secretary; None for anybody assigned to no organisation."""
+    roots, _scope = secretary_scope(user)
+    if not roots:
+        return None
+    return OrganisationSummaryPanel(user)
