@@ -239,3 +239,24 @@ def test_another_var_dir_may_run_beside(start, tmp_path: Path) -> None:
     os.kill(second.process.pid, signal.SIGTERM)
     assert second.process.wait(timeout=30) == 0
     assert running(first_tree) == first_tree
+
+
+def test_without_a_virtualenv_it_says_so_and_starts_nothing(tmp_path: Path) -> None:
+    checkout = tmp_path / "checkout"
+    (checkout / "bin").mkdir(parents=True)
+    (checkout / "bin" / "run-dev").write_bytes(RUN_DEV.read_bytes())
+    (checkout / "bin" / "run-dev").chmod(0o755)
+
+    finished = subprocess.run(
+        [str(checkout / "bin" / "run-dev")],
+        env={**os.environ, "VAR_DIR": str(tmp_path / "var")},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+    assert finished.returncode == 1
+    assert "could not be started" in finished.stderr
+    assert "make run" in finished.stderr
+    assert "Traceback" not in finished.stderr

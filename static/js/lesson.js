@@ -49,6 +49,9 @@
   }
 
   function render(data) {
+    // Heartbeats may be answered out of order: one sent before the lesson was completed
+    // must not turn "completed" back into "read to the end".
+    if (completed && !data.completed) return;
     var studied = Math.floor(data.verified_seconds / 60);
     var required = Math.max(1, Math.ceil(data.required_seconds / 60));
     var remaining = Math.max(0, Math.ceil((data.required_seconds - data.verified_seconds) / 60));
