@@ -121,4 +121,20 @@ class ReadableSlugPageForm(WagtailAdminPageForm):
         # A Chinese slug is left empty here: the page numbers itself when it is saved,
         # once every field it numbers by (a policy document's year) is on it.
         slug = self.cleaned_data.get("slug") or ""
-        return slug if is_ascii_slug(slug) else ""
+        if not is_ascii_slug(slug):
+            return ""
+        if self._offered_number_taken_since(slug):
+            # Another editor's page took the number offered when this form opened: the
+            # page takes the next one when it is saved, not an error about a slug the
+            # editor never typed.
+            return ""
+        return slug
+
+    def _offered_number_taken_since(self, slug: str) -> bool:
+        page = self.instance
+        if page.pk is not None or not page.slug_number_known_in_advance:
+            return False
+        prefix = page.numbered_slug_prefix(self.parent_page)
+        if not re.fullmatch(re.escape(prefix) + r"\d+", slug):
+            return False
+        return not Page._slug_is_available(slug, self.parent_page, page)

@@ -190,3 +190,33 @@ def test_a_changed_slug_leaves_the_old_address_redirecting(
 def test_a_course_made_in_code_without_a_title_slug_still_saves(content) -> None:
     course = content.courses.add_child(instance=CoursePage(title="！！！", summary="。"))
     assert course.slug == "course-1"
+
+
+def test_two_editors_adding_lessons_at_once_both_get_a_numbered_slug(
+    editor_client, content
+) -> None:
+    # Both open the add form and are offered lesson-5-2; the other editor saves first.
+    course = add_course(content.courses, slug="course-5")
+    add_lesson(course, "第一课", slug="lesson-5-1")
+    url = reverse("wagtailadmin_pages:add", args=["cms", "lessonpage", course.pk])
+    offered = editor_client.get(url).context["form"].initial["slug"]
+    assert offered == "lesson-5-2"
+    add_lesson(course, "第二课", slug="lesson-5-2")
+
+    response = editor_client.post(url, lesson_form(CHINESE_TITLE, offered))
+
+    # The offered number was taken meanwhile: the lesson takes the next one, no error
+    # about a slug the editor never typed.
+    assert response.status_code == 302, response.context["form"].errors
+    assert LessonPage.objects.get(title=CHINESE_TITLE).slug == "lesson-5-3"
+
+
+def test_an_ascii_slug_the_editor_typed_that_a_sibling_has_is_refused(
+    editor_client, content
+) -> None:
+    course = add_course(content.courses, slug="course-5")
+    add_lesson(course, "第一课", slug="du-yuan-zhu")
+    url = reverse("wagtailadmin_pages:add", args=["cms", "lessonpage", course.pk])
+    response = editor_client.post(url, lesson_form(CHINESE_TITLE, "du-yuan-zhu"))
+    assert response.status_code == 200
+    assert "slug" in response.context["form"].errors
