@@ -16,7 +16,6 @@ from wagtail.admin.ui.components import Component
 
 from learning.headline import organisation_headline, scope_members, secretary_scope
 from learning.models import Member
-from learning.selectors import subtrees_q
 from quizzes.models import Attempt, Quiz
 
 # Quizzes a member is expected to take while they are open. The daily quiz and practice
@@ -38,17 +37,25 @@ def quizzes_not_taken_count(*, members: QuerySet[Member], now: datetime.datetime
     """Open quizzes not yet submitted, counted once per member and quiz.
 
     A member counts for a quiz when the quiz's audience includes them (no audience: all).
+    Three queries however many quizzes and members: the admin home asks on every visit.
     """
+    quizzes = list(quizzes_open_at(now))
+    if not quizzes:
+        return 0
+    took = set(
+        Attempt.objects.filter(quiz__in=quizzes, member__in=members, state=Attempt.State.SUBMITTED)
+        .values_list("quiz_id", "member_id")
+        .distinct()
+    )
+    member_paths = list(members.values_list("pk", "organization__path"))
     missing = 0
-    for quiz in quizzes_open_at(now):
-        audience = list(quiz.organizations.all())
-        expected = (
-            members.filter(subtrees_q(audience, prefix="organization__")) if audience else members
+    for quiz in quizzes:
+        audience = tuple(organization.path for organization in quiz.organizations.all())
+        missing += sum(
+            1
+            for member_id, path in member_paths
+            if (not audience or path.startswith(audience)) and (quiz.pk, member_id) not in took
         )
-        took = Attempt.objects.filter(
-            quiz=quiz, member__in=expected, state=Attempt.State.SUBMITTED
-        ).values("member")
-        missing += expected.exclude(pk__in=took).count()
     return missing
 
 

@@ -11,7 +11,10 @@ import json
 import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from learning import roles, services
 from learning.assignments import assignment_create
@@ -189,3 +192,48 @@ def test_another_secretary_sees_only_their_own_subtree(tree, subtree, client):
     client.force_login(other)
     page = client.get(reverse("wagtailadmin_home")).content.decode()
     assert "第二党总支" in page and "第一党总支" not in page and "张三" not in page
+
+
+def _home_queries(client) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        client.get(reverse("wagtailadmin_home"))
+    return len(queries)
+
+
+def _overdue_study_and_open_quiz(administrator, tree, course, number: int) -> None:
+    today = timezone.localdate()
+    assignment_create(
+        created_by=administrator,
+        page=course,
+        organizations=[tree.committee],
+        start_date=today - datetime.timedelta(days=20),
+        due_date=today - datetime.timedelta(days=2),
+        title=f"必学 {number}",
+    )
+    fixed_quiz(
+        [question_create(single_choice(stem=f"第 {number} 题：党的根本宗旨是？"))],
+        kind=Quiz.Kind.WEEKLY,
+        title=f"周测 {number}",
+        opens_at=timezone.now() - datetime.timedelta(days=1),
+        closes_at=timezone.now() + datetime.timedelta(days=1),
+    )
+
+
+def test_the_home_panel_costs_the_same_queries_for_ten_assignments_and_quizzes(
+    client, tree, secretary_a, administrator
+):
+    # Issue 12 review: each overdue assignment ran a whole report, and each open quiz two
+    # counts, on every visit to the admin home.
+    for _number in range(5):
+        MemberFactory(organization=tree.branch_a1)
+    course = add_course("党章学习", ["第一课", "第二课"])
+    _overdue_study_and_open_quiz(administrator, tree, course, 0)
+    client.force_login(secretary_a)
+    client.get(reverse("wagtailadmin_home"))
+    with_one = _home_queries(client)
+    for number in range(1, 11):
+        _overdue_study_and_open_quiz(administrator, tree, course, number)
+
+    assert _home_queries(client) == with_one
+    headline = organisation_headline(user=secretary_a, now=timezone.now())
+    assert headline.assignments_overdue == 11 * 6  # six members of 第一党总支, none done
