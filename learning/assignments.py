@@ -16,14 +16,18 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 from wagtail.models import Page
 
 from learning.models import Assignment, LessonProgress, Member, Organization
-from learning.selectors import organizations_visible_to, user_is_administrator
+from learning.selectors import (
+    organizations_visible_to,
+    touching_subtrees_q,
+    user_is_administrator,
+)
 from learning.study_pages import lessons_by_page, study_page_kind
 
 if TYPE_CHECKING:
@@ -77,15 +81,8 @@ def assignments_visible_to(user: Member | AnonymousUser) -> QuerySet[Assignment]
     root_paths = _scope_root_paths(user)
     if not root_paths:
         return Assignment.objects.none()
-    inside = Q()
-    above: set[str] = set()
-    for path in root_paths:
-        inside |= Q(organization__path__startswith=path)
-        above.update(
-            path[:end] for end in range(Organization.steplen, len(path) + 1, Organization.steplen)
-        )
     touching = _Targets.objects.filter(assignment=OuterRef("pk")).filter(
-        inside | Q(organization__path__in=above)
+        touching_subtrees_q(root_paths, prefix="organization__")
     )
     return Assignment.objects.filter(Exists(touching))
 

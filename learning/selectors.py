@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from django.db.models import Q, QuerySet
@@ -39,6 +40,23 @@ def subtrees_q(organizations: list[Organization], prefix: str = "") -> Q:
     for organization in organizations:
         condition |= Q(**{f"{prefix}path__startswith": organization.path})
     return condition
+
+
+def touching_subtrees_q(root_paths: Iterable[str], prefix: str = "") -> Q:
+    """Organisations inside any subtree at ``root_paths``, or above one of them.
+
+    What reaches a secretary whose subtrees start at ``root_paths``: study assigned, or a
+    quiz meant, to an organisation there or to one above it (a committee-wide exam).
+    ``prefix`` targets a relation, e.g. ``"organization__"`` on an audience's rows.
+    """
+    inside = Q(pk__in=[])
+    above: set[str] = set()
+    for path in root_paths:
+        inside |= Q(**{f"{prefix}path__startswith": path})
+        above.update(
+            path[:end] for end in range(Organization.steplen, len(path), Organization.steplen)
+        )
+    return inside | Q(**{f"{prefix}path__in": above})
 
 
 def organizations_visible_to(user: Member | AnonymousUser) -> QuerySet[Organization]:

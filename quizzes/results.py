@@ -32,7 +32,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from learning.models import Member, Organization
-from learning.selectors import organizations_visible_to, user_is_administrator
+from learning.selectors import (
+    organizations_visible_to,
+    touching_subtrees_q,
+    user_is_administrator,
+)
 from learning.spreadsheets import sheet_append
 from quizzes.models import Attempt, AttemptQuestion, Question, Quiz
 from quizzes.scoring import grade_from_attempts, round_for_display
@@ -169,14 +173,7 @@ def _expected_in_scope(user: Member | AnonymousUser) -> Q:
     if not paths:
         return Q(pk__in=[])
     audience = Quiz.organizations.through.objects.filter(quiz=OuterRef("pk"))
-    inside = Q(pk__in=[])
-    above: set[str] = set()
-    for path in paths:
-        inside |= Q(organization__path__startswith=path)
-        above.update(
-            path[:end] for end in range(Organization.steplen, len(path), Organization.steplen)
-        )
-    touching = audience.filter(inside | Q(organization__path__in=above))
+    touching = audience.filter(touching_subtrees_q(paths, prefix="organization__"))
     return expected & (~Exists(audience) | Exists(touching))
 
 

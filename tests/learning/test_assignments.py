@@ -24,7 +24,8 @@ from learning.assignments import (
     completion_status,
     member_assignments,
 )
-from learning.models import Assignment
+from learning.models import Assignment, Organization
+from learning.selectors import touching_subtrees_q
 from tests.factories import MemberFactory
 from tests.learning.study_content import (
     add_course,
@@ -518,3 +519,28 @@ def test_assignment_list_query_count_does_not_grow_with_assignments(
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get(reverse("assignments:index"))
     assert response.context["paginator"].count == 13
+
+
+@pytest.mark.parametrize(
+    ("roots", "touching"),
+    [
+        # A secretary of 第一党总支 is reached from inside their subtree and from above it
+        # (a committee-wide assignment or exam), never from a sibling subtree.
+        (
+            ["general_a"],
+            {"committee", "general_a", "branch_a1", "branch_a2", "group_a1"},
+        ),
+        (["branch_b1"], {"committee", "general_b", "branch_b1"}),
+        (
+            ["group_a1", "branch_b1"],
+            {"committee", "general_a", "general_b", "branch_a1", "group_a1", "branch_b1"},
+        ),
+        ([], set()),
+    ],
+)
+def test_organisations_touching_a_subtree_are_inside_or_above_it(tree, roots, touching) -> None:
+    # Assignments and the quiz results decide who reaches a secretary with this one rule.
+    names = {getattr(tree, name).pk: name for name in vars(tree)}
+    paths = [getattr(tree, name).path for name in roots]
+    found = Organization.objects.filter(touching_subtrees_q(paths)).values_list("pk", flat=True)
+    assert {names[pk] for pk in found} == touching
