@@ -98,3 +98,37 @@ def test_a_chinese_title_gets_a_readable_slug_in_the_admin(
     assert member.url.endswith("/courses/course-5/du-yuan-zhu/")
     assert member.locator("h1").first.inner_text().strip() == TITLE
     screenshot(member, "mobile-390-lesson-after-slug-change")
+
+
+def test_a_number_another_editor_took_meanwhile_is_not_an_error(
+    new_page: NewPage, screenshot: Screenshot
+) -> None:
+    course = course_five()
+    people()
+    editor = new_page(DESKTOP)
+    admin_log_in(editor, "bianji")
+    editor.goto(reverse("wagtailadmin_pages:add", args=["cms", "lessonpage", course.pk]))
+    editor.fill("#id_title", TITLE)
+    editor.locator("#id_title").blur()
+    open_tab_of(editor, "#id_slug")
+    assert editor.locator("#id_slug").input_value() == "lesson-5-2"
+    # Another editor saves a lesson in the same course while this form is open.
+    course.add_child(
+        instance=LessonPage(title="第二课", slug="lesson-5-2", body=[("rich_text", "<p>二</p>")])
+    )
+    open_tab_of(editor, "#id_title")
+    editor.locator("#body-root .c-sf-add-button").first.click()
+    editor.get_by_role("option", name="正文").click()
+    body = editor.locator(".public-DraftEditor-content").first
+    body.click()
+    body.type("马克思主义基本原理。")
+    editor.wait_for_function(
+        """() => [...document.querySelectorAll("input[name^='body-']")]
+            .some(input => input.value.includes("基本原理"))"""
+    )
+    with editor.expect_navigation():
+        editor.locator("button[name='action-submit']").first.evaluate("b => b.click()")
+
+    screenshot(editor, "desktop-1280-admin-lesson-saved-after-a-taken-number")
+    assert editor.locator(".help-critical, .error-message").count() == 0
+    assert LessonPage.objects.get(title=TITLE).slug == "lesson-5-3"
