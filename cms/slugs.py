@@ -10,8 +10,10 @@ whose title has no ASCII spelling is numbered instead, among its siblings:
 - a policy document: ``policy-YYYY-NN`` by the year it was issued.
 
 A slug the editor typed in ASCII is kept; a Chinese one is numbered like an empty one.
-The next number follows the highest one in use, so a deleted page's address is never
-given to another page. Slug changes leave redirects behind (``wagtail.contrib.redirects``,
+The next number follows the highest one in use, counting the old addresses of renamed or
+moved pages that still redirect: an address in links members have is not given to another
+page. (A number below the highest is never reused; a deleted page leaves no redirect, so
+deleting the highest-numbered page frees its number.) Slug changes leave redirects behind (``wagtail.contrib.redirects``,
 see docs/study.md).
 """
 
@@ -24,6 +26,7 @@ from typing import Any
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminPageForm
+from wagtail.contrib.redirects.models import Redirect
 from wagtail.models import Page
 
 
@@ -47,6 +50,22 @@ def is_ascii_slug(slug: str) -> bool:
     return bool(slug) and slug.isascii()
 
 
+def redirected_slugs_under(parent: Page) -> list[str]:
+    """The slugs of addresses under ``parent`` that redirect elsewhere (renamed, moved).
+
+    Such an address is still in links members have; a new page numbered with it would
+    take it over (a live page wins over a redirect), so its number counts as used.
+    """
+    url_parts = parent.get_url_parts()
+    if url_parts is None:
+        return []
+    prefix = Redirect.normalise_path(url_parts[2]).rstrip("/") + "/"
+    old_paths = Redirect.objects.filter(old_path__startswith=prefix).values_list(
+        "old_path", flat=True
+    )
+    return [path.removeprefix(prefix) for path in old_paths if "/" not in path[len(prefix) :]]
+
+
 class ReadableSlugMixin:
     """A page that numbers itself when its title gives no ASCII slug.
 
@@ -63,7 +82,10 @@ class ReadableSlugMixin:
 
     def numbered_slug_under(self, parent: Page) -> str:
         """The next free numbered slug among ``parent``'s children."""
-        taken = Page.objects.child_of(parent).exclude(pk=self.pk).values_list("slug", flat=True)
+        taken = [
+            *Page.objects.child_of(parent).exclude(pk=self.pk).values_list("slug", flat=True),
+            *redirected_slugs_under(parent),
+        ]
         return next_numbered_slug(
             self.numbered_slug_prefix(parent), taken, width=self.slug_number_width
         )

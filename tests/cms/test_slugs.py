@@ -220,3 +220,27 @@ def test_an_ascii_slug_the_editor_typed_that_a_sibling_has_is_refused(
     response = editor_client.post(url, lesson_form(CHINESE_TITLE, "du-yuan-zhu"))
     assert response.status_code == 200
     assert "slug" in response.context["form"].errors
+
+
+def test_a_renamed_lessons_old_number_is_not_given_to_a_new_lesson(
+    client, content, django_capture_on_commit_callbacks
+) -> None:
+    # lesson-5-2 is renamed: its old address redirects to it. A new lesson numbered
+    # lesson-5-2 would take that address, and links members already have would open it.
+    course = add_course(content.courses, slug="course-5")
+    course.save_revision().publish()
+    add_lesson(course, "第一课", slug="lesson-5-1").save_revision().publish()
+    renamed = add_lesson(course, "第二课", slug="lesson-5-2")
+    renamed.save_revision().publish()
+    old_url = renamed.url
+    renamed = Page.objects.get(pk=renamed.pk).specific
+    renamed.slug = "du-yuan-zhu"
+    with django_capture_on_commit_callbacks(execute=True):
+        renamed.save_revision().publish()
+
+    new = add_lesson(course, CHINESE_TITLE)
+
+    assert new.slug == "lesson-5-3"
+    response = client.get(old_url)
+    assert response.status_code == 301
+    assert response["Location"].endswith("/courses/course-5/du-yuan-zhu/")
