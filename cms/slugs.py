@@ -13,8 +13,8 @@ A slug the editor typed in ASCII is kept; a Chinese one is numbered like an empt
 The next number follows the highest one in use, counting the old addresses of renamed or
 moved pages that still redirect: an address in links members have is not given to another
 page. (A number below the highest is never reused; a deleted page leaves no redirect, so
-deleting the highest-numbered page frees its number.) Slug changes leave redirects behind (``wagtail.contrib.redirects``,
-see docs/study.md).
+deleting the highest-numbered page frees its number.) Slug changes leave redirects behind
+(``wagtail.contrib.redirects``, see docs/study.md).
 """
 
 from __future__ import annotations
