@@ -13,7 +13,7 @@ help:
 	@echo "make test   set up the test tools and run the whole test suite"
 	@echo "make bench  run the performance benchmarks (tests/benchmarks)"
 	@echo "make test-boundaries  run the suite with the clock at each week/month/year boundary"
-	@echo "make lint   ruff check and format check"
+	@echo "make lint   ruff check, format check and the import contracts (import-linter)"
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required")'
@@ -51,6 +51,7 @@ bench: $(DEV_STAMP) messages
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: $(DEV_STAMP)
 	$(BIN)/ruff format .

@@ -1,4 +1,4 @@
-"""URL map; see DESIGN.md for the members' side."""
+"""URL map; the members' side is in docs/design.md ("The members' URL map")."""
 
 from django.conf import settings
 from django.conf.urls.static import static

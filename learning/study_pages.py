@@ -1,6 +1,6 @@
 """Courses and lessons as seen from ``learning``: generic Wagtail pages, never ``cms`` models.
 
-``learning`` must not import ``cms`` (DESIGN.md: dependencies run one way). The settings
+``learning`` must not import ``cms`` (docs/design.md: dependencies run one way). The settings
 ``DANGJIAN_COURSE_PAGE_MODEL`` and ``DANGJIAN_LESSON_PAGE_MODEL`` name the page models
 (``config`` wires the apps together); this module resolves them lazily to content types
 and answers the questions assigned study and "my learning" ask: is this page a course or a

@@ -35,6 +35,7 @@ from rest_framework.views import APIView, exception_handler
 
 from learning.json_body import JSONBodyError, json_body_parse
 from quizzes.attempts import (
+    LISTED_KINDS,
     AttemptError,
     attempt_answer_check,
     attempt_answer_save,
@@ -67,7 +68,6 @@ from quizzes.serializers import (
     SaveResultSerializer,
     WrongAnswerSerializer,
 )
-from quizzes.views import LISTED_KINDS
 
 logger = logging.getLogger(__name__)
 

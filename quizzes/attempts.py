@@ -1,6 +1,6 @@
 """Starting, answering and submitting quiz attempts (services), and who may take what.
 
-The rules this module keeps (DESIGN.md decision 5):
+The rules this module keeps (docs/design.md, decision 5):
 
 - ``attempt_start`` draws the questions and freezes them: a JSON copy of each question,
   its option order and its mark. Nothing later reads the live bank for this attempt.
@@ -83,6 +83,11 @@ def audience_filter(member: Member) -> Q:
         for end in range(Organization.steplen, len(organization.path) + 1, Organization.steplen)
     ]
     return Q(organizations__isnull=True) | Q(organizations__path__in=ancestors)
+
+
+# The kinds listed as "quizzes and exams" (web and API); the daily quiz and the challenge
+# have cards of their own.
+LISTED_KINDS = (Quiz.Kind.WEEKLY, Quiz.Kind.TOPIC, Quiz.Kind.EXAM, Quiz.Kind.LESSON)
 
 
 def quizzes_open_to(member: Member, *, at: datetime.datetime | None = None) -> QuerySet[Quiz]:

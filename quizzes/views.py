@@ -25,6 +25,7 @@ from django.views.decorators.http import require_POST
 
 from learning.json_body import JSONBodyError, json_body_parse
 from quizzes.attempts import (
+    LISTED_KINDS,
     AttemptError,
     attempt_answer_check,
     attempt_answer_save,
@@ -57,8 +58,6 @@ from quizzes.presenting import (
     with_images,
 )
 
-# Kinds listed under "quizzes and exams"; the daily quiz and challenge have their own cards.
-LISTED_KINDS = (Quiz.Kind.WEEKLY, Quiz.Kind.TOPIC, Quiz.Kind.EXAM, Quiz.Kind.LESSON)
 ERROR_STATUS = {
     "not_yours": 404,
     "no_question": 404,

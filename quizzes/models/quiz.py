@@ -1,6 +1,6 @@
 """Quizzes, the attempts members make at them, and the wrong-answer book.
 
-An attempt freezes what it asks (DESIGN.md decision 5): each ``AttemptQuestion`` holds a
+An attempt freezes what it asks (docs/design.md, decision 5): each ``AttemptQuestion`` holds a
 JSON copy of the question as it was at the start (``question_snapshot``), the order in
 which its options are shown, and its mark. Scoring reads only that copy, so editing or
 retiring a question never changes a past attempt.
