@@ -42,9 +42,8 @@ from learning.assignments import (
 )
 from learning.models import Assignment, Member, Organization
 from learning.selectors import organizations_visible_to
+from learning.spreadsheets import XLSX_CONTENT_TYPE
 from learning.study_pages import study_page_kind, study_page_type_names
-
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class AssignmentPermissionPolicy(ModelPermissionPolicy):

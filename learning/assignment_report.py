@@ -9,7 +9,6 @@ database) and the organisation tree are each read once.
 from __future__ import annotations
 
 import datetime
-import io
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -21,7 +20,7 @@ from django.utils.translation import pgettext
 from learning.assignments import Completion, Status, completion_status
 from learning.models import Assignment, LessonProgress, Member, Organization
 from learning.selectors import organizations_visible_to, subtrees_q
-from learning.spreadsheets import sheet_append
+from learning.spreadsheets import sheet_add, sheet_append, workbook_bytes, workbook_new
 from learning.study_pages import lessons_by_page
 
 if TYPE_CHECKING:
@@ -177,12 +176,9 @@ def assignment_report(*, assignment: Assignment, user: Member | AnonymousUser) -
 
 def assignment_report_xlsx(report: AssignmentReport) -> bytes:
     """The report as a workbook: branches, members, those not yet done, and what it is."""
-    from openpyxl import Workbook
     from openpyxl.styles import Font, PatternFill
 
-    workbook = Workbook()
-    branches = workbook.active
-    branches.title = _("Branches")[:31]
+    workbook, branches = workbook_new(_("Branches"))
     sheet_append(
         branches,
         [
@@ -209,7 +205,7 @@ def assignment_report_xlsx(report: AssignmentReport) -> bytes:
             ],
         )
 
-    members = workbook.create_sheet(_("Members")[:31])
+    members = sheet_add(workbook, _("Members"))
     sheet_append(
         members,
         [
@@ -242,7 +238,7 @@ def assignment_report_xlsx(report: AssignmentReport) -> bytes:
         if row.completed_on:
             members.cell(row=members.max_row, column=9).number_format = "yyyy-mm-dd"
 
-    not_yet = workbook.create_sheet(_("Not yet completed")[:31])
+    not_yet = sheet_add(workbook, _("Not yet completed"))
     sheet_append(
         not_yet,
         [
@@ -269,7 +265,7 @@ def assignment_report_xlsx(report: AssignmentReport) -> bytes:
             ],
         )
 
-    notes = workbook.create_sheet(_("About")[:31])
+    notes = sheet_add(workbook, _("About"))
     assignment = report.assignment
     for label, value in [
         (_("Assignment"), assignment.display_title),
@@ -291,6 +287,4 @@ def assignment_report_xlsx(report: AssignmentReport) -> bytes:
             cell.fill = PatternFill("solid", fgColor="FDECEA")
         for index, width in enumerate(widths, start=1):
             sheet.column_dimensions[chr(ord("A") + index - 1)].width = width
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return workbook_bytes(workbook)

@@ -11,6 +11,8 @@ injection). Every export the project writes goes through this module:
   format that Excel gives text typed after an apostrophe. The value itself is unchanged,
   so an exported question sheet still imports back as it was, and editing such a cell in
   Excel keeps it text instead of turning it into a formula.
+- **Workbooks** (``workbook_new``, ``sheet_add``, ``workbook_bytes``, ``XLSX_CONTENT_TYPE``):
+  every .xlsx the project builds starts and ends here, with sheet names Excel accepts.
 - **CSV** (``csv_value``, ``csv_row``): a CSV cell has no type, so such text is written
   with a leading apostrophe (``'=1+1``), which spreadsheet programs show as text.
 
@@ -21,6 +23,7 @@ a stored lone surrogate or control character cannot make an export fail.
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -62,6 +65,40 @@ def cell_write(cell: Any, value: Any) -> Any:
     if is_formula_like(text):
         cell.quotePrefix = True
     return cell
+
+
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+# Excel refuses these in a sheet's name, and names longer than 31 characters.
+_NOT_IN_SHEET_TITLE = re.compile(r"[\[\]:*?/\\]")
+SHEET_TITLE_MAX = 31
+
+
+def sheet_title(title: Any) -> str:
+    """``title`` as Excel accepts a sheet's name: at most 31 characters, no ``[]:*?/\\``."""
+    return _NOT_IN_SHEET_TITLE.sub("", spreadsheet_text(str(title)))[:SHEET_TITLE_MAX]
+
+
+def workbook_new(title: Any) -> tuple[Any, Any]:
+    """A new openpyxl workbook and its first sheet, named ``title``."""
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = sheet_title(title)
+    return workbook, sheet
+
+
+def sheet_add(workbook: Any, title: Any) -> Any:
+    """A further sheet of ``workbook``, named ``title``."""
+    return workbook.create_sheet(sheet_title(title))
+
+
+def workbook_bytes(workbook: Any) -> bytes:
+    """The .xlsx file of ``workbook``, to send with ``XLSX_CONTENT_TYPE``."""
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
 
 
 def sheet_append(sheet: Any, values: Iterable[Any]) -> None:

@@ -45,9 +45,7 @@ from learning.importers.sheets import file_too_large_message
 from learning.importers.uploads import UploadLimit, limit_uploads
 from learning.models import Member, Organization, OrganizationSecretary
 from learning.selectors import organizations_visible_to
-from learning.spreadsheets import SpreadsheetExportTextMixin
-
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+from learning.spreadsheets import XLSX_CONTENT_TYPE, SpreadsheetExportTextMixin
 
 
 class IndentedTitleColumn(TitleColumn):

@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from wagtail.admin.menu import MenuItem
 
+from learning.spreadsheets import XLSX_CONTENT_TYPE
 from learning.text import validate_text
 from quizzes.attempts import AttemptError, attempt_accept_fast, attempt_question_grade
 from quizzes.models import Attempt, AttemptQuestion, Quiz
@@ -44,7 +45,6 @@ from quizzes.results import (
     results_scope_paths,
 )
 
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 GRADING_PER_PAGE = 20
 RESULTS_PER_PAGE = 50
 

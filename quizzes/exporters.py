@@ -5,6 +5,7 @@ Both formats import back into the same questions: see ``quizzes.importers``.
 
 from __future__ import annotations
 
+from learning.spreadsheets import XLSX_CONTENT_TYPE
 from quizzes.importers.gift import questions_to_gift
 from quizzes.importers.xlsx import questions_to_xlsx
 from quizzes.models import QuestionCategory
@@ -12,7 +13,7 @@ from quizzes.selectors import questions_as_parsed, questions_for_export
 
 EXPORT_FORMATS = ("xlsx", "gift")
 CONTENT_TYPES = {
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "xlsx": XLSX_CONTENT_TYPE,
     "gift": "text/plain; charset=utf-8",
 }
 FILE_EXTENSIONS = {"xlsx": ".xlsx", "gift": ".gift.txt"}

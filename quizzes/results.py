@@ -16,7 +16,6 @@ stale figures are never shown as current.
 from __future__ import annotations
 
 import hashlib
-import io
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -37,7 +36,7 @@ from learning.selectors import (
     touching_subtrees_q,
     user_is_administrator,
 )
-from learning.spreadsheets import sheet_append
+from learning.spreadsheets import sheet_add, sheet_append, workbook_bytes, workbook_new
 from quizzes.models import Attempt, AttemptQuestion, Question, Quiz
 from quizzes.scoring import grade_from_attempts, round_for_display
 from quizzes.statistics import AttemptMarks, quiz_statistics
@@ -484,13 +483,10 @@ def _number(value: Decimal | None) -> float | None:
 
 def quiz_results_xlsx(results: QuizResults) -> bytes:
     """The results as a workbook: branches, members, attempts, and what was exported."""
-    from openpyxl import Workbook
     from openpyxl.styles import Font
 
     quiz = results.quiz
-    workbook = Workbook()
-    branches = workbook.active
-    branches.title = _("Branches")[:31]
+    workbook, branches = workbook_new(_("Branches"))
     sheet_append(
         branches,
         [_("Branch"), _("Attempts"), _("Members"), _("Mean score (%)"), _("Pass rate (%)")],
@@ -499,7 +495,7 @@ def quiz_results_xlsx(results: QuizResults) -> bytes:
         name = _("Total") if row is results.total else (row.branch.name if row.branch else "—")
         sheet_append(branches, [name, row.attempts, row.members, _number(row.mean), _number(rate)])
 
-    members = workbook.create_sheet(_("Members")[:31])
+    members = sheet_add(workbook, _("Members"))
     sheet_append(
         members,
         [
@@ -532,7 +528,7 @@ def quiz_results_xlsx(results: QuizResults) -> bytes:
             ],
         )
 
-    attempts = workbook.create_sheet(_("Attempts")[:31])
+    attempts = sheet_add(workbook, _("Attempts"))
     sheet_append(
         attempts,
         [
@@ -574,7 +570,7 @@ def quiz_results_xlsx(results: QuizResults) -> bytes:
 
     _not_yet_sheets(workbook, results)
 
-    about = workbook.create_sheet(_("About")[:31])
+    about = sheet_add(workbook, _("About"))
     for label, value in [
         (_("Quiz"), quiz.title),
         (_("Kind"), str(quiz.get_kind_display())),
@@ -593,21 +589,19 @@ def quiz_results_xlsx(results: QuizResults) -> bytes:
             sheet.column_dimensions[column].width = 16
     about.column_dimensions["A"].width = 18
     about.column_dimensions["B"].width = 40
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return workbook_bytes(workbook)
 
 
 def _not_yet_sheets(workbook: Any, results: QuizResults) -> None:
     """Who has not submitted yet: counts per branch, then one row per member."""
-    counts = workbook.create_sheet(_("Not yet by branch")[:31])
+    counts = sheet_add(workbook, _("Not yet by branch"))
     sheet_append(
         counts, [_("Branch"), _("Audience members"), _("Submitted"), _("Not yet submitted")]
     )
     for row in [*results.not_yet_branches, results.not_yet_total]:
         name = _("Total") if row.branch is None else row.branch.name
         sheet_append(counts, [name, row.audience, row.submitted, row.not_yet])
-    names = workbook.create_sheet(_("Not yet submitted")[:31])
+    names = sheet_add(workbook, _("Not yet submitted"))
     sheet_append(names, [_("Member"), _("Username"), _("Branch"), _("Organisation"), _("State")])
     for row in results.not_yet:
         sheet_append(

@@ -189,3 +189,11 @@ def test_a_sheet_row_keeps_numbers_and_repairs_text_that_cannot_be_stored():
     row = next(load_workbook(buffer).active.iter_rows(values_only=True))
     assert row == ("=1+1", -5, 1.5, "坏\ufffd名字")
     assert spreadsheet_text("a\x00b\ufffe") == "ab"
+
+
+def test_sheet_names_are_ones_excel_accepts() -> None:
+    from learning.spreadsheets import sheet_title
+
+    assert sheet_title("Not yet: by branch [1]/2 *?\\") == "Not yet by branch 12 "
+    assert len(sheet_title("党" * 40)) == 31
+    assert "\ud800" not in sheet_title("=HYPERLINK(\ud800)")

@@ -13,7 +13,6 @@ allows, and a time budget.
 
 from __future__ import annotations
 
-import io
 import re
 import secrets
 from collections import Counter
@@ -35,7 +34,7 @@ from learning.importers.sheets import (
     xlsx_rows,
 )
 from learning.models import PHONE_PATTERN, Member, Organization
-from learning.spreadsheets import sheet_append
+from learning.spreadsheets import sheet_add, sheet_append, workbook_bytes, workbook_new
 from learning.text import excerpt, text_problem
 
 COLUMN_USERNAME = "用户名"
@@ -500,11 +499,7 @@ CREDENTIAL_COLUMNS = [COLUMN_USERNAME, COLUMN_NAME, COLUMN_ORGANIZATION]
 
 def initial_credentials_xlsx(credentials: Sequence[InitialCredential]) -> bytes:
     """The imported members' initial passwords as a sheet, to print or hand out once."""
-    from openpyxl import Workbook
-
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = _("Initial passwords")
+    workbook, sheet = workbook_new(_("Initial passwords"))
     sheet_append(sheet, [*CREDENTIAL_COLUMNS, _("Initial password")])
     for credential in credentials:
         sheet_append(
@@ -516,19 +511,14 @@ def initial_credentials_xlsx(credentials: Sequence[InitialCredential]) -> bytes:
                 credential.password,
             ],
         )
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return workbook_bytes(workbook)
 
 
 def member_import_template() -> bytes:
     """A blank import sheet with the header, an example row and instructions."""
-    from openpyxl import Workbook
     from openpyxl.styles import Font, PatternFill
 
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "党员"
+    workbook, sheet = workbook_new("党员")
     sheet_append(sheet, COLUMNS)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
@@ -540,7 +530,7 @@ def member_import_template() -> bytes:
     for row in sheet.iter_rows(min_row=2, max_row=2000, min_col=3, max_col=3):
         for cell in row:
             cell.number_format = "@"
-    notes = workbook.create_sheet("填写说明")
+    notes = sheet_add(workbook, "填写说明")
     for line in [
         "每行一名党员，第一行是表头，请勿修改表头。示例行（张三）导入前请删除。",
         "用户名：必填，登录用，只能包含字母、数字和 @ . + - _，不可与已有账号重复。",
@@ -548,10 +538,8 @@ def member_import_template() -> bytes:
         "手机：选填，11 位大陆手机号，可用于登录，不可重复。",
         "组织编码：必填，党员所在组织的编码（在后台“组织”列表中查看）。",
         "任何一行有错误时，整个文件都不会导入；请按提示的行号和列名修改后重新上传。",
-        "导入的账号使用统一的初始密码，党员首次登录时必须修改密码。",
+        "每个导入的账号都有自己的初始密码，导入后在页面上下载名单分发；党员首次登录时必须修改密码。",
     ]:
         sheet_append(notes, [line])
     notes.column_dimensions["A"].width = 90
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return workbook_bytes(workbook)

@@ -7,12 +7,11 @@ be edited and imported again.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable
 from typing import IO, Any
 
 from learning.importers.sheets import xlsx_rows
-from learning.spreadsheets import cell_write, sheet_append
+from learning.spreadsheets import cell_write, sheet_add, sheet_append, workbook_bytes, workbook_new
 from quizzes.importers.base import ParsedQuestion, ParseResult
 from quizzes.importers.table import (
     COLUMNS,
@@ -47,17 +46,11 @@ def parse_xlsx(file: IO[bytes] | bytes) -> ParseResult:
 
 def questions_to_xlsx(questions: Iterable[ParsedQuestion]) -> bytes:
     """A workbook with the header and one row per question (the import's columns)."""
-    from openpyxl import Workbook
-
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = SHEET_TITLE
+    workbook, sheet = workbook_new(SHEET_TITLE)
     _write_header(sheet)
     for row_number, question in enumerate(questions, start=2):
         _write_row(sheet, row_number, question_row(question))
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return workbook_bytes(workbook)
 
 
 def _write_header(sheet: Any) -> None:
@@ -82,11 +75,7 @@ def _write_row(sheet: Any, row_number: int, values: list[str]) -> None:
 
 def question_import_template() -> bytes:
     """An empty question sheet with one example row per type and a sheet of instructions."""
-    from openpyxl import Workbook
-
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = SHEET_TITLE
+    workbook, sheet = workbook_new(SHEET_TITLE)
     _write_header(sheet)
     examples = [
         [
@@ -172,13 +161,11 @@ def question_import_template() -> bytes:
         for cell in row:
             cell.number_format = "@"
 
-    notes = workbook.create_sheet(NOTES_TITLE)
+    notes = sheet_add(workbook, NOTES_TITLE)
     for line in TEMPLATE_NOTES:
         sheet_append(notes, [line])
     notes.column_dimensions["A"].width = 110
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return workbook_bytes(workbook)
 
 
 TEMPLATE_NOTES = [
