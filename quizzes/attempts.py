@@ -90,6 +90,13 @@ def audience_filter(member: Member) -> Q:
 LISTED_KINDS = (Quiz.Kind.WEEKLY, Quiz.Kind.TOPIC, Quiz.Kind.EXAM, Quiz.Kind.LESSON)
 
 
+def attempts_left(quiz: Quiz, used: int) -> int | None:
+    """How many more attempts a member who has used ``used`` may start; None: no limit."""
+    if not quiz.attempts_allowed:
+        return None
+    return max(0, quiz.attempts_allowed - used)
+
+
 def quizzes_open_to(member: Member, *, at: datetime.datetime | None = None) -> QuerySet[Quiz]:
     """Published quizzes that are open now and meant for ``member`` (daily quizzes too)."""
     now = at or timezone.now()
@@ -166,7 +173,7 @@ def attempt_start(
             attempt_submit(attempt=current, finished_by=Attempt.FinishedBy.DEADLINE, at=now)
             continue
         used = record["used"] or 0
-        if quiz.attempts_allowed and used >= quiz.attempts_allowed:
+        if attempts_left(quiz, used) == 0:
             raise AttemptError(
                 _("You have used all your attempts at this quiz."), "no_attempts_left"
             )

@@ -17,7 +17,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from quizzes.attempts import MAX_SEQ
+from quizzes.attempts import MAX_SEQ, attempts_left
 from quizzes.models import Attempt, Quiz, WrongAnswer
 from quizzes.practice import practice_question
 from quizzes.presenting import checked_feedback, seconds_left
@@ -189,10 +189,7 @@ class QuizRowSerializer(serializers.ModelSerializer):
         return self._mine(quiz).get("used", 0)
 
     def get_attempts_left(self, quiz: Quiz) -> int | None:
-        # ``attempts_allowed`` 0 means unlimited: there is no count of attempts left.
-        if not quiz.attempts_allowed:
-            return None
-        return max(0, quiz.attempts_allowed - self.get_attempts_used(quiz))
+        return attempts_left(quiz, self.get_attempts_used(quiz))
 
     def get_best_score(self, quiz: Quiz) -> str | None:
         best = self._mine(quiz).get("best")

@@ -31,6 +31,7 @@ from quizzes.attempts import (
     attempt_answer_save,
     attempt_start,
     attempt_submit,
+    attempts_left,
     challenge_quiz,
     daily_quiz_for,
     quiz_records_of,
@@ -81,14 +82,13 @@ def index(request: HttpRequest) -> HttpResponse:
     rows = []
     for quiz in quizzes:
         own = mine.get(quiz.pk, {"used": 0, "best": None, "in_progress": None, "held": 0})
-        left = None if not quiz.attempts_allowed else max(0, quiz.attempts_allowed - own["used"])
         rows.append(
             {
                 "quiz": quiz,
                 "used": own["used"],
                 "best": own["best"],
                 "open": own["in_progress"] is not None,
-                "left": left,
+                "left": attempts_left(quiz, own["used"]),
                 "held": own["held"],
             }
         )

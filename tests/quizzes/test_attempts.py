@@ -608,3 +608,12 @@ def test_a_check_with_an_absurd_seq_is_refused(member, db, seq):
     assert refused.value.code == "bad_seq"
     item.refresh_from_db()
     assert item.mark is None
+
+
+@pytest.mark.parametrize(
+    ("allowed", "used", "left"), [(0, 5, None), (1, 0, 1), (3, 1, 2), (2, 2, 0), (2, 5, 0)]
+)
+def test_attempts_left_counts_down_and_zero_allowed_means_no_limit(allowed, used, left) -> None:
+    from quizzes.attempts import attempts_left
+
+    assert attempts_left(Quiz(attempts_allowed=allowed), used) == left
