@@ -42,7 +42,8 @@ from quizzes.attempts import (
     attempt_start,
     attempt_submit,
     challenge_quiz,
-    daily_quiz_for,
+    daily_quiz_make,
+    daily_quiz_of,
     quiz_records_of,
     quizzes_open_to,
 )
@@ -226,16 +227,20 @@ class QuizListView(QuizAPIMixin, ListAPIView):
         )
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        daily = daily_quiz_for()
+        daily = daily_quiz_of()
         page = self.paginate_queryset(self.get_queryset()) or []
         context = {
             **self.get_serializer_context(),
-            "mine": quiz_records_of(request.user.pk, [*page, daily]),
+            "mine": quiz_records_of(request.user.pk, [*page, *([daily] if daily else [])]),
         }
         response = self.get_paginated_response(
             QuizRowSerializer(page, many=True, context=context).data
         )
-        response.data["daily"] = QuizRowSerializer(daily, context=context).data
+        # null until today's quiz is made (by beat at 00:01, or by the first member to start
+        # it with POST daily/attempts/): a GET never writes.
+        response.data["daily"] = (
+            QuizRowSerializer(daily, context=context).data if daily is not None else None
+        )
         return response
 
 
@@ -286,7 +291,7 @@ class DailyAttemptStartView(QuizAPIMixin, APIView):
     """POST: start or resume today's daily quiz."""
 
     def post(self, request: Request) -> Response:
-        return _started(request, daily_quiz_for())
+        return _started(request, daily_quiz_make())
 
 
 class ChallengeAttemptStartView(QuizAPIMixin, APIView):

@@ -711,10 +711,19 @@ def attempt_accept_fast(*, attempt: Attempt, by: Member) -> Attempt:
 # --- Daily quiz -------------------------------------------------------------------------
 
 
-def daily_quiz_for(day: datetime.date | None = None) -> Quiz:
-    """The daily quiz of a local day, made from the daily quiz settings when first needed."""
+def daily_quiz_of(day: datetime.date | None = None) -> Quiz | None:
+    """The daily quiz of a local day (today by default), if it has been made. Reads only."""
+    return Quiz.objects.filter(kind=Quiz.Kind.DAILY, local_date=day or timezone.localdate()).first()
+
+
+def daily_quiz_make(*, day: datetime.date | None = None) -> Quiz:
+    """The daily quiz of a local day, made from the daily quiz settings if not made yet.
+
+    Called by the beat task just after midnight and when a member starts the day's quiz
+    (a POST); pages and the API only read it (``daily_quiz_of``): a GET never writes.
+    """
     day = day or timezone.localdate()
-    found = Quiz.objects.filter(kind=Quiz.Kind.DAILY, local_date=day).first()
+    found = daily_quiz_of(day)
     if found is not None:
         return found
     config = DailyQuizSettings.current()

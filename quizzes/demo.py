@@ -38,7 +38,7 @@ from quizzes.attempts import (
     attempt_question_grade,
     attempt_start,
     attempt_submit,
-    daily_quiz_for,
+    daily_quiz_make,
 )
 from quizzes.demo_bank import (
     DemoQuestion,
@@ -434,7 +434,7 @@ class _Simulator:
         """The daily quizzes of the last ``days`` days and who takes each; returns ``days``."""
         for offset in range(days, 0, -1):
             day = self.now.date() - datetime.timedelta(days=offset)
-            quiz = daily_quiz_for(day)
+            quiz = daily_quiz_make(day=day)
             weekend = day.weekday() >= 5
             for taker in takers:
                 chance = taker.daily_habit * (0.5 if weekend else 1.0)

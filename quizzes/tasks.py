@@ -25,9 +25,9 @@ def submit_overdue_attempts() -> int:
 @shared_task(name="quizzes.make_daily_quiz")
 def make_daily_quiz() -> int:
     """Make today's daily quiz if no request has made it yet; safe to run twice."""
-    from quizzes.attempts import daily_quiz_for
+    from quizzes.attempts import daily_quiz_make
 
-    return daily_quiz_for().pk
+    return daily_quiz_make().pk
 
 
 @shared_task(name="quizzes.quiz_statistics_recompute")

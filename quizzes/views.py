@@ -33,7 +33,8 @@ from quizzes.attempts import (
     attempt_submit,
     attempts_left,
     challenge_quiz,
-    daily_quiz_for,
+    daily_quiz_make,
+    daily_quiz_of,
     quiz_records_of,
     quizzes_open_to,
 )
@@ -73,8 +74,12 @@ ERROR_STATUS = {
 def index(request: HttpRequest) -> HttpResponse:
     """The quiz section: today's quiz, open quizzes and exams, challenge, practice, 错题本."""
     member = request.user
-    daily = daily_quiz_for()
-    daily_attempt = Attempt.objects.filter(quiz=daily, member=member).order_by("-number").first()
+    daily = daily_quiz_of()  # made by the beat task, or by the first member who starts it
+    daily_attempt = (
+        Attempt.objects.filter(quiz=daily, member=member).order_by("-number").first()
+        if daily is not None
+        else None
+    )
     quizzes = list(
         quizzes_open_to(member).filter(kind__in=LISTED_KINDS).order_by("closes_at", "-created_at")
     )
@@ -103,6 +108,7 @@ def index(request: HttpRequest) -> HttpResponse:
     )
     context = {
         "daily": daily,
+        "daily_day": daily.local_date if daily is not None else timezone.localdate(),
         "daily_attempt": daily_attempt,
         "rows": rows,
         "best_streak": best_streak,
@@ -130,7 +136,7 @@ def quiz_start(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def daily_start(request: HttpRequest) -> HttpResponse:
-    return _start(request, daily_quiz_for())
+    return _start(request, daily_quiz_make())
 
 
 @login_required

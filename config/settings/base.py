@@ -236,7 +236,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     },
     # Submit attempts whose time ran out, with their saved answers (within a minute).
     "submit-overdue-attempts": {"task": "quizzes.submit_overdue_attempts", "schedule": 30.0},
-    # Make the day's daily quiz just after midnight (pages also make it when first needed).
+    # Make the day's daily quiz just after midnight (the first member to start it also does;
+    # pages and the API only read it: a GET never writes).
     "make-daily-quiz": {"task": "quizzes.make_daily_quiz", "schedule": crontab(hour=0, minute=1)},
 }
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from learning import roles, services
 from learning.models import PointsEntry
-from quizzes.attempts import daily_quiz_for
+from quizzes.attempts import daily_quiz_make
 from quizzes.models import Attempt, Question, Quiz
 from tests.browser.conftest import MOBILE
 from tests.browser.test_journeys import assert_no_horizontal_scroll, log_in
@@ -64,7 +64,7 @@ def test_the_daily_quiz_end_to_end_with_points(new_page: NewPage, screenshot: Sc
         )
     question_create(true_false())
     # A test answers faster than a person reads; the plausibility check has its own tests.
-    Quiz.objects.filter(pk=daily_quiz_for().pk).update(min_seconds_per_question=0)
+    Quiz.objects.filter(pk=daily_quiz_make().pk).update(min_seconds_per_question=0)
     page = new_page(MOBILE)
     log_in(page, member.username)
     page.goto(reverse("quizzes:index"))

@@ -20,7 +20,7 @@ from quizzes.attempts import (
     attempt_submit,
     attempts_submit_overdue,
     challenge_quiz,
-    daily_quiz_for,
+    daily_quiz_make,
 )
 from quizzes.models import Attempt, AttemptQuestion, Question, Quiz, QuizDrawRule, WrongAnswer
 from quizzes.practice import wrong_answer_practise, wrong_answer_remove, wrong_answers_of
@@ -351,8 +351,8 @@ def test_short_answers_wait_for_grading_then_score_and_award(member, editor, db)
 def test_the_daily_quiz_is_made_once_a_day_and_taken_once(member, db):
     for n in range(8):
         question_create(single_choice(stem=f"每日一题{n}：党的性质是什么？"))
-    quiz = daily_quiz_for()
-    assert daily_quiz_for().pk == quiz.pk
+    quiz = daily_quiz_make()
+    assert daily_quiz_make().pk == quiz.pk
     assert Quiz.objects.filter(kind=Quiz.Kind.DAILY).count() == 1
     attempt = attempt_start(quiz=quiz, member=member)
     assert attempt.questions.count() == 5
@@ -371,11 +371,11 @@ def test_the_daily_quiz_avoids_questions_seen_in_the_last_days(member, db):
         question_create(single_choice(stem=f"每日一题{n}：党的宗旨是什么？"))
     yesterday = timezone.localdate() - datetime.timedelta(days=1)
     first = attempt_start(
-        quiz=daily_quiz_for(yesterday),
+        quiz=daily_quiz_make(day=yesterday),
         member=member,
         at=timezone.now() - datetime.timedelta(days=1),
     )
-    second = attempt_start(quiz=daily_quiz_for(), member=member)
+    second = attempt_start(quiz=daily_quiz_make(), member=member)
     seen = {item.question_id for item in items_of(first)}
     asked = {item.question_id for item in items_of(second)}
     assert not seen & asked
@@ -384,7 +384,7 @@ def test_the_daily_quiz_avoids_questions_seen_in_the_last_days(member, db):
 def test_feedback_after_each_question_locks_the_answer(member, db):
     for n in range(5):
         question_create(single_choice(stem=f"第{n}题：入党誓词中要求党员做到什么？"))
-    attempt = attempt_start(quiz=daily_quiz_for(), member=member)
+    attempt = attempt_start(quiz=daily_quiz_make(), member=member)
     item = items_of(attempt)[0]
     feedback = attempt_answer_check(
         attempt=attempt, member=member, position=1, response=right_answer(item.snapshot)
@@ -541,7 +541,7 @@ def test_an_absurd_sequence_number_is_refused_not_a_server_error(member, bank):
 def daily_attempt(member) -> Attempt:
     for n in range(3):
         question_create(single_choice(stem=f"快答{n}：中国共产党成立于哪一年？"))
-    return attempt_start(quiz=daily_quiz_for(), member=member)
+    return attempt_start(quiz=daily_quiz_make(), member=member)
 
 
 def test_a_check_carrying_its_seq_makes_a_slower_save_stale_not_refused(member, db):

@@ -24,7 +24,7 @@ from quizzes.attempts import (
     attempt_start,
     attempt_submit,
     challenge_quiz,
-    daily_quiz_for,
+    daily_quiz_make,
 )
 from quizzes.locks import exam_locks
 from quizzes.models import Attempt, Question, QuestionCategory, Quiz, QuizDrawRule, WrongAnswer
@@ -321,7 +321,7 @@ def test_daily_quizzes_challenges_and_other_quizzes_never_ask_locked_questions(t
     QuizDrawRule.objects.create(quiz=topic, count=4)
     for number in range(8):
         member = MemberFactory(organization=tree.branch_a1)
-        for quiz in (daily_quiz_for(), challenge_quiz(), topic):
+        for quiz in (daily_quiz_make(), challenge_quiz(), topic):
             attempt = attempt_start(quiz=quiz, member=member)
             asked = set(attempt.questions.values_list("question_id", flat=True))
             assert asked, quiz.kind

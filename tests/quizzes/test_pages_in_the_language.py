@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from quizzes.attempts import attempt_start, daily_quiz_for
+from quizzes.attempts import attempt_start, daily_quiz_make
 from tests.factories import MemberFactory
 from tests.quizzes.factories import question_create
 from tests.quizzes.quiz_factories import fixed_quiz, true_false, wrong_answer
@@ -34,7 +34,7 @@ def quiz_closing_in_ten_days(db):
 def _index(client, tree, language: str) -> str:
     client.force_login(MemberFactory(organization=tree.branch_a1))
     client.cookies["django_language"] = language
-    daily_quiz_for()
+    daily_quiz_make()
     response = client.get(reverse("quizzes:index"))
     assert response.status_code == 200
     return response.content.decode()

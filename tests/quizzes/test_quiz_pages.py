@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
-from quizzes.attempts import attempt_start, daily_quiz_for
+from quizzes.attempts import attempt_start, daily_quiz_make
 from quizzes.models import Attempt, Quiz, QuizDrawRule, WrongAnswer
 from tests.factories import DEFAULT_PASSWORD, MemberFactory
 from tests.quizzes.factories import question_create, single_choice
@@ -60,7 +61,7 @@ def save(client, attempt, position, response, seq):
 def test_the_quiz_index_lists_the_daily_quiz_and_open_quizzes(
     logged_in, member, quiz, django_assert_max_num_queries
 ):
-    daily_quiz_for()  # made once a day, by the beat task or the first visitor
+    daily_quiz_make()  # made once a day, by the beat task or the first member to start it
     response = logged_in.get(reverse("quizzes:index"))
     page = response.content.decode()
     assert response.status_code == 200
@@ -219,7 +220,7 @@ def test_a_questions_image_is_shown_in_the_attempt_and_in_practice(logged_in, me
 def test_the_pages_check_with_seq_makes_its_slower_save_stale_not_a_conflict(logged_in, member, db):
     for n in range(3):
         question_create(single_choice(stem=f"快答{n}：中国共产党成立于哪一年？"))
-    attempt = attempt_start(quiz=daily_quiz_for(), member=member)
+    attempt = attempt_start(quiz=daily_quiz_make(), member=member)
     item = attempt.questions.get(position=1)
     checked = logged_in.post(
         reverse("quizzes:check", args=[attempt.pk]),
@@ -316,3 +317,16 @@ def test_the_api_review_and_book_name_the_right_answer_by_its_text(member, db):
         format="json",
     ).json()
     assert verdict["correct_answer"] == "十二个月"
+
+
+def test_the_quiz_index_makes_nothing_and_starting_today_s_quiz_makes_it(logged_in, member, db):
+    response = logged_in.get(reverse("quizzes:index"))
+    assert response.status_code == 200
+    assert 'data-testid="daily-quiz"' in response.content.decode()
+    assert not Quiz.objects.filter(kind=Quiz.Kind.DAILY).exists(), "a GET never writes"
+
+    response = logged_in.post(reverse("quizzes:daily_start"))
+
+    daily = Quiz.objects.get(kind=Quiz.Kind.DAILY)
+    assert daily.local_date == timezone.localdate()
+    assert response.status_code == 302
