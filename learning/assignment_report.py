@@ -20,7 +20,15 @@ from django.utils.translation import pgettext
 from learning.assignments import Completion, Status, completion_status
 from learning.models import Assignment, LessonProgress, Member, Organization
 from learning.selectors import organizations_visible_to, subtrees_q
-from learning.spreadsheets import sheet_add, sheet_append, workbook_bytes, workbook_new
+from learning.spreadsheets import (
+    member_cells,
+    member_header,
+    sheet_add,
+    sheet_append,
+    sheet_table,
+    workbook_bytes,
+    workbook_new,
+)
 from learning.study_pages import lessons_by_page
 
 if TYPE_CHECKING:
@@ -209,10 +217,7 @@ def assignment_report_xlsx(report: AssignmentReport) -> bytes:
     sheet_append(
         members,
         [
-            _("Member"),
-            _("Username"),
-            _("Branch"),
-            _("Organisation"),
+            *member_header(),
             _("Lessons completed"),
             _("Lessons"),
             _("Progress (%)"),
@@ -224,10 +229,7 @@ def assignment_report_xlsx(report: AssignmentReport) -> bytes:
         sheet_append(
             members,
             [
-                row.member.display_name or row.member.username,
-                row.member.username,
-                row.branch.name,
-                row.organization.name,
+                *member_cells(row.member, row.branch, row.organization),
                 row.completion.completed_count,
                 row.completion.lesson_count,
                 row.completion.percent,
@@ -238,32 +240,20 @@ def assignment_report_xlsx(report: AssignmentReport) -> bytes:
         if row.completed_on:
             members.cell(row=members.max_row, column=9).number_format = "yyyy-mm-dd"
 
-    not_yet = sheet_add(workbook, _("Not yet completed"))
-    sheet_append(
-        not_yet,
-        [
-            _("Member"),
-            _("Username"),
-            _("Branch"),
-            _("Organisation"),
-            _("Lessons completed"),
-            _("Lessons"),
-            _("Study status"),
-        ],
-    )
-    for row in report.not_yet:
-        sheet_append(
-            not_yet,
+    not_yet = sheet_table(
+        workbook,
+        _("Not yet completed"),
+        [*member_header(), _("Lessons completed"), _("Lessons"), _("Study status")],
+        (
             [
-                row.member.display_name or row.member.username,
-                row.member.username,
-                row.branch.name,
-                row.organization.name,
+                *member_cells(row.member, row.branch, row.organization),
                 row.completion.completed_count,
                 row.completion.lesson_count,
                 row.status_label,
-            ],
-        )
+            ]
+            for row in report.not_yet
+        ),
+    )
 
     notes = sheet_add(workbook, _("About"))
     assignment = report.assignment

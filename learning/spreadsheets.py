@@ -29,6 +29,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.utils.functional import Promise
+from django.utils.translation import gettext as _
 
 from learning.text import text_cleaned
 
@@ -99,6 +100,32 @@ def workbook_bytes(workbook: Any) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def sheet_table(
+    workbook: Any, title: Any, header: Iterable[Any], rows: Iterable[Iterable[Any]]
+) -> Any:
+    """A further sheet of ``workbook``: a header row, then ``rows``, every cell as text-safe."""
+    sheet = sheet_add(workbook, title)
+    sheet_append(sheet, header)
+    for row in rows:
+        sheet_append(sheet, row)
+    return sheet
+
+
+def member_header() -> list[Any]:
+    """The columns that name a member in a report's sheet (see ``member_cells``)."""
+    return [_("Member"), _("Username"), _("Branch"), _("Organisation")]
+
+
+def member_cells(member: Any, branch: Any, organization: Any) -> list[Any]:
+    """A member's name, username, branch and organisation, as a report's sheet shows them."""
+    return [
+        member.display_name or member.username,
+        member.username,
+        branch.name if branch is not None else "",
+        organization.name if organization is not None else "",
+    ]
 
 
 def sheet_append(sheet: Any, values: Iterable[Any]) -> None:

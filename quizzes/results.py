@@ -36,7 +36,15 @@ from learning.selectors import (
     touching_subtrees_q,
     user_is_administrator,
 )
-from learning.spreadsheets import sheet_add, sheet_append, workbook_bytes, workbook_new
+from learning.spreadsheets import (
+    member_cells,
+    member_header,
+    sheet_add,
+    sheet_append,
+    sheet_table,
+    workbook_bytes,
+    workbook_new,
+)
 from quizzes.models import Attempt, AttemptQuestion, Question, Quiz
 from quizzes.scoring import grade_from_attempts, round_for_display
 from quizzes.statistics import AttemptMarks, quiz_statistics
@@ -499,10 +507,7 @@ def quiz_results_xlsx(results: QuizResults) -> bytes:
     sheet_append(
         members,
         [
-            _("Member"),
-            _("Username"),
-            _("Branch"),
-            _("Organisation"),
+            *member_header(),
             _("Attempts"),
             _("Best score (%)"),
             _("Grade (%)"),
@@ -515,10 +520,7 @@ def quiz_results_xlsx(results: QuizResults) -> bytes:
         sheet_append(
             members,
             [
-                row.member.display_name or row.member.username,
-                row.member.username,
-                row.branch.name if row.branch else "",
-                row.organization.name if row.organization else "",
+                *member_cells(row.member, row.branch, row.organization),
                 len(row.attempts),
                 _number(row.best),
                 _number(row.grade),
@@ -601,19 +603,18 @@ def _not_yet_sheets(workbook: Any, results: QuizResults) -> None:
     for row in [*results.not_yet_branches, results.not_yet_total]:
         name = _("Total") if row.branch is None else row.branch.name
         sheet_append(counts, [name, row.audience, row.submitted, row.not_yet])
-    names = sheet_add(workbook, _("Not yet submitted"))
-    sheet_append(names, [_("Member"), _("Username"), _("Branch"), _("Organisation"), _("State")])
-    for row in results.not_yet:
-        sheet_append(
-            names,
+    sheet_table(
+        workbook,
+        _("Not yet submitted"),
+        [*member_header(), _("State")],
+        (
             [
-                row.member.display_name or row.member.username,
-                row.member.username,
-                row.branch.name,
-                row.organization.name,
+                *member_cells(row.member, row.branch, row.organization),
                 _("Started, not submitted") if row.started else _("Not started"),
-            ],
-        )
+            ]
+            for row in results.not_yet
+        ),
+    )
 
 
 # --- Statistics ------------------------------------------------------------------------------
