@@ -159,3 +159,37 @@ def test_editor_submits_approver_publishes_member_finds_it_on_a_phone(
     assert member.locator("h1", has_text=LESSON_TITLE).is_visible()
     assert WORD in member.locator("article").inner_text()
     screenshot(member, "mobile-360-search-opened-lesson")
+
+
+@pytest.mark.parametrize("quoted", ['"社区志愿服务"', "“社区志愿服务”"])
+def test_a_member_searches_a_quoted_phrase_after_the_index_was_updated(
+    new_page: NewPage, screenshot: Screenshot, quoted: str
+) -> None:
+    """The search page tells members to quote a phrase; it must work on a live index.
+
+    Publishing a page again replaces its document, so the index has a segment with a
+    deleted document — the state a running site is in (the quoted search once crashed
+    there, though it worked on a freshly built index).
+    """
+    course = course_to_write_in()
+    people()
+    lesson = LessonPage(
+        title=LESSON_TITLE, slug="lesson-5-1", body=[("rich_text", f"<p>{LESSON_TEXT}</p>")]
+    )
+    course.add_child(instance=lesson)
+    lesson.save_revision().publish()
+    lesson.title = f"{LESSON_TITLE}（修订）"
+    lesson.save_revision().publish()
+
+    member = new_page(SMALL_MOBILE)
+    log_in(member, "zhanghong")
+    member.goto(reverse("search"))
+    member.fill("#search-q", quoted)
+    member.locator("#search-q").press("Enter")
+    member.wait_for_url("**/search/?q=*")
+
+    result = member.locator(".search-result__title", has_text=LESSON_TITLE)
+    assert result.is_visible(), member.content()[:2000]
+    assert result.count() == 1  # the page once, not its replaced document too
+    assert_no_horizontal_scroll(member)
+    screenshot(member, "mobile-360-search-quoted-phrase")
