@@ -9,28 +9,19 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from wagtail.admin.ui.components import Component
 
 from learning.headline import organisation_headline, scope_members, secretary_scope
 from learning.models import Member
+from quizzes.attempts import quizzes_open_at
 from quizzes.models import Attempt, Quiz
 
 # Quizzes a member is expected to take while they are open. The daily quiz and practice
 # are habits, not obligations, and lesson quizzes belong to their lesson.
 EXPECTED_KINDS = (Quiz.Kind.WEEKLY, Quiz.Kind.TOPIC, Quiz.Kind.EXAM)
-
-
-def quizzes_open_at(now: datetime.datetime) -> QuerySet[Quiz]:
-    """Published quizzes of the expected kinds that are open at ``now``."""
-    return (
-        Quiz.objects.filter(is_published=True, kind__in=EXPECTED_KINDS)
-        .filter(Q(opens_at__isnull=True) | Q(opens_at__lte=now))
-        .filter(Q(closes_at__isnull=True) | Q(closes_at__gt=now))
-        .prefetch_related("organizations")
-    )
 
 
 def quizzes_not_taken_count(*, members: QuerySet[Member], now: datetime.datetime) -> int:
@@ -39,7 +30,9 @@ def quizzes_not_taken_count(*, members: QuerySet[Member], now: datetime.datetime
     A member counts for a quiz when the quiz's audience includes them (no audience: all).
     Three queries however many quizzes and members: the admin home asks on every visit.
     """
-    quizzes = list(quizzes_open_at(now))
+    quizzes = list(
+        quizzes_open_at(now).filter(kind__in=EXPECTED_KINDS).prefetch_related("organizations")
+    )
     if not quizzes:
         return 0
     took = set(

@@ -97,16 +97,18 @@ def attempts_left(quiz: Quiz, used: int) -> int | None:
     return max(0, quiz.attempts_allowed - used)
 
 
-def quizzes_open_to(member: Member, *, at: datetime.datetime | None = None) -> QuerySet[Quiz]:
-    """Published quizzes that are open now and meant for ``member`` (daily quizzes too)."""
-    now = at or timezone.now()
+def quizzes_open_at(at: datetime.datetime) -> QuerySet[Quiz]:
+    """Published quizzes whose window (opens, closes) holds ``at``, for anyone."""
     return (
         Quiz.objects.filter(is_published=True)
-        .filter(Q(opens_at__isnull=True) | Q(opens_at__lte=now))
-        .filter(Q(closes_at__isnull=True) | Q(closes_at__gt=now))
-        .filter(audience_filter(member))
-        .distinct()
+        .filter(Q(opens_at__isnull=True) | Q(opens_at__lte=at))
+        .filter(Q(closes_at__isnull=True) | Q(closes_at__gt=at))
     )
+
+
+def quizzes_open_to(member: Member, *, at: datetime.datetime | None = None) -> QuerySet[Quiz]:
+    """Published quizzes that are open now and meant for ``member`` (daily quizzes too)."""
+    return quizzes_open_at(at or timezone.now()).filter(audience_filter(member)).distinct()
 
 
 def quiz_records_of(member_id: int, quizzes: Iterable[Quiz]) -> dict[int, dict[str, Any]]:

@@ -45,6 +45,7 @@ from learning.spreadsheets import (
     workbook_bytes,
     workbook_new,
 )
+from quizzes.attempts import LISTED_KINDS
 from quizzes.models import Attempt, AttemptQuestion, Question, Quiz
 from quizzes.scoring import grade_from_attempts, round_for_display
 from quizzes.statistics import AttemptMarks, quiz_statistics
@@ -161,10 +162,10 @@ def grading_queue_for(user: Member | AnonymousUser) -> QuerySet[AttemptQuestion]
     ).order_by("attempt__submitted_at", "attempt_id", "position")
 
 
-# Quizzes members are expected to take: listed in the results before anyone has submitted,
-# so their not-yet list can be reached. The daily quiz (one a day), practice and the
-# challenge are listed once somebody has taken them.
-EXPECTED_KINDS = (Quiz.Kind.WEEKLY, Quiz.Kind.TOPIC, Quiz.Kind.EXAM, Quiz.Kind.LESSON)
+# Quizzes members are expected to take (the kinds their quiz page lists) appear in the
+# results before anyone has submitted, so their not-yet list can be reached. The daily
+# quiz (one a day), practice and the challenge are listed once somebody has taken them.
+EXPECTED_KINDS = LISTED_KINDS
 
 
 def _expected_in_scope(user: Member | AnonymousUser) -> Q:
