@@ -25,6 +25,7 @@ from wagtail.models import Page
 from learning.models import Assignment, LessonProgress, Member, Organization
 from learning.selectors import (
     organizations_visible_to,
+    secretary_roots,
     touching_subtrees_q,
     user_is_administrator,
 )
@@ -64,9 +65,7 @@ def _scope_root_paths(user: Member | AnonymousUser) -> list[str]:
     """The paths of the organisations at the top of a secretary's subtrees."""
     if not organizations_visible_to(user).exists():
         return []
-    return list(
-        Organization.objects.filter(secretaries__member=user).values_list("path", flat=True)
-    )
+    return list(secretary_roots(user).values_list("path", flat=True))
 
 
 def assignments_visible_to(user: Member | AnonymousUser) -> QuerySet[Assignment]:

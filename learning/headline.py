@@ -17,7 +17,7 @@ from django.utils import timezone
 from learning.assignments import SHOWN_DAYS_AFTER_DUE, assignments_visible_to
 from learning.models import LessonProgress, Member, MemberPeriodPoints, Organization
 from learning.periods import Period, period_range
-from learning.selectors import organizations_visible_to, subtrees_q
+from learning.selectors import organizations_visible_to, secretary_roots, subtrees_q
 from learning.study_pages import lessons_by_page
 
 
@@ -34,7 +34,7 @@ class OrganisationHeadline:
 
 def secretary_scope(user: Member) -> tuple[list[Organization], QuerySet[Organization]]:
     """The organisations ``user`` is secretary of, and those subtrees (empty if none)."""
-    roots = list(Organization.objects.filter(secretaries__member=user).order_by("path").distinct())
+    roots = list(secretary_roots(user))
     if not roots:
         return [], Organization.objects.none()
     return roots, organizations_visible_to(user).filter(subtrees_q(roots))

@@ -59,6 +59,13 @@ def touching_subtrees_q(root_paths: Iterable[str], prefix: str = "") -> Q:
     return inside | Q(**{f"{prefix}path__in": above})
 
 
+def secretary_roots(user: Member | AnonymousUser) -> QuerySet[Organization]:
+    """The organisations ``user`` is secretary of: the tops of their subtrees, by path."""
+    if not user.is_authenticated:
+        return Organization.objects.none()
+    return Organization.objects.filter(secretaries__member=user).distinct().order_by("path")
+
+
 def organizations_visible_to(user: Member | AnonymousUser) -> QuerySet[Organization]:
     """The organisations whose members, progress and results ``user`` may see.
 
@@ -71,7 +78,7 @@ def organizations_visible_to(user: Member | AnonymousUser) -> QuerySet[Organizat
         return Organization.objects.all()
     if not user.has_perm("learning.manage_org_members"):
         return Organization.objects.none()
-    assigned = list(Organization.objects.filter(secretaries__member=user).only("path", "depth"))
+    assigned = list(secretary_roots(user).only("path", "depth"))
     if not assigned:
         return Organization.objects.none()
     return Organization.objects.filter(subtrees_q(assigned))

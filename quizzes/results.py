@@ -33,6 +33,7 @@ from django.utils.translation import gettext as _
 from learning.models import Member, Organization
 from learning.selectors import (
     organizations_visible_to,
+    secretary_roots,
     touching_subtrees_q,
     user_is_administrator,
 )
@@ -105,9 +106,7 @@ def _scope_paths(user: Member | AnonymousUser) -> list[str] | None:
         return None
     if not _active(user) or not organizations_visible_to(user).exists():
         return []
-    return list(
-        Organization.objects.filter(secretaries__member=user).values_list("path", flat=True)
-    )
+    return list(secretary_roots(user).values_list("path", flat=True))
 
 
 def _in_scope(paths: list[str], prefix: str) -> Q:
