@@ -341,7 +341,7 @@ def attempt_answer_save(
     _check_seq(seq)
     with transaction.atomic():
         locked, item = _open_question(attempt, member, position, now, stale_seq=seq)
-        if item.mark is not None and locked.review == Quiz.Review.AFTER_EACH:
+        if _answered_for_good(locked, item):
             # Checked already, with a higher number: a save the page sent before the
             # check that arrived after it. Stale, like any older save, and changes nothing.
             return SaveResult(item=item, stale=True)
@@ -420,6 +420,11 @@ def attempt_answer_check(
     return Feedback(item=item, correct=correct, attempt=locked)
 
 
+def _answered_for_good(attempt: Attempt, item: AttemptQuestion) -> bool:
+    """Whether ``item`` was checked (a quiz that shows the answer after each question)."""
+    return attempt.review == Quiz.Review.AFTER_EACH and item.mark is not None
+
+
 def _check_seq(seq: Any) -> None:
     if not isinstance(seq, int) or isinstance(seq, bool) or not 1 <= seq <= MAX_SEQ:
         raise AttemptError(_("The answer could not be saved: bad sequence number."), "bad_seq")
@@ -447,8 +452,7 @@ def _open_question(
     item = AttemptQuestion.objects.filter(attempt=locked, position=position).first()
     if item is None:
         raise AttemptError(_("There is no such question in this attempt."), "no_question")
-    already_checked = locked.review == Quiz.Review.AFTER_EACH and item.mark is not None
-    if already_checked and (stale_seq is None or stale_seq > item.response_seq):
+    if _answered_for_good(locked, item) and (stale_seq is None or stale_seq > item.response_seq):
         raise AttemptError(_("This question has already been answered."), "locked")
     return locked, item
 
