@@ -326,6 +326,11 @@ class SaveResult:
     item: AttemptQuestion
     stale: bool
 
+    @property
+    def checked(self) -> bool:
+        """The question is answered for good (checked): a stale save is not to be resent."""
+        return self.item.mark is not None
+
 
 def attempt_answer_save(
     *,

@@ -294,6 +294,8 @@ class SaveResultSerializer(serializers.Serializer):
 
     position = serializers.IntegerField(source="item.position")
     stale = serializers.BooleanField()
+    # Answered for good by a check: a stale save is not to be sent again (web reply too).
+    checked = serializers.BooleanField()
     seq = serializers.IntegerField(source="item.response_seq")
     saved_at = serializers.DateTimeField(source="item.saved_at", allow_null=True)
     response = serializers.JSONField(source="item.response", allow_null=True)

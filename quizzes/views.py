@@ -259,7 +259,7 @@ def attempt_save(request: HttpRequest, pk: int) -> JsonResponse:
             "stale": saved.stale,
             # Confirmed for good (quizzes that show the answer after each question): a
             # stale save is not to be sent again.
-            "checked": saved.item.mark is not None,
+            "checked": saved.checked,
             "seq": saved.item.response_seq,
             "saved_at": saved.item.saved_at.isoformat() if saved.item.saved_at else None,
         }

@@ -732,6 +732,7 @@ def test_a_save_sent_before_a_check_with_seq_that_arrives_after_it_is_stale(api,
     late = put_answer(api, attempt, 1, wrong_answer(first.snapshot), 3)
     assert late.status_code == 200, late.content
     assert late.json()["stale"] is True and late.json()["seq"] == 4
+    assert late.json()["checked"] is True
     assert late.json()["response"] == right_answer(first.snapshot)
     newer = put_answer(api, attempt, 1, wrong_answer(first.snapshot), 5)
     assert newer.status_code == 409 and newer.json()["code"] == "locked"
