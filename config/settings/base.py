@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "learning",
     "cms",
     "quizzes",
+    "demo",
     "wagtail.contrib.forms",
     "wagtail.contrib.settings",
     "wagtail.contrib.redirects",

@@ -2,7 +2,7 @@
 
 Used by ``test_search_benchmarks`` (``make bench``; ``DANGJIAN_BENCH=1`` runs it). The
 corpus is 10,000 lessons and policy documents of about 2,000 characters each, assembled
-from the sentences of ``cms.demo_content`` (real prose written for the demo), so word
+from the sentences of ``demo.content_data`` (real prose written for the demo), so word
 frequencies are those of party-building texts: function words and 党/发展/工作 in nearly
 every document, topic words in some of them. Each document draws most of its sentences
 from one demo lesson or policy (its topic) and the rest from the whole pool, shuffled
@@ -57,7 +57,6 @@ from modelsearch.signal_handlers import post_save_signal_handler
 from wagtail.models import Page
 from wagtail.signal_handlers import disable_reference_index_auto_update
 
-from cms import demo_content
 from cms.models import (
     CourseIndexPage,
     CoursePage,
@@ -67,6 +66,7 @@ from cms.models import (
     PolicyIndexPage,
 )
 from cms.search.storage import forget_searchers
+from demo import content_data
 from tests.benchmarks.report import write_marked_section
 
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -178,7 +178,7 @@ def _sentences(text: str) -> list[str]:
     return [part.strip() for part in _SENTENCE_END.split(text) if len(part.strip()) > 4]
 
 
-def _block_texts(body: tuple[demo_content.Block, ...]) -> list[str]:
+def _block_texts(body: tuple[content_data.Block, ...]) -> list[str]:
     texts: list[str] = []
     for block in body:
         for attribute in ("text", "title"):
@@ -198,11 +198,11 @@ class Topic:
 def topics() -> list[Topic]:
     """Every demo lesson and policy document, as a title and its sentences."""
     found = []
-    for course in demo_content.COURSES:
+    for course in content_data.COURSES:
         for lesson in course.lessons:
             sentences = [s for text in _block_texts(lesson.body) for s in _sentences(text)]
             found.append(Topic(lesson.title, tuple(sentences)))
-    for document in demo_content.POLICY_DOCUMENTS:
+    for document in content_data.POLICY_DOCUMENTS:
         sentences = [s for text in _block_texts(document.body) for s in _sentences(text)]
         found.append(Topic(document.title, tuple(sentences)))
     return [topic for topic in found if topic.sentences]
@@ -213,7 +213,7 @@ def synthetic_documents(count: int = DOCUMENTS, seed: int = SEED) -> list[Synthe
     rng = random.Random(seed)
     all_topics = topics()
     pool = [sentence for topic in all_topics for sentence in topic.sentences]
-    issuers = demo_content.ISSUERS
+    issuers = content_data.ISSUERS
     today = datetime.date(2026, 11, 27)
     documents = []
     lessons = round(count * LESSON_SHARE)
@@ -784,7 +784,7 @@ pessimistic.
 {dataset["documents"]:,} pages: {dataset["lessons"]:,} lessons in {dataset["courses"]} courses and
 {dataset["policies"]:,} policy documents, {dataset["body_chars_mean"]:,.0f} characters of body
 text each on average ({dataset["body_chars_total"] / 1e6:.1f} million in all). Bodies are
-sentences of the demo lessons and policy documents (`cms/demo_content.py`, 1,869 sentences),
+sentences of the demo lessons and policy documents (`demo/content_data.py`, 1,869 sentences),
 about {TOPIC_SHARE:.0%} from one lesson or document (the page's topic) and the rest from all of
 them, shuffled with a fixed seed, so word frequencies are those of real party-building prose.
 The pool is small, though: every document repeats sentences that 9,999 others draw from

@@ -1,7 +1,7 @@
 """Server time of a member's lesson page and home page, and that their queries do not grow.
 
 Run by ``make bench`` (``DANGJIAN_BENCH=1``), not by ``make test``. In the pytest test
-database: the demo content of ``cms.demo`` (6 courses, 30 lessons, 40 policy documents)
+database: the demo content of ``demo.content`` (6 courses, 30 lessons, 40 policy documents)
 and a member with progress in a few lessons; then each page is requested through Django's
 test client (middleware, routing, view, template; no network) after one warm-up request.
 The same pages are measured again after adding 20 more courses of 10 lessons and progress
@@ -103,8 +103,8 @@ def _measure(client: Client, url: str) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def page_results(django_db_setup: None, django_db_blocker: Any) -> dict[str, Any]:
-    from cms.demo import demo_content_seed
     from cms.models import LessonPage
+    from demo.content import demo_content_seed
 
     with django_db_blocker.unblock():
         demo_content_seed()

@@ -21,10 +21,10 @@ from wagtail.documents import get_document_model
 from wagtail.models import Page
 
 from cms import extraction
-from cms.demo_files import DEMO_FILES
 from cms.extraction import clean_text, document_text_extract, extract_text
 from cms.models import DocumentText, LessonPage, PolicyDocumentPage
 from cms.tasks import document_text_extract_task
+from demo.files import DEMO_FILES
 from tests.cms.conftest import Content, add_course, add_lesson, day
 
 Document = get_document_model()

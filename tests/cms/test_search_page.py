@@ -469,9 +469,9 @@ def test_stream_text_reads_every_text_block_without_loading_images() -> None:
 
 
 def _long_text() -> str:
-    from cms import demo_content
+    from demo import content_data
 
-    lesson = demo_content.COURSES[0].lessons[0]
+    lesson = content_data.COURSES[0].lessons[0]
     text = stream_text(
         [
             {"type": "rich_text", "value": f"<p>{block.text}</p>"}

@@ -1,6 +1,6 @@
 """Demo quizzes for ``manage.py seed_demo``: the question bank, four quizzes, past attempts.
 
-Writes the bank of ``quizzes.demo_bank`` through the ordinary import service (all or
+Writes the bank of ``demo.bank_data`` through the ordinary import service (all or
 nothing), sets the daily quiz to five questions, and creates a topic quiz (专项答题), this
 week's quiz and an exam (考试) for the demo committee. Then a few hundred demo members
 take them, and the daily quizzes of the last two weeks, through the real attempt services
@@ -13,7 +13,7 @@ score high, the hard ones low, and the able members score high on both. Some sho
 are graded by the demo secretary; the others wait in the grading queue.
 
 Everything is drawn from one seeded ``random.Random``, so the demo is the same on every
-machine. The bank's top category (``demo_bank.ROOT_CATEGORY``) marks a finished run: when
+machine. The bank's top category (``bank_data.ROOT_CATEGORY``) marks a finished run: when
 it exists, nothing is done.
 """
 
@@ -29,9 +29,16 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from learning import demo_data
+from demo import bank_data, people_data
+from demo.bank_data import (
+    DemoQuestion,
+    FillBlank,
+    MultipleChoice,
+    ShortAnswer,
+    SingleChoice,
+    TrueFalse,
+)
 from learning.models import Member, Organization
-from quizzes import demo_bank
 from quizzes.attempts import (
     AttemptError,
     attempt_answer_save,
@@ -39,14 +46,6 @@ from quizzes.attempts import (
     attempt_start,
     attempt_submit,
     daily_quiz_make,
-)
-from quizzes.demo_bank import (
-    DemoQuestion,
-    FillBlank,
-    MultipleChoice,
-    ShortAnswer,
-    SingleChoice,
-    TrueFalse,
 )
 from quizzes.importers.base import (
     OPTION_LETTERS,
@@ -65,7 +64,7 @@ from quizzes.models import (
 )
 from quizzes.services import questions_import
 
-RANDOM_SEED = demo_data.RANDOM_SEED
+RANDOM_SEED = people_data.RANDOM_SEED
 DAILY_QUESTIONS = 5
 DAILY_DAYS = 14
 # Members who take part at all: the rest of the ~600 never open a quiz, as in real life.
@@ -147,7 +146,7 @@ def demo_question_parsed(question: DemoQuestion, *, category: str, source: int) 
 def demo_bank_parsed() -> ParseResult:
     """The whole demo bank as an import file would be read, one "row" per question."""
     result = ParseResult(format="demo", unit="row")
-    for category in demo_bank.CATEGORIES:
+    for category in bank_data.CATEGORIES:
         for question in category.questions:
             result.questions.append(
                 demo_question_parsed(
@@ -158,7 +157,7 @@ def demo_bank_parsed() -> ParseResult:
 
 
 def demo_bank_exists() -> bool:
-    return QuestionCategory.get_root_nodes().filter(name=demo_bank.ROOT_CATEGORY).exists()
+    return QuestionCategory.get_root_nodes().filter(name=bank_data.ROOT_CATEGORY).exists()
 
 
 # --- Seeding --------------------------------------------------------------------------
@@ -178,10 +177,10 @@ def demo_quiz_seed(
     # Seeded on purpose: the demo must come out the same on every machine; no secrets.
     rng = random.Random(seed)  # noqa: S311
     with transaction.atomic():
-        imported = questions_import(demo_bank_parsed(), category=demo_bank.ROOT_CATEGORY)
+        imported = questions_import(demo_bank_parsed(), category=bank_data.ROOT_CATEGORY)
         if not imported.ok:
             raise DemoQuizError([str(problem) for problem in imported.problems])
-        root = QuestionCategory.get_root_nodes().get(name=demo_bank.ROOT_CATEGORY)
+        root = QuestionCategory.get_root_nodes().get(name=bank_data.ROOT_CATEGORY)
         categories = {category.name: category for category in root.get_children()}
         _daily_settings()
         quizzes = [
@@ -328,7 +327,7 @@ def _takers(committee: Organization, rng: random.Random, count: int) -> list[_Ta
 
     The demo accounts stay out, so whoever tries the demo finds every quiz still open.
     """
-    reserved = [account.username for account in demo_data.DEMO_ACCOUNTS]
+    reserved = [account.username for account in people_data.DEMO_ACCOUNTS]
     members = list(
         Member.objects.filter(organization__path__startswith=committee.path, is_active=True)
         .exclude(username__in=reserved)
@@ -401,7 +400,7 @@ class _Simulator:
         self.blank_answers = sorted(
             {
                 answer
-                for category in demo_bank.CATEGORIES
+                for category in bank_data.CATEGORIES
                 for question in category.questions
                 if isinstance(question, FillBlank)
                 for answers in question.blanks

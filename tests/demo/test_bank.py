@@ -11,17 +11,16 @@ from django.db import transaction
 from django.db.models import Avg, Count, Q
 from django.utils import timezone
 
-from learning import demo_data
-from learning.demo import demo_passwords, demo_seed
-from learning.ledger_check import ledger_differences
-from learning.models import Organization, PointsEntry
-from quizzes import demo_bank
-from quizzes.demo import (
+from demo import bank_data, people_data
+from demo.people import demo_passwords, demo_seed
+from demo.quizzes import (
     DAILY_DAYS,
     QuizSeedSummary,
     demo_bank_parsed,
     demo_quiz_seed,
 )
+from learning.ledger_check import ledger_differences
+from learning.models import Organization, PointsEntry
 from quizzes.importers.base import OPTION_LETTERS, check_question
 from quizzes.models import (
     Attempt,
@@ -40,7 +39,7 @@ PARTICIPANTS = 150
 
 ALL_QUESTIONS = [
     (category.name, question)
-    for category in demo_bank.CATEGORIES
+    for category in bank_data.CATEGORIES
     for question in category.questions
 ]
 
@@ -59,22 +58,22 @@ def test_every_question_meets_the_import_rules() -> None:
 @pytest.mark.django_db
 def test_the_import_service_accepts_the_whole_bank() -> None:
     parsed = demo_bank_parsed()
-    result = questions_import(parsed, category=demo_bank.ROOT_CATEGORY, dry_run=True)
+    result = questions_import(parsed, category=bank_data.ROOT_CATEGORY, dry_run=True)
     assert [str(problem) for problem in result.problems] == []
     assert result.skipped == []
     assert len(result.questions) == len(parsed.questions)
 
 
 def test_eight_categories_of_about_300_questions() -> None:
-    names = [category.name for category in demo_bank.CATEGORIES]
+    names = [category.name for category in bank_data.CATEGORIES]
     assert len(names) == len(set(names)) == 8
     assert 280 <= len(ALL_QUESTIONS) <= 320
-    sizes = [len(category.questions) for category in demo_bank.CATEGORIES]
+    sizes = [len(category.questions) for category in bank_data.CATEGORIES]
     assert min(sizes) >= 30
 
 
 def test_every_category_has_every_question_type() -> None:
-    for category in demo_bank.CATEGORIES:
+    for category in bank_data.CATEGORIES:
         kinds = Counter(type(question).__name__ for question in category.questions)
         assert set(kinds) == {
             "SingleChoice",
@@ -92,19 +91,19 @@ def test_no_stem_is_repeated() -> None:
 
 def test_choice_answers_name_options_that_exist() -> None:
     for _name, question in ALL_QUESTIONS:
-        if isinstance(question, demo_bank.SingleChoice | demo_bank.MultipleChoice):
+        if isinstance(question, bank_data.SingleChoice | bank_data.MultipleChoice):
             letters = OPTION_LETTERS[: len(question.options)]
             assert question.answer, question.stem
             assert set(question.answer) <= set(letters), question.stem
             assert len(set(question.answer)) == len(question.answer), question.stem
-        if isinstance(question, demo_bank.SingleChoice):
+        if isinstance(question, bank_data.SingleChoice):
             assert len(question.answer) == 1, question.stem
 
 
 def test_every_question_is_explained_and_short_answers_have_a_reference() -> None:
     for _name, question in ALL_QUESTIONS:
         assert question.explanation.strip(), question.stem
-        if isinstance(question, demo_bank.ShortAnswer):
+        if isinstance(question, bank_data.ShortAnswer):
             assert len(question.reference) > 20, question.stem
 
 
@@ -118,7 +117,7 @@ def test_some_blanks_accept_several_answers() -> None:
     blanks = [
         answers
         for _name, question in ALL_QUESTIONS
-        if isinstance(question, demo_bank.FillBlank)
+        if isinstance(question, bank_data.FillBlank)
         for answers in question.blanks
     ]
     assert sum(1 for answers in blanks if len(answers) > 1) >= 10
@@ -135,7 +134,7 @@ def seeded_summary(django_db_setup: None, django_db_blocker) -> Iterator[QuizSee
     """
     with django_db_blocker.unblock(), transaction.atomic():
         demo_seed(demo_passwords("Demo-pass-2024"))
-        committee = Organization.objects.get(code=demo_data.COMMITTEE_CODE)
+        committee = Organization.objects.get(code=people_data.COMMITTEE_CODE)
         yield demo_quiz_seed(committee=committee, participants=PARTICIPANTS)
         transaction.set_rollback(True)
 
@@ -150,9 +149,9 @@ def _demo_quiz(kind: str) -> Quiz:
 
 
 def test_bank_is_imported_under_its_own_category(summary: QuizSeedSummary) -> None:
-    root = QuestionCategory.get_root_nodes().get(name=demo_bank.ROOT_CATEGORY)
+    root = QuestionCategory.get_root_nodes().get(name=bank_data.ROOT_CATEGORY)
     assert sorted(category.name for category in root.get_children()) == sorted(
-        category.name for category in demo_bank.CATEGORIES
+        category.name for category in bank_data.CATEGORIES
     )
     assert summary.questions == len(ALL_QUESTIONS)
     assert Question.objects.filter(category__path__startswith=root.path).count() == len(
@@ -217,7 +216,7 @@ def test_many_submitted_attempts_in_the_past_by_many_members(summary: QuizSeedSu
     assert not Attempt.objects.filter(Q(started_at__gt=now) | Q(submitted_at__gt=now)).exists()
     assert not AttemptQuestion.objects.filter(saved_at__gt=now).exists()
     # The demo accounts are left for the person trying the demo.
-    reserved = [account.username for account in demo_data.DEMO_ACCOUNTS]
+    reserved = [account.username for account in people_data.DEMO_ACCOUNTS]
     assert not Attempt.objects.filter(member__username__in=reserved).exists()
 
 
@@ -291,7 +290,7 @@ def test_second_run_changes_nothing(summary: QuizSeedSummary) -> None:
         }
 
     before = snapshot()
-    committee = Organization.objects.get(code=demo_data.COMMITTEE_CODE)
+    committee = Organization.objects.get(code=people_data.COMMITTEE_CODE)
     again = demo_quiz_seed(committee=committee, participants=PARTICIPANTS)
     assert again == QuizSeedSummary()
     assert not again.created

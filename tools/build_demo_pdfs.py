@@ -1,6 +1,6 @@
-"""Build the demo PDFs in this folder: ``python -m cms.demo_files.build``.
+"""Build the demo PDFs in this folder: ``python -m tools.build_demo_pdfs``.
 
-Each demo file is laid out as HTML (the document's text from ``cms.demo_content``, in the
+Each demo file is laid out as HTML (the document's text from ``demo.content_data``, in the
 shape of a printed official document, and an annex written here) and printed to PDF by
 headless Chromium. Then the PDF is read back with the project's own extraction
 (``cms.extraction.extract_text``) and checked: every paragraph and table cell must come
@@ -25,9 +25,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from cms import demo_content
-from cms.demo_content import Heading, Paragraph, PolicyDocument
-from cms.demo_files import DEMO_FILES, DemoFile
+from demo import content_data
+from demo.content_data import Heading, Paragraph, PolicyDocument
+from demo.files import DEMO_FILES, DemoFile
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 FONT = "AR PL UMing CN"
@@ -175,7 +175,7 @@ td.group {{ padding-left: 3mm; }}
 
 
 def _document(slug: str) -> PolicyDocument:
-    return next(item for item in demo_content.POLICY_DOCUMENTS if item.slug == slug)
+    return next(item for item in content_data.POLICY_DOCUMENTS if item.slug == slug)
 
 
 def _chinese_date(document: PolicyDocument) -> str:

@@ -11,9 +11,8 @@ import datetime
 
 from django.utils import timezone
 
-from cms import demo_content
 from cms.models import CoursePage, LessonPage
-from learning import demo_data
+from demo import content_data, people_data
 from learning.assignments import assignment_create
 from learning.models import Assignment, Member, Organization
 
@@ -24,7 +23,7 @@ def demo_assignments_seed(*, today: datetime.date | None = None) -> int:
     Returns how many assignments were created (0 when they exist or the demo is missing).
     """
     today = today or timezone.localdate()
-    committee = Organization.objects.filter(code=demo_data.COMMITTEE_CODE).first()
+    committee = Organization.objects.filter(code=people_data.COMMITTEE_CODE).first()
     admin = Member.objects.filter(username="admin").first()
     secretary = Member.objects.filter(username="secretary").first()
     if committee is None or admin is None:
@@ -32,7 +31,7 @@ def demo_assignments_seed(*, today: datetime.date | None = None) -> int:
     subtree = Organization.objects.filter(path__startswith=committee.path)
     if Assignment.objects.filter(organizations__in=subtree).exists():
         return 0
-    first, second = demo_content.COURSES[0], demo_content.COURSES[1]
+    first, second = content_data.COURSES[0], content_data.COURSES[1]
     course = CoursePage.objects.live().filter(slug=first.slug).first()
     lesson = LessonPage.objects.live().filter(slug=second.lessons[0].slug).first()
     created = 0

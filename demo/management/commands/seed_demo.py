@@ -1,10 +1,10 @@
 """``python manage.py seed_demo [--password P]``: demo data for a newcomer's first run.
 
-Creates, once, the fictional committee of ``learning.demo`` (4 general branches, 20
+Creates, once, the fictional committee of ``demo.people`` (4 general branches, 20
 branches of very different sizes, a few party groups, about 600 members with realistic
 Chinese names, one login per role), gives the home page an introduction, publishes
-the demo courses, lessons and policy documents of ``cms.demo`` (then indexes them), and
-imports the demo question bank of ``quizzes.demo`` with its quizzes, an exam and the
+the demo courses, lessons and policy documents of ``demo.content`` (then indexes them), and
+imports the demo question bank of ``demo.quizzes`` with its quizzes, an exam and the
 attempts members made at them. Passwords
 are random unless ``--password`` is given, and are printed only once. Running it again
 changes nothing. The command lives in ``cms`` because it seeds both apps; ``learning``
@@ -21,15 +21,15 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.urls import reverse
 
-from cms.demo import DemoContentError, demo_content_seed
-from cms.demo_assignments import demo_assignments_seed
 from cms.models import HomePage, LessonPage
 from cms.views import lesson_requirements
-from learning import demo_data
-from learning.demo import DemoPasswords, DemoSeedError, SeedSummary, demo_passwords, demo_seed
-from learning.demo_activity import DEFAULT_DAYS, DemoLesson, demo_activity_seed
+from demo import people_data
+from demo.activity import DEFAULT_DAYS, DemoLesson, demo_activity_seed
+from demo.assignments import demo_assignments_seed
+from demo.content import DemoContentError, demo_content_seed
+from demo.people import DemoPasswords, DemoSeedError, SeedSummary, demo_passwords, demo_seed
+from demo.quizzes import DemoQuizError, demo_bank_exists, demo_quiz_seed
 from learning.models import Organization
-from quizzes.demo import DemoQuizError, demo_bank_exists, demo_quiz_seed
 
 HOME_PAGE_INTRO = (
     "<p>欢迎来到青禾新区机关党委的<b>智慧党建</b>学习平台。</p>"
@@ -81,9 +81,9 @@ class Command(BaseCommand):
         # the passwords this command prints once.
         logging.getLogger("wagtail").setLevel(logging.WARNING)
         with transaction.atomic():
-            if Organization.objects.filter(code=demo_data.COMMITTEE_CODE).exists():
+            if Organization.objects.filter(code=people_data.COMMITTEE_CODE).exists():
                 self.stdout.write(
-                    f"示范组织已存在（组织编码 {demo_data.COMMITTEE_CODE}），未做修改。"
+                    f"示范组织已存在（组织编码 {people_data.COMMITTEE_CODE}），未做修改。"
                 )
             else:
                 passwords = demo_passwords(explicit_password)
@@ -121,7 +121,7 @@ class Command(BaseCommand):
         if demo_bank_exists():
             self.stdout.write("示范题库已存在，未做修改。")
             return
-        committee = Organization.objects.get(code=demo_data.COMMITTEE_CODE)
+        committee = Organization.objects.get(code=people_data.COMMITTEE_CODE)
         self.stdout.write("正在生成示范题库、测验和答题记录（首次约需半分钟）……")
         try:
             quizzes = demo_quiz_seed(committee=committee)
@@ -134,7 +134,7 @@ class Command(BaseCommand):
         )
 
     def _seed_activity(self, days: int) -> None:
-        committee = Organization.objects.get(code=demo_data.COMMITTEE_CODE)
+        committee = Organization.objects.get(code=people_data.COMMITTEE_CODE)
         self.stdout.write("")
         self.stdout.write(f"正在生成近 {days} 天的学习记录和积分（首次约需一两分钟）……")
         # Course by course, lesson by lesson, as a member reads them.
@@ -158,7 +158,7 @@ class Command(BaseCommand):
         member_total = len(summary.ordinary_usernames) + len(summary.created_accounts)
         write(
             self.style.SUCCESS(
-                f"已创建示范组织：{demo_data.COMMITTEE_NAME}（{demo_data.COMMITTEE_CODE}）"
+                f"已创建示范组织：{people_data.COMMITTEE_NAME}（{people_data.COMMITTEE_CODE}）"
             )
         )
         write(

@@ -18,8 +18,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from cms.models import HomePage
-from learning import demo_data, roles
-from learning.demo import PersonNames, demo_passwords
+from demo import people_data
+from demo.people import PersonNames, demo_passwords
+from learning import roles
 from learning.leaderboards import branch_ranking
 from learning.ledger_check import ledger_differences
 from learning.models import Assignment, Member, Membership, Organization, PointsEntry, Screen
@@ -56,7 +57,7 @@ def _subtree_member_count(organization: Organization) -> int:
 
 def test_creates_one_committee_with_general_branches(seeded: str) -> None:
     committees = Organization.objects.filter(kind=Organization.Kind.COMMITTEE)
-    assert [committee.code for committee in committees] == [demo_data.COMMITTEE_CODE]
+    assert [committee.code for committee in committees] == [people_data.COMMITTEE_CODE]
     general_branches = Organization.objects.filter(kind=Organization.Kind.GENERAL_BRANCH)
     assert 3 <= general_branches.count() <= 4
     assert all(general.get_parent() == committees[0] for general in general_branches)
@@ -186,9 +187,9 @@ def test_demo_accounts_log_in_through_the_login_pages_with_the_lockout_on(
 
 
 def test_output_prints_every_account_with_its_password(seeded: str) -> None:
-    for account in demo_data.DEMO_ACCOUNTS:
+    for account in people_data.DEMO_ACCOUNTS:
         assert account.username in seeded
-    assert seeded.count(PASSWORD) == len(demo_data.DEMO_ACCOUNTS) + 1
+    assert seeded.count(PASSWORD) == len(people_data.DEMO_ACCOUNTS) + 1
 
 
 def test_home_page_intro_is_published(seeded: str) -> None:
@@ -231,7 +232,7 @@ def test_activity_goes_through_the_ledger_and_differs_by_branch(seeded: str) -> 
     # week holds a few hours only, and every branch's rate is still near zero.
     today = timezone.localdate()
     week = DateRange("custom", today - datetime.timedelta(days=ACTIVITY_DAYS - 1), today)
-    committee = Organization.objects.get(code=demo_data.COMMITTEE_CODE)
+    committee = Organization.objects.get(code=people_data.COMMITTEE_CODE)
     rates = {row.participation for row in branch_ranking(root=committee, date_range=week)}
     assert max(rates) - min(rates) > 0.3
     # Nothing is recorded in the future.
@@ -254,14 +255,14 @@ def test_demo_assignments_give_members_and_the_secretary_something_to_follow(
     assert "已布置示范学习任务 2 项" in seeded
     committee_wide = Assignment.objects.get(is_required=True)
     assert list(committee_wide.organizations.values_list("code", flat=True)) == [
-        demo_data.COMMITTEE_CODE
+        people_data.COMMITTEE_CODE
     ]
     member = Member.objects.get(username="member")
     assert member_assignments(member)
 
 
 def test_output_links_the_demo_office_screen(seeded: str) -> None:
-    screen = Screen.objects.get(organization__code=demo_data.COMMITTEE_CODE)
+    screen = Screen.objects.get(organization__code=people_data.COMMITTEE_CODE)
     assert f"/screens/{screen.token}/" in seeded
 
 
@@ -286,7 +287,7 @@ def test_explicit_password_is_used_for_every_account() -> None:
 
 def test_names_are_reproducible_from_the_seed() -> None:
     def draw() -> list[str]:
-        names = PersonNames(random.Random(demo_data.RANDOM_SEED))
+        names = PersonNames(random.Random(people_data.RANDOM_SEED))
         return [names.next(older_generation=index % 3 == 0) for index in range(200)]
 
     assert draw() == draw()

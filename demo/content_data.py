@@ -1,8 +1,8 @@
 """The texts of the demo study content: six courses of lessons and forty policy documents.
 
-Plain data, read by ``cms.demo``. Everything here was written for the demo. The lessons
+Plain data, read by ``demo.content``. Everything here was written for the demo. The lessons
 retell public facts about party history and institutions in their own words; the policy
-documents are fictional papers of the fictional committee in ``learning.demo_data`` and
+documents are fictional papers of the fictional committee in ``demo.people_data`` and
 its offices, with invented numbers and dates. No real document is reproduced.
 """
 

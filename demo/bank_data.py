@@ -1,6 +1,6 @@
 """The demo question bank of ``manage.py seed_demo``: eight categories, every question type.
 
-Plain data, read by ``quizzes.demo``, which turns it into ``ParsedQuestion`` objects and
+Plain data, read by ``demo.quizzes``, which turns it into ``ParsedQuestion`` objects and
 writes it through the ordinary import service. Everything here was written for the demo.
 The questions retell public facts about party history, the party constitution (党章),
 theory, discipline rules, laws and institutions in their own words; none is copied from
@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 # The demo bank lives under its own top-level category, so it never mixes with an
-# organisation's own questions, and ``quizzes.demo`` recognises an earlier run by it.
+# organisation's own questions, and ``demo.quizzes`` recognises an earlier run by it.
 ROOT_CATEGORY = "示范题库"
 
 

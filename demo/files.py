@@ -1,9 +1,9 @@
-"""Original files (PDF) of some demo policy documents, attached by ``cms.demo``.
+"""Original files (PDF) of some demo policy documents, attached by ``demo.content``.
 
-Each PDF is the document as issued: the text of ``cms.demo_content`` laid out like a
+Each PDF is the document as issued: the text of ``demo.content_data`` laid out like a
 printed document, plus an annex (附件) that exists only in the file, so searching for a
 word of the annex finds the page only through its attached file. The PDFs are built by
-``python -m cms.demo_files.build`` from the texts in that module and committed.
+``python -m tools.build_demo_pdfs`` from the texts in that module and committed.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-DIRECTORY = Path(__file__).resolve().parent
+DIRECTORY = Path(__file__).resolve().parent / "data" / "policies"
 COLLECTION_NAME = "示范文件"
 
 

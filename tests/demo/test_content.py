@@ -15,9 +15,6 @@ from modelsearch.backends import get_search_backend
 from wagtail.documents import get_document_model
 from wagtail.models import Page, ReferenceIndex, Revision
 
-from cms import demo_content
-from cms.demo import ContentSummary, demo_content_seed
-from cms.demo_files import COLLECTION_NAME, DEMO_FILES
 from cms.models import (
     CourseCategory,
     CourseIndexPage,
@@ -28,6 +25,9 @@ from cms.models import (
     PolicyDocumentPage,
     PolicyIndexPage,
 )
+from demo import content_data
+from demo.content import ContentSummary, demo_content_seed
+from demo.files import COLLECTION_NAME, DEMO_FILES
 
 LESSON_LENGTH = range(1200, 2500 + 1)
 DOCUMENT_LENGTH = range(600, 1500 + 1)
@@ -73,9 +73,9 @@ def listed_titles(response) -> list[str]:
 
 
 def test_slugs_and_titles_are_unique() -> None:
-    courses = demo_content.COURSES
+    courses = content_data.COURSES
     lessons = [lesson for course in courses for lesson in course.lessons]
-    documents = demo_content.POLICY_DOCUMENTS
+    documents = content_data.POLICY_DOCUMENTS
     for items in (courses, lessons, documents):
         assert len({item.slug for item in items}) == len(items)
         assert len({item.title for item in items}) == len(items)
@@ -85,22 +85,22 @@ def test_slugs_and_titles_are_unique() -> None:
 
 
 def test_no_paragraph_is_used_twice() -> None:
-    bodies = [lesson.body for course in demo_content.COURSES for lesson in course.lessons]
-    bodies += [document.body for document in demo_content.POLICY_DOCUMENTS]
+    bodies = [lesson.body for course in content_data.COURSES for lesson in course.lessons]
+    bodies += [document.body for document in content_data.POLICY_DOCUMENTS]
     paragraphs = Counter(
         block.text
         for body in bodies
         for block in body
-        if isinstance(block, demo_content.Paragraph) and len(block.text) > 30
+        if isinstance(block, content_data.Paragraph) and len(block.text) > 30
     )
     assert [text for text, count in paragraphs.items() if count > 1] == []
 
 
 def test_courses_have_the_fields_an_editor_would_fill_in() -> None:
-    assert 5 <= len(demo_content.COURSES) <= 7
-    for course in demo_content.COURSES:
+    assert 5 <= len(content_data.COURSES) <= 7
+    for course in content_data.COURSES:
         assert 80 <= len(course.summary) <= 150, course.title
-        assert course.category in demo_content.COURSE_CATEGORIES
+        assert course.category in content_data.COURSE_CATEGORIES
         assert 2 <= len(course.tags) <= 4
         assert 4 <= len(course.lessons) <= 6
         for lesson in course.lessons:
@@ -109,11 +109,11 @@ def test_courses_have_the_fields_an_editor_would_fill_in() -> None:
 
 
 def test_documents_come_from_a_few_bodies_over_five_years() -> None:
-    documents = demo_content.POLICY_DOCUMENTS
+    documents = content_data.POLICY_DOCUMENTS
     assert len(documents) == 40
     assert 3 <= len({document.issuer for document in documents}) <= 5
     assert {document.issue_date.year for document in documents} == set(range(2022, 2027))
-    assert {document.category for document in documents} == set(demo_content.POLICY_CATEGORIES)
+    assert {document.category for document in documents} == set(content_data.POLICY_CATEGORIES)
     for document in documents:
         assert document.year == document.issue_date.year
         if document.effective_date:
@@ -128,8 +128,8 @@ def test_documents_come_from_a_few_bodies_over_five_years() -> None:
 def test_first_run_creates_the_whole_set(seeded: ContentSummary) -> None:
     assert seeded == ContentSummary(
         index_pages=2,
-        course_categories=len(demo_content.COURSE_CATEGORIES),
-        policy_categories=len(demo_content.POLICY_CATEGORIES),
+        course_categories=len(content_data.COURSE_CATEGORIES),
+        policy_categories=len(content_data.POLICY_CATEGORIES),
         courses=6,
         lessons=30,
         documents=40,

@@ -1,6 +1,6 @@
 """The demo organisation with ~600 members, created by ``manage.py seed_demo``.
 
-Creates, once, the fictional committee in ``learning.demo_data``: 4 general branches,
+Creates, once, the fictional committee in ``demo.people_data``: 4 general branches,
 20 branches of very different sizes, a few party groups, about 600 members with
 realistic Chinese names, one login per role, and an introduction on the home page.
 Passwords are random unless ``--password`` is given, and are printed only once.
@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
-from learning import demo_data, services
-from learning.demo_data import BranchPlan, DemoAccount
+from demo import people_data
+from demo.people_data import BranchPlan, DemoAccount
+from learning import services
 from learning.importers.members import generate_initial_password
 from learning.models import Member, Organization
 
@@ -59,7 +60,7 @@ class SeedSummary:
 
 def demo_passwords(explicit: str | None) -> DemoPasswords:
     """``explicit`` for every account (CI, tests), otherwise a fresh random one each."""
-    usernames = [account.username for account in demo_data.DEMO_ACCOUNTS]
+    usernames = [account.username for account in people_data.DEMO_ACCOUNTS]
     if explicit is not None:
         return DemoPasswords(dict.fromkeys(usernames, explicit), explicit)
     return DemoPasswords(
@@ -73,15 +74,15 @@ class PersonNames:
 
     def __init__(self, rng: random.Random) -> None:
         self.rng = rng
-        self.family_names = [name for name, _weight in demo_data.FAMILY_NAMES]
+        self.family_names = [name for name, _weight in people_data.FAMILY_NAMES]
         self.cumulative_weights = list(
-            itertools.accumulate(weight for _name, weight in demo_data.FAMILY_NAMES)
+            itertools.accumulate(weight for _name, weight in people_data.FAMILY_NAMES)
         )
-        self.minority_names = list(demo_data.MINORITY_NAMES)
+        self.minority_names = list(people_data.MINORITY_NAMES)
         self.used: set[str] = set()
 
     def next(self, *, older_generation: bool = False) -> str:
-        if self.minority_names and self.rng.random() < demo_data.MINORITY_NAME_SHARE:
+        if self.minority_names and self.rng.random() < people_data.MINORITY_NAME_SHARE:
             name = self.minority_names.pop(0)
             self.used.add(name)
             return name
@@ -97,8 +98,8 @@ class PersonNames:
         family = self.rng.choices(self.family_names, cum_weights=self.cumulative_weights)[0]
         generation = "traditional" if older_generation and self.rng.random() < 0.7 else "modern"
         sex = self.rng.choice(("male", "female"))
-        characters = demo_data.GIVEN_NAME_CHARACTERS[generation, sex]
-        length = 1 if self.rng.random() < demo_data.SINGLE_CHARACTER_GIVEN_NAME_SHARE else 2
+        characters = people_data.GIVEN_NAME_CHARACTERS[generation, sex]
+        length = 1 if self.rng.random() < people_data.SINGLE_CHARACTER_GIVEN_NAME_SHARE else 2
         return family + "".join(self.rng.choice(characters) for _index in range(length))
 
 
@@ -111,7 +112,9 @@ class PhoneNumbers:
 
     def next(self) -> str:
         while True:
-            number = self.rng.choice(demo_data.PHONE_PREFIXES) + f"{self.rng.randrange(10**8):08d}"
+            number = (
+                self.rng.choice(people_data.PHONE_PREFIXES) + f"{self.rng.randrange(10**8):08d}"
+            )
             if number not in self.used:
                 self.used.add(number)
                 return number
@@ -138,14 +141,14 @@ def _organizations_create() -> tuple[
 ]:
     """The tree, through the service: general branches and branches by short code, groups."""
     committee = services.organization_create(
-        name=demo_data.COMMITTEE_NAME,
-        code=demo_data.COMMITTEE_CODE,
+        name=people_data.COMMITTEE_NAME,
+        code=people_data.COMMITTEE_CODE,
         kind=Organization.Kind.COMMITTEE,
     )
     general_branches: dict[str, Organization] = {}
     branches: dict[str, Organization] = {}
     groups: dict[str, list[Organization]] = {}
-    for general_order, general_plan in enumerate(demo_data.GENERAL_BRANCHES, start=1):
+    for general_order, general_plan in enumerate(people_data.GENERAL_BRANCHES, start=1):
         general_branch = services.organization_create(
             name=general_plan.name,
             code=f"{committee.code}-{general_plan.code}",
@@ -177,7 +180,7 @@ def _organizations_create() -> tuple[
 
 
 def _branch_plans() -> list[BranchPlan]:
-    return [branch for general in demo_data.GENERAL_BRANCHES for branch in general.branches]
+    return [branch for general in people_data.GENERAL_BRANCHES for branch in general.branches]
 
 
 def _plan_ordinary_members(
@@ -192,22 +195,22 @@ def _plan_ordinary_members(
     names = PersonNames(rng)
     phones = PhoneNumbers(rng, reserved_phones)
     seats_taken = {plan.code: 0 for plan in _branch_plans()}
-    for account in demo_data.DEMO_ACCOUNTS:
+    for account in people_data.DEMO_ACCOUNTS:
         seats_taken[account.branch_code] += 1
     planned: list[PlannedMember] = []
     for plan in _branch_plans():
         branch_groups = groups[plan.code]
         for seat in range(plan.size - seats_taken[plan.code]):
             organization = branches[plan.code]
-            if branch_groups and seat >= demo_data.BRANCH_COMMITTEE_SIZE:
-                seat_in_groups = seat - demo_data.BRANCH_COMMITTEE_SIZE
+            if branch_groups and seat >= people_data.BRANCH_COMMITTEE_SIZE:
+                seat_in_groups = seat - people_data.BRANCH_COMMITTEE_SIZE
                 organization = branch_groups[seat_in_groups % len(branch_groups)]
             party_joined_on, joined_on = _membership_dates(rng, today=today, retired=plan.retired)
             display_name = names.next(older_generation=plan.retired)
-            phone = phones.next() if rng.random() < demo_data.PHONE_SHARE else None
+            phone = phones.next() if rng.random() < people_data.PHONE_SHARE else None
             planned.append(
                 PlannedMember(
-                    username=demo_data.ORDINARY_USERNAME_FORMAT.format(len(planned) + 1),
+                    username=people_data.ORDINARY_USERNAME_FORMAT.format(len(planned) + 1),
                     display_name=display_name,
                     phone=phone,
                     organization=organization,
@@ -270,7 +273,7 @@ def _demo_account_create(
 
 def demo_seed(passwords: DemoPasswords) -> SeedSummary:
     """Create the whole demo organisation; call inside a transaction."""
-    rng = random.Random(demo_data.RANDOM_SEED)  # noqa: S311 - reproducible demo data, not secrets
+    rng = random.Random(people_data.RANDOM_SEED)  # noqa: S311 - reproducible demo data, not secrets
     today = timezone.localdate()
     summary = SeedSummary()
 
@@ -283,13 +286,13 @@ def demo_seed(passwords: DemoPasswords) -> SeedSummary:
     # them come out the same either way.
     account_dates = {
         account.username: _membership_dates(rng, today=today, retired=False)
-        for account in demo_data.DEMO_ACCOUNTS
+        for account in people_data.DEMO_ACCOUNTS
     }
-    account_usernames = [account.username for account in demo_data.DEMO_ACCOUNTS]
+    account_usernames = [account.username for account in people_data.DEMO_ACCOUNTS]
     existing_usernames = set(
         Member.objects.filter(username__in=account_usernames).values_list("username", flat=True)
     )
-    account_phones = {account.phone for account in demo_data.DEMO_ACCOUNTS if account.phone}
+    account_phones = {account.phone for account in people_data.DEMO_ACCOUNTS if account.phone}
 
     planned = _plan_ordinary_members(
         rng=rng, today=today, branches=branches, groups=groups, reserved_phones=account_phones
@@ -309,7 +312,7 @@ def demo_seed(passwords: DemoPasswords) -> SeedSummary:
         if person.phone in phones_in_use:
             person.phone = None
 
-    for account in demo_data.DEMO_ACCOUNTS:
+    for account in people_data.DEMO_ACCOUNTS:
         if account.username in existing_usernames:
             # Somebody's own account (e.g. from createsuperuser): never touch it.
             summary.skipped_accounts.append(account)

@@ -1,6 +1,6 @@
 """Demo study content for ``manage.py seed_demo``: courses, lessons and policy documents.
 
-Turns the texts in ``cms.demo_content`` into published Wagtail pages under the site's
+Turns the texts in ``demo.content_data`` into published Wagtail pages under the site's
 home page: the course index (课程) with six courses and their lessons, and the policy
 index (政策文件) with forty documents of the demo committee. Pages are recognised by
 their slugs under the two index pages, so running it again creates nothing.
@@ -8,7 +8,7 @@ their slugs under the two index pages, so running it again creates nothing.
 Pages are published directly from a revision, as a data migration would; the moderation
 workflow governs editors in the admin, not this seeding code.
 
-Two of the documents also get their original file, a PDF from ``cms.demo_files``, as a
+Two of the documents also get their original file, a PDF from ``demo.files``, as a
 Wagtail document in the 示范文件 collection; its text is extracted right away, so search
 finds words that appear only in the PDF.
 """
@@ -29,19 +29,6 @@ from wagtail.documents import get_document_model
 from wagtail.models import Collection, Page, ReferenceIndex, Site
 from wagtail.signal_handlers import disable_reference_index_auto_update
 
-from cms import demo_content
-from cms.demo_content import (
-    Block,
-    Callout,
-    Course,
-    Heading,
-    KeyPoints,
-    Lesson,
-    Paragraph,
-    PolicyDocument,
-    Quote,
-)
-from cms.demo_files import COLLECTION_NAME, DEMO_FILES
 from cms.extraction import document_text_extract
 from cms.models import (
     CourseCategory,
@@ -53,6 +40,19 @@ from cms.models import (
     PolicyDocumentPage,
     PolicyIndexPage,
 )
+from demo import content_data
+from demo.content_data import (
+    Block,
+    Callout,
+    Course,
+    Heading,
+    KeyPoints,
+    Lesson,
+    Paragraph,
+    PolicyDocument,
+    Quote,
+)
+from demo.files import COLLECTION_NAME, DEMO_FILES
 
 COMPLETION_POINTS = 5
 
@@ -111,24 +111,24 @@ def _content_create() -> tuple[ContentSummary, list[Page]]:
         course_index, new_course_index = _index_page(
             home,
             CourseIndexPage,
-            title=demo_content.COURSE_INDEX_TITLE,
-            slug=demo_content.COURSE_INDEX_SLUG,
-            intro=demo_content.COURSE_INDEX_INTRO,
-            intro_en=demo_content.COURSE_INDEX_INTRO_EN,
+            title=content_data.COURSE_INDEX_TITLE,
+            slug=content_data.COURSE_INDEX_SLUG,
+            intro=content_data.COURSE_INDEX_INTRO,
+            intro_en=content_data.COURSE_INDEX_INTRO_EN,
         )
         policy_index, new_policy_index = _index_page(
             home,
             PolicyIndexPage,
-            title=demo_content.POLICY_INDEX_TITLE,
-            slug=demo_content.POLICY_INDEX_SLUG,
-            intro=demo_content.POLICY_INDEX_INTRO,
-            intro_en=demo_content.POLICY_INDEX_INTRO_EN,
+            title=content_data.POLICY_INDEX_TITLE,
+            slug=content_data.POLICY_INDEX_SLUG,
+            intro=content_data.POLICY_INDEX_INTRO,
+            intro_en=content_data.POLICY_INDEX_INTRO_EN,
         )
         course_categories, new_course_categories = _categories(
-            CourseCategory, demo_content.COURSE_CATEGORIES
+            CourseCategory, content_data.COURSE_CATEGORIES
         )
         policy_categories, new_policy_categories = _categories(
-            PolicyCategory, demo_content.POLICY_CATEGORIES
+            PolicyCategory, content_data.POLICY_CATEGORIES
         )
         new_courses, new_lessons = _courses_create(course_index, course_categories)
         files, new_files = _files_upload()
@@ -211,7 +211,7 @@ def _courses_create(
     existing_courses = _children_by_slug(course_index)
     new_courses: list[CoursePage] = []
     new_lessons: list[LessonPage] = []
-    for position, course in enumerate(demo_content.COURSES):
+    for position, course in enumerate(content_data.COURSES):
         published_on = COURSE_PUBLISHED_ON[position % len(COURSE_PUBLISHED_ON)]
         page = existing_courses.get(course.slug)
         if page is None:
@@ -264,7 +264,7 @@ def _documents_create(
     existing = _children_by_slug(policy_index)
     new_documents: list[PolicyDocumentPage] = []
     # Oldest first, so the page tree and the publication dates follow the issue dates.
-    for document in sorted(demo_content.POLICY_DOCUMENTS, key=lambda item: item.issue_date):
+    for document in sorted(content_data.POLICY_DOCUMENTS, key=lambda item: item.issue_date):
         if document.slug in existing:
             continue
         page = _document_page(document, categories[document.category])
