@@ -34,11 +34,11 @@ from wagtail.snippets.models import register_snippet
 
 from cms.blocks import LessonStreamBlock, attached_document_ids
 from cms.slugs import ReadableSlugMixin, ReadableSlugPageForm
-from learning.languages import english_is_active, in_active_language
-from learning.leaderboards import leaderboard_range, member_points_in
+from learning.common.languages import english_is_active, in_active_language
+from learning.common.periods import Period
 from learning.models import LessonProgress
-from learning.my_learning import member_today_tasks
-from learning.periods import Period
+from learning.points.leaderboards import leaderboard_range, member_points_in
+from learning.study.my_learning import member_today_tasks
 
 LISTING_PAGE_SIZE = 20
 NEW_CONTENT_COUNT = 5

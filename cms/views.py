@@ -9,8 +9,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cms.models import LessonPage
-from learning.json_body import JSONBodyError, json_body_parse
-from learning.progress import LessonRequirements, lesson_heartbeat
+from learning.common.json_body import JSONBodyError, json_body_parse
+from learning.study.progress import LessonRequirements, lesson_heartbeat
 
 # A lesson earns at most this multiple of its estimated time, so a tab left open with an
 # occasional touch cannot pile up hours.

@@ -17,7 +17,7 @@ urlpatterns = [
     path("accounts/", include("learning.account_urls")),
     path("quiz/", include("quizzes.urls")),
     path("api/v1/", include("quizzes.api_urls")),
-    path("screens/", include("learning.screen_urls")),
+    path("screens/", include("learning.points.screen_urls")),
     path("", include("cms.urls")),
     path("", include("learning.urls")),
 ]

@@ -2,7 +2,7 @@
 
 Every point goes through ``points_award``, exactly as real study will, so caps,
 roll-ups and the ledger check all hold. A lesson is completed the only way a member can
-complete one: by reading it, as heartbeats to ``learning.progress.lesson_heartbeat``
+complete one: by reading it, as heartbeats to ``learning.study.progress.lesson_heartbeat``
 until its minimum study time has passed and the end is reached. So the lesson progress
 behind assigned study and the completion reports agrees with the ledger (the demo once
 awarded ``lesson_completed`` points without any lesson behind them, and the report said
@@ -24,9 +24,9 @@ from django.db import transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 
-from learning.ledger import points_award
 from learning.models import Member, Organization, PointsEntry, Screen
-from learning.progress import MAX_CREDIT, LessonRequirements, lesson_heartbeat
+from learning.points.ledger import points_award
+from learning.study.progress import MAX_CREDIT, LessonRequirements, lesson_heartbeat
 
 KEY_PREFIX = "demo:"
 # Not a rule: reading a lesson, whose points come from the lesson's own completion.

@@ -2,7 +2,7 @@
 completion report have something to show on a newcomer's first run.
 
 Created once (nothing is done when the demo committee already has an assignment), through
-``learning.assignments.assignment_create`` as an administrator and a secretary would.
+``learning.study.assignments.assignment_create`` as an administrator and a secretary would.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from cms.models import CoursePage, LessonPage
 from demo import content_data, people_data
-from learning.assignments import assignment_create
 from learning.models import Assignment, Member, Organization
+from learning.study.assignments import assignment_create
 
 
 def demo_assignments_seed(*, today: datetime.date | None = None) -> int:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from learning import roles
+from learning.people import roles
 
 # The fixed seed keeps the generated names, phones and placements identical on every run.
 RANDOM_SEED = 20240701

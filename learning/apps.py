@@ -16,8 +16,8 @@ class LearningConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from learning.db import ledger_guards_after_migrate, register_sqlite_functions
-        from learning.permissions import roles_sync_permissions_after_migrate
+        from learning.people.permissions import roles_sync_permissions_after_migrate
+        from learning.points.db import ledger_guards_after_migrate, register_sqlite_functions
 
         connection_created.connect(register_sqlite_functions, dispatch_uid="learning_sqlite_fns")
         post_migrate.connect(ledger_guards_after_migrate, dispatch_uid="learning_ledger_guards")
@@ -35,25 +35,25 @@ class MembersAdminConfig(WagtailUsersAppConfig):
     """
 
     default = False
-    user_viewset = "learning.admin_views.MemberViewSet"
+    user_viewset = "learning.people.admin_views.MemberViewSet"
 
     def ready(self) -> None:
         super().ready()
         from wagtail.permissions import register_permission_policy
 
         from learning.models import Member
-        from learning.permissions import MemberPermissionPolicy
+        from learning.people.permissions import MemberPermissionPolicy
 
         # Replaces the plain model policy Wagtail registered a line above.
         register_permission_policy(Member, MemberPermissionPolicy(Member))
 
-        from learning.admin_points import NoAddDeletePolicy, ReadOnlyLedgerPolicy
         from learning.models import PointsEntry, PointsRule
+        from learning.points.admin_points import NoAddDeletePolicy, ReadOnlyLedgerPolicy
 
         register_permission_policy(PointsRule, NoAddDeletePolicy(PointsRule))
         register_permission_policy(PointsEntry, ReadOnlyLedgerPolicy(PointsEntry))
 
-        from learning.admin_assignments import AssignmentPermissionPolicy
         from learning.models import Assignment
+        from learning.study.admin_assignments import AssignmentPermissionPolicy
 
         register_permission_policy(Assignment, AssignmentPermissionPolicy(Assignment))

@@ -13,21 +13,21 @@ from django.utils.translation import pgettext_lazy
 from wagtail.admin.forms.auth import LoginForm as WagtailLoginForm
 from wagtail.admin.forms.auth import PasswordResetForm as WagtailPasswordResetForm
 
-from learning.auth import (
+from learning.common.periods import Period
+from learning.models import LeaderboardSettings, Member, Organization, PointsRule
+from learning.people.auth import (
     login_lockout_message,
     login_lockout_remaining,
     password_reset_address_wait,
     password_reset_allowed,
     password_reset_wait_message,
 )
-from learning.models import LeaderboardSettings, Member, Organization, PointsRule
-from learning.periods import Period
 
 
 class LockoutMessageMixin:
     """A locked-out login says when to try again instead of "wrong password".
 
-    The lockout itself is django-axes' (``learning.auth``): it refuses the login before
+    The lockout itself is django-axes' (``learning.people.auth``): it refuses the login before
     any password is checked, even the right one, and flags the request.
     """
 

@@ -6,7 +6,7 @@ import logging
 
 from celery import shared_task
 
-from learning.ledger_check import ledger_differences
+from learning.points.ledger_check import ledger_differences
 
 logger = logging.getLogger(__name__)
 

@@ -11,27 +11,26 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from learning import roles, services
+from learning.common.periods import Period, custom_range
 from learning.forms import (
     LeaderboardForm,
     LoginForm,
     MemberPasswordChangeForm,
     PointsHistoryFilterForm,
 )
-from learning.leaderboards import (
+from learning.models import LeaderboardSettings, Organization, PointsEntry
+from learning.people import roles, services
+from learning.people.selectors import user_role_names
+from learning.points.leaderboards import (
     branch_ranking,
     leaderboard_range,
-    member_branch,
-    member_points_summary,
     member_rank_in,
     member_ranking,
     names_hidden,
 )
-from learning.models import LeaderboardSettings, Organization, PointsEntry
-from learning.my_learning import member_learning_summary
-from learning.periods import Period, custom_range
-from learning.selectors import user_role_names
-from learning.study_pages import course_index_page
+from learning.study.my_learning import member_learning_summary
+from learning.study.my_points import member_branch, member_points_summary
+from learning.study.pages import course_index_page
 
 
 class LoginView(auth_views.LoginView):

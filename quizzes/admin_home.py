@@ -14,8 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 from wagtail.admin.ui.components import Component
 
-from learning.headline import organisation_headline, scope_members, secretary_scope
 from learning.models import Member
+from learning.study.headline import organisation_headline, scope_members, secretary_scope
 from quizzes.attempts import quizzes_open_at
 from quizzes.models import Attempt, Quiz
 

@@ -18,8 +18,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from learning.importers.sheets import file_too_large_message
-from learning.importers.uploads import UploadLimit, limit_uploads
+from learning.common.sheets import file_too_large_message
+from learning.common.uploads import UploadLimit, limit_uploads
 from quizzes.admin_bank import CategoryChoiceField
 from quizzes.admin_views import question_policy
 from quizzes.import_jobs import (

@@ -38,7 +38,7 @@ from wagtail.admin.views import generic
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets.button import HeaderButton, ListingButton
 
-from learning.admin_tables import YesNoColumn
+from learning.common.admin_tables import YesNoColumn
 from learning.models import Organization
 from quizzes.admin_bank import CategoryChoiceField
 from quizzes.attempts import draw_candidates

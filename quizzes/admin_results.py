@@ -26,8 +26,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from wagtail.admin.menu import MenuItem
 
-from learning.spreadsheets import XLSX_CONTENT_TYPE
-from learning.text import validate_text
+from learning.common.spreadsheets import XLSX_CONTENT_TYPE
+from learning.common.text import validate_text
 from quizzes.attempts import AttemptError, attempt_accept_fast, attempt_question_grade
 from quizzes.models import Attempt, AttemptQuestion, Quiz
 from quizzes.results import (

@@ -33,7 +33,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView, exception_handler
 
-from learning.json_body import JSONBodyError, json_body_parse
+from learning.common.json_body import JSONBodyError, json_body_parse
 from quizzes.attempts import (
     LISTED_KINDS,
     AttemptError,

@@ -33,8 +33,8 @@ from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from learning.ledger import points_award
 from learning.models import Member, Organization
+from learning.points.ledger import points_award
 from quizzes import scoring
 from quizzes.locks import ExamLocks, exam_locks
 from quizzes.models import (

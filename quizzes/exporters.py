@@ -5,7 +5,7 @@ Both formats import back into the same questions: see ``quizzes.importers``.
 
 from __future__ import annotations
 
-from learning.spreadsheets import XLSX_CONTENT_TYPE
+from learning.common.spreadsheets import XLSX_CONTENT_TYPE
 from quizzes.importers.gift import questions_to_gift
 from quizzes.importers.xlsx import questions_to_xlsx
 from quizzes.models import QuestionCategory

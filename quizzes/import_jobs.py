@@ -17,8 +17,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from learning.importers.sheets import file_too_large_message
-from learning.text import excerpt
+from learning.common.sheets import file_too_large_message
+from learning.common.text import excerpt
 from quizzes.importers import guess_format, parse_questions
 from quizzes.importers.base import (
     FIELD_ANSWER,

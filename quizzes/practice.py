@@ -18,8 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from learning.ledger import points_award
 from learning.models import Member
+from learning.points.ledger import points_award
 from quizzes import scoring
 from quizzes.attempts import MASTERED_AFTER, AttemptError
 from quizzes.locks import ExamLocks, exam_locks

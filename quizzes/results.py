@@ -30,14 +30,7 @@ from django.db.models.fields.json import KT
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from learning.models import Member, Organization
-from learning.selectors import (
-    organizations_visible_to,
-    secretary_roots,
-    touching_subtrees_q,
-    user_is_administrator,
-)
-from learning.spreadsheets import (
+from learning.common.spreadsheets import (
     member_cells,
     member_header,
     sheet_add,
@@ -45,6 +38,13 @@ from learning.spreadsheets import (
     sheet_table,
     workbook_bytes,
     workbook_new,
+)
+from learning.models import Member, Organization
+from learning.people.selectors import (
+    organizations_visible_to,
+    secretary_roots,
+    touching_subtrees_q,
+    user_is_administrator,
 )
 from quizzes.attempts import LISTED_KINDS
 from quizzes.models import Attempt, AttemptQuestion, Question, Quiz

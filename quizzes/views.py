@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from learning.json_body import JSONBodyError, json_body_parse
+from learning.common.json_body import JSONBodyError, json_body_parse
 from quizzes.attempts import (
     LISTED_KINDS,
     AttemptError,

@@ -11,9 +11,9 @@ import pytest
 from django.conf import settings
 from django.test import TransactionTestCase
 
-from learning import roles, services
-from learning.db import ledger_maintenance
 from learning.models import Member, Organization
+from learning.people import roles, services
+from learning.points.db import ledger_maintenance
 from tests.factories import MemberFactory, OrganizationFactory
 
 # Benchmarks run with `make bench`, never in the normal suite.

@@ -6,8 +6,8 @@ from typing import Any
 
 import factory
 
-from learning import roles, services
 from learning.models import Member, Organization
+from learning.people import roles, services
 
 DEFAULT_PASSWORD = "Xuexi-2026-pass"
 

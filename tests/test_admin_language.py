@@ -23,7 +23,7 @@ from django.urls import reverse
 from wagtail.documents.models import Document
 from wagtail.images.tests.utils import get_test_image_file
 
-from learning import roles
+from learning.people import roles
 from tests.cms.conftest import add_course, add_lesson, content  # noqa: F401 (fixture)
 from tests.factories import MemberFactory
 

@@ -17,8 +17,8 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from learning.common.spreadsheets import csv_row, is_formula_like, sheet_append, spreadsheet_text
 from learning.models import Organization
-from learning.spreadsheets import csv_row, is_formula_like, sheet_append, spreadsheet_text
 from quizzes.attempts import attempt_answer_save, attempt_start, attempt_submit
 from quizzes.importers.xlsx import parse_xlsx
 from tests.factories import MemberFactory, OrganizationFactory
@@ -192,7 +192,7 @@ def test_a_sheet_row_keeps_numbers_and_repairs_text_that_cannot_be_stored():
 
 
 def test_sheet_names_are_ones_excel_accepts() -> None:
-    from learning.spreadsheets import sheet_title
+    from learning.common.spreadsheets import sheet_title
 
     assert sheet_title("Not yet: by branch [1]/2 *?\\") == "Not yet by branch 12 "
     assert len(sheet_title("党" * 40)) == 31

@@ -272,7 +272,7 @@ def test_migrations_are_in_step_with_the_models():
 def test_roles_exist_with_their_permissions():
     from django.contrib.auth.models import Group
 
-    from learning import roles
+    from learning.people import roles
 
     groups = {group.name: group for group in Group.objects.all()}
     for role in roles.ALL_ROLES:

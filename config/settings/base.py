@@ -133,7 +133,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "learning.security_headers.ContentSecurityPolicyMiddleware",  # see "Security headers"
+    "learning.common.security_headers.ContentSecurityPolicyMiddleware",  # see "Security headers"
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -144,7 +144,7 @@ MIDDLEWARE = [
     # Says "approved and published" where Wagtail says nothing or "updated" (docs/roles.md).
     "cms.workflow_messages.WorkflowOutcomeMessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "learning.middleware.PasswordChangeRequiredMiddleware",
+    "learning.people.middleware.PasswordChangeRequiredMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
     # Last, as django-axes requires: it turns a lockout into the response (429).
     "axes.middleware.AxesMiddleware",
@@ -248,7 +248,7 @@ AUTH_USER_MODEL = "learning.Member"
 AUTHENTICATION_BACKENDS = [
     # First: refuses every login of a locked-out account before any password is checked.
     "axes.backends.AxesStandaloneBackend",
-    "learning.auth.UsernameOrPhoneBackend",
+    "learning.people.auth.UsernameOrPhoneBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
@@ -259,7 +259,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Django's own list, plus the hasher of generated initial passwords (learning/hashers.py),
+# Django's own list, plus the hasher of generated initial passwords (learning/people/hashers.py),
 # last, so that nothing a person chooses is hashed with it and a password it hashed is
 # re-hashed with the first one as soon as it is used.
 PASSWORD_HASHERS = [
@@ -268,7 +268,7 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
     "django.contrib.auth.hashers.ScryptPasswordHasher",
-    "learning.hashers.InitialPasswordHasher",
+    "learning.people.hashers.InitialPasswordHasher",
 ]
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 14
 # Wagtail's admin login and password reset, with the lockout message and the throttle.
@@ -278,21 +278,21 @@ WAGTAILADMIN_USER_PASSWORD_RESET_FORM = "learning.forms.ThrottledPasswordResetFo
 # Login lockout (django-axes). Every login (members' page, Wagtail admin, any API login)
 # goes through django.contrib.auth.authenticate(request, ...), so through axes. Failures
 # are counted per account, whether its username or its mobile number was typed
-# (learning.auth.login_account_key), and locked per account + client address: people in
+# (learning.people.auth.login_account_key), and locked per account + client address: people in
 # one office share an address. An account is also locked from everywhere after
-# LOGIN_ACCOUNT_FAILURE_LIMIT failures from any number of addresses (learning.auth).
+# LOGIN_ACCOUNT_FAILURE_LIMIT failures from any number of addresses (learning.people.auth).
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 DANGJIAN_LOGIN_ACCOUNT_FAILURE_LIMIT = env_int("LOGIN_ACCOUNT_FAILURE_LIMIT", 20)
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=max(1, env_int("LOGIN_COOLOFF_MINUTES", 15)))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username"]
-AXES_HANDLER = "learning.auth.LoginAttemptHandler"
-AXES_USERNAME_CALLABLE = "learning.auth.login_account_key"
-AXES_CLIENT_IP_CALLABLE = "learning.auth.client_ip_address"
-AXES_LOCKOUT_CALLABLE = "learning.auth.lockout_response"
+AXES_HANDLER = "learning.people.auth.LoginAttemptHandler"
+AXES_USERNAME_CALLABLE = "learning.people.auth.login_account_key"
+AXES_CLIENT_IP_CALLABLE = "learning.people.auth.client_ip_address"
+AXES_LOCKOUT_CALLABLE = "learning.people.auth.lockout_response"
 # Failures during a lockout are not counted, so the lockout ends when the message says.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 # A successful login clears the failures of that account from that address only
-# (learning.auth.LoginAttemptHandler), not an attacker's from elsewhere.
+# (learning.people.auth.LoginAttemptHandler), not an attacker's from elsewhere.
 AXES_RESET_ON_SUCCESS = False
 # Dangjian has no Django admin; locked logins are listed in the Wagtail admin.
 AXES_ENABLE_ADMIN = False
@@ -393,7 +393,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 # No page may be framed, except an office screen by the origins in SCREEN_FRAME_ANCESTORS
-# (learning.screen_views); Wagtail's preview frames its own pages (SAMEORIGIN).
+# (learning.points.screen_views); Wagtail's preview frames its own pages (SAMEORIGIN).
 X_FRAME_OPTIONS = "DENY"
 DANGJIAN_SCREEN_FRAME_ANCESTORS = env_origins("SCREEN_FRAME_ANCESTORS", [])
 # Video players a lesson's embed may show: wagtail.embeds asks the video site for the

@@ -10,7 +10,7 @@ from .base import *  # noqa: F403
 DEBUG = False
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.MD5PasswordHasher",
-    "learning.hashers.InitialPasswordHasher",
+    "learning.people.hashers.InitialPasswordHasher",
 ]
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True

@@ -1,6 +1,6 @@
 """Create the role groups; adopt Wagtail's Editors/Moderators as editor/approver.
 
-Permissions are attached after every migrate by ``learning.permissions``
+Permissions are attached after every migrate by ``learning.people.permissions``
 (they do not exist yet on a fresh database while migrations run).
 """
 

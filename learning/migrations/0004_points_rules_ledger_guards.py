@@ -58,13 +58,13 @@ def backfill_headcounts(apps, schema_editor):
 
 
 def install_guards(apps, schema_editor):
-    from learning.db import install_ledger_guards
+    from learning.points.db import install_ledger_guards
 
     install_ledger_guards(schema_editor)
 
 
 def uninstall_guards(apps, schema_editor):
-    from learning.db import uninstall_ledger_guards
+    from learning.points.db import uninstall_ledger_guards
 
     uninstall_ledger_guards(schema_editor)
 

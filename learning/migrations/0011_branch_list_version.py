@@ -1,20 +1,20 @@
 """The branch list's version: one row, changed by triggers on every write to the tables a
 branch ranking reads besides the period's totals (organisations, headcounts, headcount
 changes, leaderboard settings), so rankings can keep the branch list per process and
-check this number instead of reading the list again (see ``learning.db``).
+check this number instead of reading the list again (see ``learning.points.db``).
 """
 
 from django.db import migrations, models
 
 
 def install(apps, schema_editor):
-    from learning.db import install_branch_list_version
+    from learning.points.db import install_branch_list_version
 
     install_branch_list_version(schema_editor)
 
 
 def uninstall(apps, schema_editor):
-    from learning.db import uninstall_branch_list_version
+    from learning.points.db import uninstall_branch_list_version
 
     uninstall_branch_list_version(schema_editor)
 

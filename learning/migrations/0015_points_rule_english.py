@@ -6,7 +6,7 @@ description mentions) writes the English version in the admin, so the two never 
 different things.
 """
 
-import learning.text
+import learning.common.text
 from django.db import migrations, models
 
 # code: (seeded Chinese name, English name, seeded Chinese description, English description)
@@ -110,7 +110,7 @@ class Migration(migrations.Migration):
                 blank=True,
                 help_text="Shown to members who use the site in English. Empty: the name above.",
                 max_length=100,
-                validators=[learning.text.validate_text],
+                validators=[learning.common.text.validate_text],
                 verbose_name="name in English",
             ),
         ),
@@ -122,7 +122,7 @@ class Migration(migrations.Migration):
                 help_text=(
                     "Shown to members who use the site in English. Empty: the description above."
                 ),
-                validators=[learning.text.validate_text],
+                validators=[learning.common.text.validate_text],
                 verbose_name="description in English",
             ),
         ),

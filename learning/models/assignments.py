@@ -12,15 +12,15 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from learning.common.text import validate_text
 from learning.models.organisations import Member, Organization
-from learning.text import validate_text
 
 
 class Assignment(models.Model):
     """指派学习: members of the target subtrees should complete ``page`` by ``due_date``.
 
     A member is targeted while their current organisation lies in the subtree of any of
-    ``organizations``. Completion is read from lesson progress (see ``learning.assignments``).
+    ``organizations``. Completion is read from lesson progress (see ``learning.study.assignments``).
     """
 
     page = models.ForeignKey(

@@ -24,7 +24,7 @@ class SubtreeLogEntryManager(ModelLogEntryManager):
     def viewable_by_user(self, user: Any) -> models.QuerySet[SubtreeLogEntry]:
         # Imported here: the selectors import the models package this module is part of.
         from learning.models.organisations import Member, Organization
-        from learning.selectors import (
+        from learning.people.selectors import (
             members_visible_to,
             organizations_visible_to,
             user_is_administrator,

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from treebeard.mp_tree import MP_Node
 
-from learning.text import validate_text
+from learning.common.text import validate_text
 
 PHONE_PATTERN = r"^1[3-9]\d{9}$"
 phone_validator = RegexValidator(

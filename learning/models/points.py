@@ -2,7 +2,7 @@
 
 ``PointsEntry`` rows are never updated or deleted (the model refuses, and a database
 trigger installed by a migration refuses too). Every total below is maintained by
-``learning.ledger.points_award`` in the same transaction as the entry it counts, and
+``learning.points.ledger.points_award`` in the same transaction as the entry it counts, and
 ``python manage.py check_ledger`` recomputes them all from the entries.
 """
 
@@ -18,10 +18,10 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
 from wagtail.models import RevisionMixin
 
-from learning.languages import in_active_language
+from learning.common.languages import in_active_language
+from learning.common.periods import Period
+from learning.common.text import validate_text
 from learning.models.organisations import Member, Organization
-from learning.periods import Period
-from learning.text import validate_text
 
 
 class LedgerAppendOnlyError(Exception):
@@ -271,7 +271,7 @@ class MemberYearBranches(models.Model):
     A member's points in a period are a single ``MemberPeriodPoints`` row unless they
     earned them in several branches, so a top-members list can read the highest rows
     of the period and needs the exact sums of only the members counted here with more
-    than one branch (see ``learning.leaderboards.member_ranking``). ``start`` is the
+    than one branch (see ``learning.points.leaderboards.member_ranking``). ``start`` is the
     year's first day, or ``ALL_TIME_START`` for all time. The award that creates a
     member's year (or all-time) row for a branch inserts this row or adds one to it,
     so ``branches`` is never less than the branches with rows; it can be more when a
@@ -346,7 +346,7 @@ class OrganizationHeadcount(models.Model):
     (for a period that contains today, usually none). ``branch`` is the nearest branch
     at or above the organisation in the current tree (empty when there is none): a
     branch ranking adds up its members with one GROUP BY instead of walking paths.
-    Both are kept by ``learning.ledger`` (``headcount_record`` in the transaction of
+    Both are kept by ``learning.people.headcounts`` (``headcount_record`` in the transaction of
     every membership change, ``headcount_branches_refresh`` when the tree changes).
     """
 
@@ -365,7 +365,7 @@ class OrganizationHeadcount(models.Model):
 class BranchListVersion(models.Model):
     """A number that changes with everything a branch ranking reads besides the totals.
 
-    One row. Database triggers (``learning.db``, installed by migration 0011) set a new,
+    One row. Database triggers (``learning.points.db``, installed by migration 0011) set a new,
     never reused value in the transaction of every write to the organisations, their
     headcounts and headcount changes, and the leaderboard settings, so a process may
     keep a subtree's branch list as long as this number is unchanged. Awards do not

@@ -9,10 +9,10 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from learning.common.periods import Period
+from learning.common.text import validate_text
 from learning.models.organisations import Organization
 from learning.models.points import LeaderboardSettings
-from learning.periods import Period
-from learning.text import validate_text
 
 
 def new_screen_token() -> str:

@@ -22,7 +22,7 @@ import unicodedata
 
 from django.utils.translation import gettext as _
 
-from learning.text import excerpt
+from learning.common.text import excerpt
 from quizzes.importers.base import (
     FIELD_ANSWER,
     FIELD_OPTIONS,

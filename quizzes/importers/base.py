@@ -19,8 +19,8 @@ from typing import Any, Literal
 
 from django.utils.translation import gettext as _
 
-from learning.importers.sheets import MAX_UPLOAD_BYTES, file_too_large_message
-from learning.text import excerpt, text_problem
+from learning.common.sheets import MAX_UPLOAD_BYTES, file_too_large_message
+from learning.common.text import excerpt, text_problem
 from quizzes.models.bank import (
     CATEGORY_NAME_MAX_LENGTH,
     CATEGORY_SEPARATOR,

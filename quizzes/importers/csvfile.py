@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 from django.utils.translation import gettext as _
 
-from learning.importers.sheets import SheetError, bounded_rows, cell_too_long_message
+from learning.common.sheets import SheetError, bounded_rows, cell_too_long_message
 from quizzes.importers.base import (
     MAX_FILE_BYTES,
     ParseResult,

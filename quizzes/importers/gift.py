@@ -33,7 +33,7 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
-from learning.text import excerpt
+from learning.common.text import excerpt
 from quizzes.importers.base import (
     CHOICE_TYPES,
     DEFAULT_DIFFICULTY,

@@ -22,13 +22,13 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from learning.importers.sheets import (
+from learning.common.sheets import (
     SheetError,
     SheetLimits,
     column_name,
     header_positions,
 )
-from learning.text import excerpt
+from learning.common.text import excerpt
 from quizzes.importers.base import (
     CHOICE_TYPES,
     FIELD_ANSWER,

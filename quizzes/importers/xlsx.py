@@ -10,8 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import IO, Any
 
-from learning.importers.sheets import xlsx_rows
-from learning.spreadsheets import cell_write, sheet_add, sheet_append, workbook_bytes, workbook_new
+from learning.common.sheets import xlsx_rows
+from learning.common.spreadsheets import (
+    cell_write,
+    sheet_add,
+    sheet_append,
+    workbook_bytes,
+    workbook_new,
+)
 from quizzes.importers.base import ParsedQuestion, ParseResult
 from quizzes.importers.table import (
     COLUMNS,
@@ -31,7 +37,7 @@ _COLUMN_WIDTHS = {"题型": 8, "题干": 48, "答案": 14, "解析": 36, "难度
 def parse_xlsx(file: IO[bytes] | bytes) -> ParseResult:
     """Read the first sheet of an .xlsx workbook. Pure: no database access.
 
-    The workbook is read within ``SHEET_LIMITS`` (see ``learning.importers.sheets``):
+    The workbook is read within ``SHEET_LIMITS`` (see ``learning.common.sheets``):
     a file that crosses one is a problem by row and column, never a long wait.
     """
     limits = SHEET_LIMITS

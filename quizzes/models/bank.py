@@ -26,7 +26,7 @@ from treebeard.mp_tree import MP_Node
 from wagtail.images import get_image_model_string
 from wagtail.models import Orderable
 
-from learning.text import validate_text
+from learning.common.text import validate_text
 
 CATEGORY_NAME_MAX_LENGTH = 100
 CATEGORY_SEPARATOR = "/"

@@ -22,7 +22,7 @@ from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from modelcluster.models import ClusterableModel
 from wagtail.models import Orderable
 
-from learning.text import json_cleaned, validate_text
+from learning.common.text import json_cleaned, validate_text
 from quizzes import scoring
 from quizzes.models.bank import Question, QuestionCategory, QuestionTag
 

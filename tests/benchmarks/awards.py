@@ -31,9 +31,9 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
-from learning.ledger import AwardResult, points_award
-from learning.ledger_check import ledger_differences
 from learning.models import Member, PointsEntry, PointsRule
+from learning.points.ledger import AwardResult, points_award
+from learning.points.ledger_check import ledger_differences
 from tests.benchmarks import dataset
 from tests.benchmarks.environment import busy_percent, cpu_ticks
 from tests.benchmarks.timing import summarise

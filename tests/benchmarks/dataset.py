@@ -27,7 +27,7 @@ from typing import Any
 
 from django.db import connection, transaction
 
-from learning import services
+from learning.common.periods import ALL_TIME_START, STORED_PERIODS, Period
 from learning.models import (
     BranchPeriodTotal,
     HeadcountChange,
@@ -40,7 +40,7 @@ from learning.models import (
     PointsRule,
 )
 from learning.models.points import MemberYearBranches
-from learning.periods import ALL_TIME_START, STORED_PERIODS, Period
+from learning.people import services
 
 GENERATOR_VERSION = 1
 META_TABLE = "bench_dataset"

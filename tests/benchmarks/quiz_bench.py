@@ -403,7 +403,7 @@ REQUEST_QUESTIONS = 20
 
 def _request_setup() -> tuple[Any, Any]:
     """A member and a published 20-question exam (every auto-scored type)."""
-    from learning import roles, services
+    from learning.people import roles, services
     from quizzes.models import Quiz, QuizQuestion
 
     committee = services.organization_create(name="基准党委", code="BENCH-Q", kind="committee")

@@ -1,6 +1,6 @@
 """Branch rankings from the stored totals, timed and checked against the live ledger.
 
-The "live" answer is computed here independently of ``learning.leaderboards``: plain
+The "live" answer is computed here independently of ``learning.points.leaderboards``: plain
 SQL over ``learning_pointsentry``, ``learning_membership`` and ``learning_organization``
 (GROUP BY branch and member, HAVING-style filtering of net-positive members, a
 subtree join on paths), ranked by a separate implementation of the ranking rules.
@@ -18,9 +18,9 @@ from typing import Any
 
 from django.db import connection
 
-from learning.leaderboards import Metric, branch_ranking, subtree_figures
+from learning.common.periods import STORED_PERIODS, DateRange, Period, custom_range, period_range
 from learning.models import Organization
-from learning.periods import STORED_PERIODS, DateRange, Period, custom_range, period_range
+from learning.points.leaderboards import Metric, branch_ranking, subtree_figures
 from tests.benchmarks.queries import query_breakdown
 from tests.benchmarks.timing import Timing, time_calls
 
@@ -203,7 +203,7 @@ def _phases(root: Organization, date_range: DateRange, today: datetime.date) -> 
     Calls the module's private helpers (named as of this writing); when they are renamed
     the breakdown is left out rather than the benchmark failing.
     """
-    from learning import leaderboards
+    from learning.points import leaderboards
 
     rows_of = getattr(leaderboards, "_branch_rows", None)
     rank = getattr(leaderboards, "_rank", None)

@@ -473,7 +473,7 @@ def measure_queries(
     documents: list[SyntheticDocument], page_ids: list[int], progress: Progress
 ) -> dict[str, Any]:
     """Latency, hit counts and recall for every query on both backends."""
-    from learning import roles
+    from learning.people import roles
     from tests.factories import MemberFactory
 
     client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")

@@ -30,7 +30,7 @@ def measure(today: datetime.date) -> dict[str, Any]:
     """Timings per screen period, or why the endpoint could not be measured."""
     try:
         from learning.models import Screen
-        from learning.screens import snapshot_for_token  # noqa: F401 - checks it exists
+        from learning.points.screens import snapshot_for_token  # noqa: F401 - checks it exists
     except ImportError as error:
         return {"available": False, "reason": f"not importable: {error}"}
     moment = datetime.datetime(today.year, today.month, today.day, 15, 0, tzinfo=SHANGHAI)

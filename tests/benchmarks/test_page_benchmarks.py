@@ -35,7 +35,7 @@ BEGIN_MARKER = "<!-- pages-benchmark:begin -->"
 
 
 def _member() -> Any:
-    from learning import roles, services
+    from learning.people import roles, services
 
     committee = services.organization_create(name="基准党委", code="BENCH-P", kind="committee")
     branch = services.organization_create(

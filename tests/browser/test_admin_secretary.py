@@ -11,8 +11,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from learning import roles, services
-from learning.ledger import points_award
+from learning.people import roles, services
+from learning.points.ledger import points_award
 from tests.browser.conftest import MOBILE
 from tests.browser.test_journeys import assert_no_horizontal_scroll, log_in
 from tests.factories import DEFAULT_PASSWORD

@@ -14,8 +14,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from learning import roles, services
 from learning.models import StudyDay
+from learning.people import roles, services
 from tests.browser.conftest import DESKTOP, MOBILE, SMALL_MOBILE
 from tests.browser.test_journeys import assert_no_horizontal_scroll, log_in
 from tests.factories import DEFAULT_PASSWORD

@@ -32,9 +32,9 @@ from wagtail.embeds.models import Embed
 from wagtail.images.models import Image
 
 from cms.models import LessonPage
-from learning import roles, services
-from learning.ledger import points_award
 from learning.models import StudyDay
+from learning.people import roles, services
+from learning.points.ledger import points_award
 from quizzes.attempts import attempt_answer_check, attempt_start, challenge_quiz
 from quizzes.models import Attempt, QuestionImport, Quiz, WrongAnswer
 from tests.browser.conftest import DESKTOP, MOBILE

@@ -18,8 +18,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cms.models import CourseIndexPage, HomePage, PolicyIndexPage
-from learning.ledger import points_award
 from learning.models import StudyDay
+from learning.points.ledger import points_award
 from tests.browser.conftest import DESKTOP, MOBILE
 from tests.browser.test_journeys import assert_no_horizontal_scroll, log_in
 from tests.browser.test_quiz_practice import choice_id

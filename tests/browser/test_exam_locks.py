@@ -18,7 +18,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from learning import roles, services
+from learning.people import roles, services
 from quizzes.models import Attempt, Question, QuestionCategory, Quiz
 from tests.browser.conftest import MOBILE
 from tests.browser.test_journeys import assert_no_horizontal_scroll, log_in

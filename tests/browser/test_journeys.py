@@ -14,8 +14,8 @@ from django.urls import reverse
 from openpyxl import Workbook
 from wagtail.models import Site
 
-from learning import roles, services
 from learning.models import Member, Organization
+from learning.people import roles, services
 from tests.browser.conftest import DESKTOP, MOBILE, SMALL_MOBILE
 from tests.factories import DEFAULT_PASSWORD
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
-from learning import roles, services
+from learning.people import roles, services
 from quizzes.models import Question
 from tests.browser.conftest import DESKTOP
 from tests.browser.test_journeys import log_in

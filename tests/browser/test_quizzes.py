@@ -12,8 +12,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from learning import roles, services
 from learning.models import PointsEntry
+from learning.people import roles, services
 from quizzes.attempts import daily_quiz_make
 from quizzes.models import Attempt, Question, Quiz
 from tests.browser.conftest import MOBILE

@@ -13,7 +13,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from learning import roles, services
+from learning.people import roles, services
 from quizzes.attempts import attempt_answer_save, attempt_start, attempt_submit
 from tests.browser.conftest import MOBILE
 from tests.browser.test_journeys import assert_no_horizontal_scroll, log_in

@@ -19,9 +19,9 @@ from django.db.models import Sum
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from learning import services
-from learning.ledger import points_award
 from learning.models import Member, Organization, PointsEntry, Screen
+from learning.people import services
+from learning.points.ledger import points_award
 
 pytestmark = [
     pytest.mark.browser,

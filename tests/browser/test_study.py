@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 
 from cms.models import CourseIndexPage, CoursePage, HomePage, LessonPage
-from learning import roles, services
+from learning.people import roles, services
 from tests.browser.conftest import MOBILE
 from tests.browser.test_journeys import assert_no_horizontal_scroll, log_in
 from tests.factories import DEFAULT_PASSWORD

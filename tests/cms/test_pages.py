@@ -134,7 +134,7 @@ def test_policy_page_shows_its_metadata(client, content):
 def test_home_shows_my_points_today_and_new_content(
     client, content, tree, django_assert_max_num_queries
 ):
-    from learning.ledger import points_award
+    from learning.points.ledger import points_award
     from tests.factories import MemberFactory
 
     member = MemberFactory(organization=tree.branch_a1)

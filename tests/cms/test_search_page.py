@@ -31,7 +31,7 @@ from cms.site_search import (
     stream_text,
     suggested_words,
 )
-from learning import roles
+from learning.people import roles
 from tests.cms.conftest import Content, add_course, add_lesson
 from tests.factories import MemberFactory
 

@@ -17,7 +17,7 @@ from wagtail.test.utils.form_data import nested_form_data, rich_text, streamfiel
 
 from cms.models import CoursePage, LessonPage, PolicyDocumentPage
 from cms.slugs import next_numbered_slug
-from learning import roles
+from learning.people import roles
 from tests.cms.conftest import add_course, add_lesson
 from tests.factories import MemberFactory
 

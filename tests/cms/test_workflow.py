@@ -14,7 +14,7 @@ from wagtail.models import WorkflowState
 from wagtail.test.utils.form_data import nested_form_data, rich_text, streamfield
 
 from cms.tasks import publish_scheduled
-from learning import roles
+from learning.people import roles
 from tests.cms.conftest import add_course, add_lesson
 from tests.factories import MemberFactory
 

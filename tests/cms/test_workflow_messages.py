@@ -7,7 +7,7 @@ from django.urls import reverse
 from wagtail.models import TaskState
 from wagtail.test.utils.form_data import nested_form_data, rich_text, streamfield
 
-from learning import roles
+from learning.people import roles
 from tests.cms.conftest import add_course, add_lesson
 from tests.factories import MemberFactory
 

@@ -19,8 +19,8 @@ from demo.quizzes import (
     demo_bank_parsed,
     demo_quiz_seed,
 )
-from learning.ledger_check import ledger_differences
 from learning.models import Organization, PointsEntry
+from learning.points.ledger_check import ledger_differences
 from quizzes.importers.base import OPTION_LETTERS, check_question
 from quizzes.models import (
     Attempt,

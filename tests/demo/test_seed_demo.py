@@ -20,12 +20,12 @@ from django.utils import timezone
 from cms.models import HomePage
 from demo import people_data
 from demo.people import PersonNames, demo_passwords
-from learning import roles
-from learning.leaderboards import branch_ranking
-from learning.ledger_check import ledger_differences
+from learning.common.periods import DateRange
 from learning.models import Assignment, Member, Membership, Organization, PointsEntry, Screen
-from learning.periods import DateRange
-from learning.selectors import organizations_visible_to
+from learning.people import roles
+from learning.people.selectors import organizations_visible_to
+from learning.points.leaderboards import branch_ranking
+from learning.points.ledger_check import ledger_differences
 from quizzes.models import Attempt, Question, Quiz
 
 PASSWORD = "Demo-pass-2024"
@@ -249,7 +249,7 @@ def test_demo_quizzes_and_attempts_are_seeded_and_reported(seeded: str) -> None:
 def test_demo_assignments_give_members_and_the_secretary_something_to_follow(
     seeded: str,
 ) -> None:
-    from learning.assignments import member_assignments
+    from learning.study.assignments import member_assignments
 
     assert Assignment.objects.count() == 2
     assert "已布置示范学习任务 2 项" in seeded
@@ -299,8 +299,8 @@ def test_demo_lesson_completions_in_the_ledger_are_real_lesson_progress(seeded: 
     Every ``lesson_completed`` point must come from a lesson the member really completed
     (``LessonProgress.completed_at``), the path that also completes assigned study.
     """
-    from learning.assignment_report import assignment_report
     from learning.models import LessonProgress
+    from learning.study.assignment_report import assignment_report
 
     completions = PointsEntry.objects.filter(rule__code="lesson_completed")
     assert completions.exists()
@@ -325,6 +325,6 @@ def test_demo_lesson_completions_in_the_ledger_are_real_lesson_progress(seeded: 
 
 
 def _lesson_ids(assignment: Assignment) -> list[int]:
-    from learning.study_pages import lessons_by_page
+    from learning.study.pages import lessons_by_page
 
     return [lesson.pk for lesson in lessons_by_page([assignment.page])[assignment.page_id]]

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from cms.models import CourseIndexPage, CoursePage, HomePage, LessonPage
 from learning.models import Assignment, LessonProgress, Member, Organization
-from learning.services import secretary_assign
+from learning.people.services import secretary_assign
 from tests.factories import MemberFactory
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")

@@ -7,8 +7,8 @@ import re
 import pytest
 from django.urls import reverse
 
-from learning import roles
 from learning.models import Member, Membership
+from learning.people import roles
 from tests.factories import MemberFactory
 
 

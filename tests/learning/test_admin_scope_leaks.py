@@ -11,8 +11,8 @@ import pytest
 from django.urls import reverse
 from wagtail.log_actions import log
 
-from learning import roles
 from learning.models import Member
+from learning.people import roles
 from tests.factories import MemberFactory
 
 
@@ -144,7 +144,7 @@ def test_secretary_cannot_bulk_assign_roles_or_delete(client, secretary_a, peopl
 def test_administrator_bulk_delete_keeps_members_with_points(client, administrator, people):
     from django.utils import timezone
 
-    from learning.ledger import points_award
+    from learning.points.ledger import points_award
 
     outsider = people["outside"]
     points_award(

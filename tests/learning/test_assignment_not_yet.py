@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from learning.assignment_report import assignment_report
+from learning.study.assignment_report import assignment_report
 from tests.factories import MemberFactory
 from tests.learning.study_content import (
     add_course,

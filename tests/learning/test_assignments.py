@@ -12,8 +12,10 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from learning.assignment_report import assignment_report
-from learning.assignments import (
+from learning.models import Assignment, Organization
+from learning.people.selectors import touching_subtrees_q
+from learning.study.assignment_report import assignment_report
+from learning.study.assignments import (
     Completion,
     Status,
     assignment_create,
@@ -24,8 +26,6 @@ from learning.assignments import (
     completion_status,
     member_assignments,
 )
-from learning.models import Assignment, Organization
-from learning.selectors import touching_subtrees_q
 from tests.factories import MemberFactory
 from tests.learning.study_content import (
     add_course,
@@ -99,7 +99,7 @@ def test_assignments_appear_from_the_start_date_until_two_weeks_after_due(tree, 
 
 
 def test_a_transferred_member_follows_their_current_organisation(tree, people, course):
-    from learning.services import member_transfer
+    from learning.people.services import member_transfer
 
     assign(course, [tree.branch_b1], TODAY, DUE)
     member = people["a2"]

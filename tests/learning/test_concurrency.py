@@ -9,8 +9,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 
-from learning import services
 from learning.models import Membership
+from learning.people import services
 from tests.factories import MemberFactory
 
 

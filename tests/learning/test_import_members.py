@@ -9,9 +9,9 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from openpyxl import Workbook, load_workbook
 
-from learning import roles
-from learning.importers.members import COLUMNS, members_import, parse_member_rows
 from learning.models import Member, Membership
+from learning.people import roles
+from learning.people.member_import import COLUMNS, members_import, parse_member_rows
 from tests.factories import MemberFactory
 
 
@@ -114,7 +114,7 @@ def test_dry_run_reports_but_writes_nothing(tree):
 
 
 def test_secretary_cannot_import_into_an_organisation_outside_their_subtree(tree, secretary_a):
-    from learning.selectors import organizations_visible_to
+    from learning.people.selectors import organizations_visible_to
 
     rows = [["inside1", "甲", "", "ZB1"], ["outside1", "乙", "", "ZB3"]]
     result = members_import(

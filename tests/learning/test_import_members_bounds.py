@@ -20,15 +20,16 @@ from django.urls import reverse
 from django.utils import translation
 from hypothesis import HealthCheck, example, given, settings
 
-from learning.importers import sheets
-from learning.importers.members import (
+from learning.common import sheets
+from learning.models import Member
+from learning.people import member_import as members
+from learning.people.member_import import (
     COLUMNS,
     MAX_UPLOAD_BYTES,
     members_import,
     parse_member_rows,
     read_xlsx_rows,
 )
-from learning.models import Member
 from tests.learning.import_strategies import Sample, sample, workbooks
 from tests.learning.xlsx_attacks import (
     MiB,
@@ -125,7 +126,6 @@ def test_the_service_reads_no_more_than_the_limit_from_a_file() -> None:
 
 
 def test_more_members_than_allowed_are_refused_at_the_first_row_too_many(monkeypatch) -> None:
-    from learning.importers import members
 
     monkeypatch.setattr(members, "MAX_ROWS", 50)
     rows = [MEMBER_HEADER] + [(f"user{number}", "甲", "", "ZB1") for number in range(60)]
@@ -137,7 +137,7 @@ def test_more_members_than_allowed_are_refused_at_the_first_row_too_many(monkeyp
 
 
 def test_content_far_below_the_sheet_row_limit_is_refused_at_its_row(tree) -> None:
-    from learning.importers.members import SHEET_LIMITS
+    from learning.people.member_import import SHEET_LIMITS
 
     far = SHEET_LIMITS.max_rows + 1
     data = sheet_xlsx(

@@ -20,8 +20,8 @@ from django.core.management import call_command
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from learning.hashers import InitialPasswordHasher
-from learning.importers.members import generate_initial_password, members_import
+from learning.people.hashers import InitialPasswordHasher
+from learning.people.member_import import generate_initial_password, members_import
 from tests.learning.test_import_members import make_xlsx
 
 pytestmark = pytest.mark.django_db

@@ -14,12 +14,13 @@ import zoneinfo
 import pytest
 from django.db import connection, transaction
 
-from learning import leaderboards, services
-from learning.leaderboards import branch_ranking
-from learning.ledger import points_award
+from learning.common.periods import Period, period_range
 from learning.models import LeaderboardSettings, Organization
 from learning.models.points import BranchListVersion
-from learning.periods import Period, period_range
+from learning.people import services
+from learning.points import leaderboards
+from learning.points.leaderboards import branch_ranking
+from learning.points.ledger import points_award
 from tests.factories import MemberFactory
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
@@ -150,8 +151,8 @@ def test_the_kept_lists_are_bounded(tree, member_a1):
 def test_check_ledger_names_a_missing_trigger_and_migrate_puts_it_back(tree, member_a1):
     from django.apps import apps
 
-    from learning.db import ledger_guards_after_migrate
-    from learning.ledger_check import ledger_differences
+    from learning.points.db import ledger_guards_after_migrate
+    from learning.points.ledger_check import ledger_differences
 
     assert ledger_differences() == []
     with connection.cursor() as cursor:

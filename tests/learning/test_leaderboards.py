@@ -7,8 +7,9 @@ import zoneinfo
 
 import pytest
 
-from learning import services
-from learning.leaderboards import (
+from learning.common.periods import Period, custom_range, period_range
+from learning.people import services
+from learning.points.leaderboards import (
     Metric,
     branch_ranking,
     member_rank_in,
@@ -16,8 +17,7 @@ from learning.leaderboards import (
     organization_headcount,
     subtree_figures,
 )
-from learning.ledger import points_award
-from learning.periods import Period, custom_range, period_range
+from learning.points.ledger import points_award
 from tests.factories import MemberFactory
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")

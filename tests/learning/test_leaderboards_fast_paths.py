@@ -11,13 +11,19 @@ from fractions import Fraction
 
 import pytest
 
-from learning import leaderboards, services
-from learning.leaderboards import Metric, branch_ranking, member_ranking, organization_headcount
-from learning.ledger import points_award
-from learning.ledger_check import ledger_differences
+from learning.common.periods import ALL_TIME_START, STORED_PERIODS, Period, period_range
 from learning.models import Organization
 from learning.models.points import MemberYearBranches, OrganizationHeadcount
-from learning.periods import ALL_TIME_START, STORED_PERIODS, Period, period_range
+from learning.people import services
+from learning.points import leaderboards
+from learning.points.leaderboards import (
+    Metric,
+    branch_ranking,
+    member_ranking,
+    organization_headcount,
+)
+from learning.points.ledger import points_award
+from learning.points.ledger_check import ledger_differences
 from tests.factories import MemberFactory
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")

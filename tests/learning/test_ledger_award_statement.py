@@ -14,11 +14,11 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from learning import ledger
-from learning import redis_cache as fast_cache
-from learning.ledger import AwardStatus, points_award
-from learning.ledger_check import ledger_differences
+from learning.common import redis_cache as fast_cache
+from learning.common import versions
 from learning.models import Member, MemberRuleDayPoints, PointsEntry
+from learning.points.ledger import AwardStatus, points_award
+from learning.points.ledger_check import ledger_differences
 from tests.factories import MemberFactory
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
@@ -105,16 +105,16 @@ def test_screen_versions_and_snapshots_through_one_redis_command_agree_with_the_
     from django.core.cache.backends.redis import RedisCache
 
     redis_cache = RedisCache(os.environ["REDIS_URL"], {"KEY_PREFIX": "dangjian-test"})
-    monkeypatch.setattr(ledger, "cache", redis_cache)
+    monkeypatch.setattr(versions, "cache", redis_cache)
     monkeypatch.setattr(fast_cache, "cache", redis_cache)
     fast_cache._made_key.cache_clear()
     try:
-        redis_cache.set(ledger.LEDGER_VERSION_KEY.format(path="0001"), "old", None)
-        ledger.ledger_versions_touch("000100020003")
-        versions = {ledger.ledger_version(path) for path in ("0001", "00010002", "000100020003")}
-        assert len(versions) == 1 and versions != {"old"} and versions.pop().isdigit()
-        assert ledger.ledger_version("0002") == "0"
-        assert fast_cache.get_many(["nothing", ledger.LEDGER_VERSION_KEY.format(path="0001")])
+        redis_cache.set(versions.LEDGER_VERSION_KEY.format(path="0001"), "old", None)
+        versions.ledger_versions_touch("000100020003")
+        stamps = {versions.ledger_version(path) for path in ("0001", "00010002", "000100020003")}
+        assert len(stamps) == 1 and stamps != {"old"} and stamps.pop().isdigit()
+        assert versions.ledger_version("0002") == "0"
+        assert fast_cache.get_many(["nothing", versions.LEDGER_VERSION_KEY.format(path="0001")])
         fast_cache.set_many_forever({"snapshot": (b"body", '"etag"')})
         assert redis_cache.get("snapshot") == (b"body", '"etag"')
     finally:
@@ -128,21 +128,21 @@ def test_awards_bump_screen_versions_together_soon_after_commit(settings):
     import time
 
     settings.DANGJIAN_LEDGER_VERSION_FLUSH_SECONDS = 0.02
-    before = {path: ledger.ledger_version(path) for path in ("0001", "00010002", "00010003")}
-    ledger.ledger_versions_touch_soon("000100020001")
-    ledger.ledger_versions_touch_soon("00010003")
+    before = {path: versions.ledger_version(path) for path in ("0001", "00010002", "00010003")}
+    versions.ledger_versions_touch_soon("000100020001")
+    versions.ledger_versions_touch_soon("00010003")
     deadline = time.monotonic() + 2
     while time.monotonic() < deadline:
-        after = {path: ledger.ledger_version(path) for path in before}
+        after = {path: versions.ledger_version(path) for path in before}
         if all(after[path] != before[path] for path in before):
             break
         time.sleep(0.01)
     assert all(after[path] != before[path] for path in before)
-    assert ledger.ledger_version("0002") == "0"
+    assert versions.ledger_version("0002") == "0"
 
 
 def test_with_no_flush_interval_the_bump_is_immediate(settings):
     settings.DANGJIAN_LEDGER_VERSION_FLUSH_SECONDS = 0
-    before = ledger.ledger_version("0009")
-    ledger.ledger_versions_touch_soon("00090001")
-    assert ledger.ledger_version("0009") != before
+    before = versions.ledger_version("0009")
+    versions.ledger_versions_touch_soon("00090001")
+    assert versions.ledger_version("0009") != before

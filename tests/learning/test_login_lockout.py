@@ -20,9 +20,9 @@ from django.db.models import F
 from django.test import RequestFactory
 from django.urls import reverse
 
-from learning import audit
-from learning.auth import client_ip_address, lockout_response
 from learning.models import Member, SubtreeLogEntry
+from learning.people import audit
+from learning.people.auth import client_ip_address, lockout_response
 from tests.factories import DEFAULT_PASSWORD, MemberFactory
 
 OFFICE = "10.1.1.1"

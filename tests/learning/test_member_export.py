@@ -74,7 +74,7 @@ def test_export_cells_that_look_like_formulas_stay_text(client, secretary_a, peo
     values = list(sheet.iter_rows(values_only=True))
     assert list(values[0]) == HEADER
     # In .xlsx the name stays as it is, in a text cell marked as typed after an apostrophe
-    # (learning.spreadsheets): no formula, and editing it keeps it text.
+    # (learning.common.spreadsheets): no formula, and editing it keeps it text.
     [formula_cells] = [row for row in sheet.iter_rows() if row[0].value == "formula"]
     assert formula_cells[1].value == '=HYPERLINK("http://x")'
     assert formula_cells[1].data_type == "s"

@@ -9,9 +9,9 @@ from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from learning import roles, services
 from learning.models import Member, Membership
-from learning.selectors import member_organization_on, organization_member_count_on
+from learning.people import roles, services
+from learning.people.selectors import member_organization_on, organization_member_count_on
 from tests.factories import DEFAULT_PASSWORD, MemberFactory
 
 D = datetime.date

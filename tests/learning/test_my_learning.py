@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import override
 
 from learning.models import StudyDay
-from learning.my_learning import (
+from learning.study.my_learning import (
     duration_text,
     member_courses,
     member_today_tasks,

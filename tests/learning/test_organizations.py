@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
-from learning import services
 from learning.models import Organization
-from learning.selectors import (
+from learning.people import services
+from learning.people.selectors import (
     organizations_as_indented_list,
     organizations_visible_to,
 )

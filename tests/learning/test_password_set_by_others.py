@@ -11,8 +11,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from learning import audit
 from learning.models import Member, SubtreeLogEntry
+from learning.people import audit
 from tests.factories import DEFAULT_PASSWORD, MemberFactory
 from tests.learning.test_import_members import make_xlsx
 

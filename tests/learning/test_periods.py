@@ -10,7 +10,7 @@ from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from learning.periods import (
+from learning.common.periods import (
     ALL_TIME_START,
     Period,
     custom_range,

@@ -6,9 +6,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from learning import roles
-from learning.ledger import points_award
 from learning.models import PointsEntry, PointsRule, Screen
+from learning.people import roles
+from learning.points.ledger import points_award
 from tests.factories import MemberFactory
 
 
@@ -154,8 +154,8 @@ def test_organisation_can_hide_member_names(client, administrator, tree):
 def test_a_member_with_points_cannot_be_deleted_but_one_without_can(
     client, administrator, tree, entry
 ):
-    from learning.leaderboards import organization_headcount
     from learning.models import Member
+    from learning.points.leaderboards import organization_headcount
 
     client.force_login(administrator)
     client.post(reverse("wagtailusers_users:delete", args=[entry.member_id]))
@@ -165,6 +165,6 @@ def test_a_member_with_points_cannot_be_deleted_but_one_without_can(
     client.post(reverse("wagtailusers_users:delete", args=[newcomer.pk]))
     assert not Member.objects.filter(pk=newcomer.pk).exists()
     assert organization_headcount(tree.branch_a1, timezone.localdate()) == before - 1
-    from learning.ledger_check import ledger_differences
+    from learning.points.ledger_check import ledger_differences
 
     assert ledger_differences() == []

@@ -14,10 +14,10 @@ from collections.abc import Callable
 import pytest
 from django.db import connection
 
-from learning.ledger import AwardResult, points_award
-from learning.ledger_check import ledger_differences
+from learning.common.periods import Period
 from learning.models import BranchPeriodTotal, PointsEntry
-from learning.periods import Period
+from learning.points.ledger import AwardResult, points_award
+from learning.points.ledger_check import ledger_differences
 from tests.factories import MemberFactory
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")

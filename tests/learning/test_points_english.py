@@ -6,8 +6,8 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
-from learning.ledger import points_award
 from learning.models import PointsRule
+from learning.points.ledger import points_award
 from tests.factories import MemberFactory
 
 

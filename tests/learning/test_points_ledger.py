@@ -12,9 +12,7 @@ from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 from django.test import TestCase
 
-from learning import services
-from learning.ledger import AwardStatus, points_award, points_reverse
-from learning.ledger_check import ledger_differences
+from learning.common.periods import Period
 from learning.models import (
     BranchPeriodTotal,
     MemberPeriodPoints,
@@ -22,7 +20,9 @@ from learning.models import (
     PointsRule,
 )
 from learning.models.points import LedgerAppendOnlyError
-from learning.periods import Period
+from learning.people import services
+from learning.points.ledger import AwardStatus, points_award, points_reverse
+from learning.points.ledger_check import ledger_differences
 from tests.factories import MemberFactory
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
@@ -283,7 +283,11 @@ def test_a_cache_outage_after_commit_does_not_fail_the_award(member, monkeypatch
 def test_guards_come_back_after_a_migration_drops_them(member):
     from django.apps import apps
 
-    from learning.db import POSTGRESQL_UNINSTALL, SQLITE_UNINSTALL, ledger_guards_after_migrate
+    from learning.points.db import (
+        POSTGRESQL_UNINSTALL,
+        SQLITE_UNINSTALL,
+        ledger_guards_after_migrate,
+    )
 
     UNINSTALL = {"postgresql": [POSTGRESQL_UNINSTALL], "sqlite": SQLITE_UNINSTALL}  # noqa: N806
 

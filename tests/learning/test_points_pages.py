@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from learning.ledger import points_award
+from learning.points.ledger import points_award
 from tests.factories import MemberFactory
 
 

@@ -9,7 +9,7 @@ import pytest
 from wagtail.models import Page
 
 from learning.models import LessonProgress, PointsEntry, StudyDay
-from learning.progress import LessonRequirements, lesson_heartbeat
+from learning.study.progress import LessonRequirements, lesson_heartbeat
 from tests.factories import MemberFactory
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")

@@ -13,10 +13,10 @@ from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
-from learning import services
-from learning.ledger import points_award
 from learning.models import Member, Organization, Screen
-from learning.screens import page_version
+from learning.people import services
+from learning.points.ledger import points_award
+from learning.points.screens import page_version
 from tests.conftest import Tree
 from tests.factories import MemberFactory
 

@@ -16,10 +16,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from learning import roles, services
-from learning.assignments import assignment_create
-from learning.headline import organisation_headline, scope_members, secretary_scope
-from learning.ledger import points_award
+from learning.people import roles, services
+from learning.points.ledger import points_award
+from learning.study.assignments import assignment_create
+from learning.study.headline import organisation_headline, scope_members, secretary_scope
 from quizzes.admin_home import quizzes_not_taken_count
 from quizzes.attempts import attempt_start, attempt_submit
 from quizzes.models import Quiz

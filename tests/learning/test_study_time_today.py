@@ -8,9 +8,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from learning.ledger import points_award
 from learning.models import PointsRule, StudyDay
-from learning.progress import StudyTimeToday, study_time_today
+from learning.points.ledger import points_award
+from learning.study.progress import StudyTimeToday, study_time_today
 from tests.factories import MemberFactory
 
 DAY = datetime.date(2026, 11, 26)

@@ -1,4 +1,4 @@
-"""Which text is accepted (learning.text); how hostile JSON bodies are read (learning.json_body)."""
+"""Which text is accepted (learning.common.text); how hostile JSON bodies are read (json_body)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from django.utils import translation
 from hypothesis import given
 from hypothesis import strategies as st
 
-from learning.json_body import JSONBodyError, json_body_parse
-from learning.text import (
+from learning.common.json_body import JSONBodyError, json_body_parse
+from learning.common.text import (
     JSON_MAX_DEPTH,
     excerpt,
     json_cleaned,

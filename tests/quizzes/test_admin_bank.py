@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 from wagtail.test.utils.form_data import inline_formset, nested_form_data
 
-from learning import roles
+from learning.people import roles
 from quizzes.importers.base import ParsedQuestion
 from quizzes.models import Question, QuestionCategory
 from quizzes.selectors import category_by_path

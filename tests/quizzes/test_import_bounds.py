@@ -18,7 +18,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import translation
 
-from learning.importers import sheets
+from learning.common import sheets
 from quizzes.importers import guess_format, parse_questions
 from quizzes.importers.base import MAX_PROBLEMS
 from quizzes.importers.gift import parse_gift

@@ -3,7 +3,7 @@
 Browsers' form bodies cannot carry a lone surrogate and Django refuses NUL, but any other
 C0 control character (an escape sequence, a bell, a vertical tab pasted from a word
 processor) reached the database through the forms, and from there every export and
-screen. The model fields people write now carry ``learning.text.validate_text``.
+screen. The model fields people write now carry ``learning.common.text.validate_text``.
 """
 
 from __future__ import annotations

@@ -29,8 +29,6 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from learning import services
-from learning.ledger import points_award
 from learning.models import (
     Assignment,
     Member,
@@ -39,6 +37,8 @@ from learning.models import (
     PointsEntry,
     Screen,
 )
+from learning.people import services
+from learning.points.ledger import points_award
 from quizzes.attempts import attempt_answer_save, attempt_start, attempt_submit
 from quizzes.models import Attempt, AttemptQuestion, Quiz
 from tests.conftest import Tree

@@ -29,9 +29,9 @@ from django.utils import timezone
 from wagtail.test.utils.form_data import nested_form_data, streamfield
 
 from cms.models import CoursePage, LessonPage
-from learning import services
-from learning.ledger import points_award
 from learning.models import Assignment, Member, Organization, Screen
+from learning.people import services
+from learning.points.ledger import points_award
 from quizzes.models import Attempt, AttemptQuestion, Question, Quiz, WrongAnswer
 from tests.conftest import Tree
 from tests.factories import MemberFactory

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from learning.ledger_check import ledger_differences
+from learning.points.ledger_check import ledger_differences
 
 
 class Command(BaseCommand):

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from learning.importers.members import initial_credentials_xlsx, members_import
+from learning.people.member_import import initial_credentials_xlsx, members_import
 
 
 class Command(BaseCommand):

@@ -2,7 +2,7 @@
 
 Answers (``AttemptQuestion.response``) and grader comments, members' names, organisation
 names, membership notes and assignment titles and notes: a lone surrogate becomes U+FFFD,
-NUL and other control characters are dropped (see ``learning.stored_text``). Prints one
+NUL and other control characters are dropped (see ``learning.common.stored_text``). Prints one
 line per repaired value and a count; a second run repairs nothing.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext as _
 
-from learning.stored_text import LEARNING_TEXT_FIELDS, stored_text_clean
+from learning.common.stored_text import LEARNING_TEXT_FIELDS, stored_text_clean
 from quizzes.models import AttemptQuestion
 
 TEXT_FIELDS = [*LEARNING_TEXT_FIELDS, (AttemptQuestion, ("response", "grader_comment"))]

@@ -9,7 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
-from learning.importers.sheets import file_too_large_message
+from learning.common.sheets import file_too_large_message
 from quizzes.importers import FORMATS, guess_format, parse_questions
 from quizzes.importers.base import MAX_FILE_BYTES
 from quizzes.models import Question
