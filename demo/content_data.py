@@ -219,7 +219,7 @@ def content_read(*, directory: Path) -> Content:
     issuers = _issuers(index_path, policies_index)
     courses = tuple(
         _course_read(folder, course_categories)
-        for folder in _numbered(directory / "courses", "course folder", folder=True)
+        for folder in _numbered(directory / "courses", folders=True)
     )
     documents = sorted(
         (
@@ -268,23 +268,24 @@ def _issuers(path: Path, section: dict[str, Any]) -> tuple[Issuer, ...]:
     return tuple(issuers)
 
 
-_NUMBERED = re.compile(r"^(\d\d)-([a-z0-9-]+)$")
+_NUMBERED = re.compile(r"^[0-9][0-9]-[a-z0-9-]+$")
 
 
-def _numbered(directory: Path, what: str, *, folder: bool = False) -> list[Path]:
-    """Entries named ``NN-<slug>``, in the order of NN; anything else is an error."""
+def _numbered(directory: Path, *, folders: bool) -> list[Path]:
+    """Course folders or lesson files named ``NN-<slug>``, in the order of NN."""
     entries = []
     for path in sorted(directory.iterdir()):
-        if folder != path.is_dir() or path.name == "course.md":
-            continue
-        name = path.name if folder else path.name.removesuffix(".md")
-        if not folder and path.suffix != ".md":
+        if folders and path.is_dir():
+            name, example = path.name, "01-course-1"
+        elif not folders and path.suffix == ".md" and path.name != "course.md":
+            name, example = path.stem, "01-lesson-1-1.md"
+        else:
             continue
         if not _NUMBERED.match(name):
-            raise ContentFileError(path, 1, f"a {what} is named NN-<slug>, as 01-lesson-1-1")
+            raise ContentFileError(path, 1, f"the name is NN-<slug>, as {example}")
         entries.append(path)
     if not entries:
-        raise ContentFileError(directory, 1, f"no {what} here")
+        raise ContentFileError(directory, 1, "no course or lesson here")
     return entries
 
 
@@ -297,8 +298,12 @@ def _course_read(folder: Path, categories: tuple[str, ...]) -> Course:
     _name_check(path, folder.name, fields)
     category = _choice(path, fields, "category", categories)
     hours = _text(path, fields, "estimated_hours")
-    if not re.fullmatch(r"\d+(\.\d+)?", hours):
-        raise ContentFileError(path, 1, f"estimated_hours must be a number, not '{hours}'")
+    if not re.fullmatch(r"[0-9]+(\.[0-9]+)?", hours):
+        raise ContentFileError(
+            path,
+            _line_of(path, "estimated_hours"),
+            f"estimated_hours must be a number, not '{hours}'",
+        )
     summary = _blocks(path, body, body_line)
     if len(summary) != 1 or not isinstance(summary[0], Paragraph):
         raise ContentFileError(path, body_line, "the course summary is one paragraph")
@@ -309,7 +314,7 @@ def _course_read(folder: Path, categories: tuple[str, ...]) -> Course:
         category=category,
         tags=_strings(path, fields, "tags"),
         estimated_hours=hours,
-        lessons=tuple(_lesson_read(item) for item in _numbered(folder, "lesson file")),
+        lessons=tuple(_lesson_read(item) for item in _numbered(folder, folders=False)),
     )
 
 
@@ -328,7 +333,7 @@ def _lesson_read(path: Path) -> Lesson:
     )
 
 
-_DOCUMENT_NUMBER = re.compile(r"^(?P<prefix>\S+?)〔(?P<year>\d{4})〕(?P<number>[1-9]\d*)号$")
+_DOCUMENT_NUMBER = re.compile(r"^(?P<prefix>\S+?)〔(?P<year>[0-9]{4})〕(?P<number>[1-9][0-9]*)号$")
 _DOCUMENT_FIELDS = {"title", "document_number", "issuer", "category", "issue_date"}
 _DOCUMENT_OPTIONAL = {
     "effective_date",
@@ -348,17 +353,25 @@ def _document_read(
     match = _DOCUMENT_NUMBER.match(number)
     if not match:
         raise ContentFileError(
-            path, 1, f"document_number (文号) '{number}' is not like 青机党发〔2026〕3号"
+            path,
+            _line_of(path, "document_number"),
+            f"document_number (文号) '{number}' is not like 青机党发〔2026〕3号",
         )
     name = _choice(path, fields, "issuer", tuple(issuer.name for issuer in issuers))
     issuer = next(item for item in issuers if item.name == name)
     if match["prefix"] != issuer.prefix:
         raise ContentFileError(
-            path, 1, f"the 文号 of a document of {name} starts with {issuer.prefix}"
+            path,
+            _line_of(path, "document_number"),
+            f"the 文号 of a document of {name} starts with {issuer.prefix}",
         )
     original_file = fields.get("original_file", "")
     if original_file and not (path.parent / original_file).is_file():
-        raise ContentFileError(path, 1, f"original_file '{original_file}' is not beside it")
+        raise ContentFileError(
+            path,
+            _line_of(path, "original_file"),
+            f"original_file '{original_file}' is not beside it",
+        )
     if bool(original_file) != bool(fields.get("original_file_title")):
         raise ContentFileError(path, 1, "original_file and original_file_title go together")
     effective = _date(path, fields, "effective_date") if "effective_date" in fields else None
@@ -425,45 +438,51 @@ def _fields_check(
         raise ContentFileError(path, 1, f"missing field: {', '.join(missing)}")
     unknown = sorted(set(fields) - required - optional)
     if unknown:
-        raise ContentFileError(path, 1, f"unknown field: {', '.join(unknown)}")
+        raise ContentFileError(
+            path, _line_of(path, unknown[0]), f"unknown field: {', '.join(unknown)}"
+        )
 
 
 def _name_check(path: Path, name: str, fields: dict[str, Any]) -> None:
     slug = _text(path, fields, "slug")
     if name.split("-", 1)[1] != slug:
-        raise ContentFileError(path, 1, f"slug '{slug}' differs from the name '{name}'")
+        raise ContentFileError(
+            path, _line_of(path, "slug"), f"slug '{slug}' differs from the name '{name}'"
+        )
 
 
 def _text(path: Path, fields: dict[str, Any], key: str) -> str:
     value = fields.get(key)
     if not isinstance(value, str) or not value.strip():
-        raise ContentFileError(path, 1, f"field '{key}' needs a text")
+        raise ContentFileError(path, _line_of(path, key), f"field '{key}' needs a text")
     return value
 
 
 def _strings(path: Path, fields: dict[str, Any], key: str) -> tuple[str, ...]:
     value = fields.get(key)
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise ContentFileError(path, 1, f"field '{key}' needs a list, as [a, b]")
+        raise ContentFileError(path, _line_of(path, key), f"field '{key}' needs a list, as [a, b]")
     return tuple(value)
 
 
 def _integer(path: Path, fields: dict[str, Any], key: str) -> int:
     value = _text(path, fields, key)
-    if not value.isdigit():
-        raise ContentFileError(path, 1, f"field '{key}' needs a whole number, not '{value}'")
+    if not re.fullmatch(r"[0-9]+", value):
+        raise ContentFileError(
+            path, _line_of(path, key), f"field '{key}' needs a whole number, not '{value}'"
+        )
     return int(value)
 
 
 def _date(path: Path, fields: dict[str, Any], key: str) -> datetime.date:
     value = _text(path, fields, key)
     try:
-        if not re.fullmatch(r"\d{4}-\d\d-\d\d", value):
+        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
             raise ValueError
         return datetime.date.fromisoformat(value)
     except ValueError:
         raise ContentFileError(
-            path, 1, f"field '{key}' needs a date as 2026-05-20, not '{value}'"
+            path, _line_of(path, key), f"field '{key}' needs a date as 2026-05-20, not '{value}'"
         ) from None
 
 
@@ -471,9 +490,18 @@ def _choice(path: Path, fields: dict[str, Any], key: str, choices: tuple[str, ..
     value = _text(path, fields, key)
     if value not in choices:
         raise ContentFileError(
-            path, 1, f"field '{key}' is one of {', '.join(choices)}, not '{value}'"
+            path,
+            _line_of(path, key),
+            f"field '{key}' is one of {', '.join(choices)}, not '{value}'",
         )
     return value
+
+
+def _line_of(path: Path, key: str) -> int:
+    """The line of field ``key`` in the file, for the error; 1 if it is not there."""
+    field = re.compile(rf"^\s*(- )?{re.escape(key)}\s*:")
+    lines = path.read_text(encoding="utf-8").split("\n")
+    return next((number for number, line in enumerate(lines, 1) if field.match(line)), 1)
 
 
 # --- Body --------------------------------------------------------------------------
