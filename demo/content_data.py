@@ -17,6 +17,7 @@ is not a date, is an error rather than something silently dropped.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import functools
 import html
@@ -165,40 +166,13 @@ def _shown(path: Path) -> str:
 
 # --- Reading -----------------------------------------------------------------------
 
-_NAMES = {
-    "COURSE_INDEX_TITLE": "course_index_title",
-    "COURSE_INDEX_SLUG": "course_index_slug",
-    "COURSE_INDEX_INTRO": "course_index_intro",
-    "COURSE_INDEX_INTRO_EN": "course_index_intro_en",
-    "COURSE_CATEGORIES": "course_categories",
-    "COURSES": "courses",
-    "POLICY_INDEX_TITLE": "policy_index_title",
-    "POLICY_INDEX_SLUG": "policy_index_slug",
-    "POLICY_INDEX_INTRO": "policy_index_intro",
-    "POLICY_INDEX_INTRO_EN": "policy_index_intro_en",
-    "POLICY_CATEGORIES": "policy_categories",
-    "ISSUERS": "issuers",
-    "POLICY_DOCUMENTS": "policy_documents",
-}
-
-COURSE_INDEX_TITLE: str
-COURSE_INDEX_SLUG: str
-COURSE_INDEX_INTRO: str
-COURSE_INDEX_INTRO_EN: str
-COURSE_CATEGORIES: tuple[str, ...]
-COURSES: tuple[Course, ...]
-POLICY_INDEX_TITLE: str
-POLICY_INDEX_SLUG: str
-POLICY_INDEX_INTRO: str
-POLICY_INDEX_INTRO_EN: str
-POLICY_CATEGORIES: tuple[str, ...]
-ISSUERS: tuple[Issuer, ...]
-POLICY_DOCUMENTS: tuple[PolicyDocument, ...]
+_CONTENT_FIELDS = {field.name for field in dataclasses.fields(Content)}
 
 
 def __getattr__(name: str) -> Any:
-    if name in _NAMES:
-        return getattr(demo_content(), _NAMES[name])
+    # COURSES, POLICY_DOCUMENTS, COURSE_INDEX_TITLE …: each field of Content in capitals.
+    if name.isupper() and name.lower() in _CONTENT_FIELDS:
+        return getattr(demo_content(), name.lower())
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -229,20 +203,21 @@ def content_read(*, directory: Path) -> Content:
         key=lambda document: (document.issue_date, document.slug),
     )
     return Content(
-        course_index_title=_text(index_path, courses_index, "title"),
-        course_index_slug=_text(index_path, courses_index, "slug"),
-        course_index_intro=_html(_text(index_path, courses_index, "intro")),
-        course_index_intro_en=_html(_text(index_path, courses_index, "intro_en")),
+        **_index_page(index_path, courses_index, "course"),
         course_categories=course_categories,
         courses=courses,
-        policy_index_title=_text(index_path, policies_index, "title"),
-        policy_index_slug=_text(index_path, policies_index, "slug"),
-        policy_index_intro=_html(_text(index_path, policies_index, "intro")),
-        policy_index_intro_en=_html(_text(index_path, policies_index, "intro_en")),
+        **_index_page(index_path, policies_index, "policy"),
         policy_categories=policy_categories,
         issuers=issuers,
         policy_documents=tuple(documents),
     )
+
+
+def _index_page(path: Path, section: dict[str, Any], name: str) -> dict[str, str]:
+    """The fields of one index page, as ``course_index_title`` … of Content."""
+    fields = {key: _text(path, section, key) for key in ("title", "slug", "intro", "intro_en")}
+    fields["intro"], fields["intro_en"] = _html(fields["intro"]), _html(fields["intro_en"])
+    return {f"{name}_index_{key}": value for key, value in fields.items()}
 
 
 def _html(text: str) -> str:
