@@ -1,16 +1,17 @@
 """Demo study content for ``manage.py seed_demo``: courses, lessons and policy documents.
 
-Turns the texts in ``demo.content_data`` into published Wagtail pages under the site's
-home page: the course index (课程) with six courses and their lessons, and the policy
-index (政策文件) with forty documents of the demo committee. Pages are recognised by
-their slugs under the two index pages, so running it again creates nothing.
+Turns the texts in ``demo/data/`` (Markdown files with YAML front matter, read into
+dataclasses by ``demo.content_data``) into published Wagtail pages under the site's home
+page: the course index (课程) with six courses and their lessons, and the policy index
+(政策文件) with forty documents of the demo committee. Pages are recognised by their slugs
+under the two index pages, so running it again creates nothing.
 
 Pages are published directly from a revision, as a data migration would; the moderation
 workflow governs editors in the admin, not this seeding code.
 
-Two of the documents also get their original file, a PDF from ``demo.files``, as a
-Wagtail document in the 示范文件 collection; its text is extracted right away, so search
-finds words that appear only in the PDF.
+Two of the documents also get their original file, a PDF beside their Markdown file
+(``demo.files``), as a Wagtail document in the 示范文件 collection; its text is extracted
+right away, so search finds words that appear only in the PDF.
 """
 
 from __future__ import annotations

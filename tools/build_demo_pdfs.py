@@ -1,7 +1,8 @@
-"""Build the demo PDFs in this folder: ``python -m tools.build_demo_pdfs``.
+"""Build the demo PDFs in demo/data/policies/: ``python -m tools.build_demo_pdfs``.
 
-Each demo file is laid out as HTML (the document's text from ``demo.content_data``, in the
-shape of a printed official document, and an annex written here) and printed to PDF by
+Each demo file is laid out as HTML (the document's text from its Markdown file beside the
+PDF, read by ``demo.content_data``, in the shape of a printed official document, and an
+annex written here) and printed to PDF by
 headless Chromium. Then the PDF is read back with the project's own extraction
 (``cms.extraction.extract_text``) and checked: every paragraph and table cell must come
 back intact, and the file must stay small.
