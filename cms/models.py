@@ -37,7 +37,8 @@ from cms.slugs import ReadableSlugMixin, ReadableSlugPageForm
 from learning.common.languages import english_is_active, in_active_language
 from learning.common.periods import Period
 from learning.models import LessonProgress
-from learning.points.leaderboards import leaderboard_range, member_points_in
+from learning.points.leaderboards import leaderboard_range
+from learning.points.member_rankings import member_points_in
 from learning.study.my_learning import member_today_tasks
 
 LISTING_PAGE_SIZE = 20

@@ -21,13 +21,8 @@ from learning.forms import (
 from learning.models import LeaderboardSettings, Organization, PointsEntry
 from learning.people import roles, services
 from learning.people.selectors import user_role_names
-from learning.points.leaderboards import (
-    branch_ranking,
-    leaderboard_range,
-    member_rank_in,
-    member_ranking,
-    names_hidden,
-)
+from learning.points.leaderboards import branch_ranking, leaderboard_range, names_hidden
+from learning.points.member_rankings import member_rank_in, member_ranking
 from learning.study.my_learning import member_learning_summary
 from learning.study.my_points import member_branch, member_points_summary
 from learning.study.pages import course_index_page

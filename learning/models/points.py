@@ -271,7 +271,7 @@ class MemberYearBranches(models.Model):
     A member's points in a period are a single ``MemberPeriodPoints`` row unless they
     earned them in several branches, so a top-members list can read the highest rows
     of the period and needs the exact sums of only the members counted here with more
-    than one branch (see ``learning.points.leaderboards.member_ranking``). ``start`` is the
+    than one branch (see ``learning.points.member_rankings.member_ranking``). ``start`` is the
     year's first day, or ``ALL_TIME_START`` for all time. The award that creates a
     member's year (or all-time) row for a branch inserts this row or adds one to it,
     so ``branches`` is never less than the branches with rows; it can be more when a

@@ -36,10 +36,10 @@ from learning.points.leaderboards import (
     Metric,
     branch_ranking,
     leaderboard_range,
-    member_ranking,
     names_hidden,
     subtree_figures,
 )
+from learning.points.member_rankings import member_ranking
 
 SNAPSHOT_CACHE_SECONDS = 30
 MAX_BRANCHES = 30

@@ -10,12 +10,8 @@ from django.utils import timezone
 
 from learning.common.periods import DateRange, Period, period_range
 from learning.models import Member, MemberRuleDayPoints, Organization, PointsRule
-from learning.points.leaderboards import (
-    BranchStanding,
-    branch_ranking,
-    member_points_in,
-    member_rank_in,
-)
+from learning.points.leaderboards import BranchStanding, branch_ranking
+from learning.points.member_rankings import member_points_in, member_rank_in
 from learning.study.progress import StudyTimeToday, study_time_today
 
 

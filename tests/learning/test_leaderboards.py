@@ -12,12 +12,11 @@ from learning.people import services
 from learning.points.leaderboards import (
     Metric,
     branch_ranking,
-    member_rank_in,
-    member_ranking,
     organization_headcount,
     subtree_figures,
 )
 from learning.points.ledger import points_award
+from learning.points.member_rankings import member_rank_in, member_ranking
 from tests.factories import MemberFactory
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")

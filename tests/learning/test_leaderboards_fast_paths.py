@@ -15,15 +15,11 @@ from learning.common.periods import ALL_TIME_START, STORED_PERIODS, Period, peri
 from learning.models import Organization
 from learning.models.points import MemberYearBranches, OrganizationHeadcount
 from learning.people import services
-from learning.points import leaderboards
-from learning.points.leaderboards import (
-    Metric,
-    branch_ranking,
-    member_ranking,
-    organization_headcount,
-)
+from learning.points import leaderboards, member_rankings
+from learning.points.leaderboards import Metric, branch_ranking, organization_headcount
 from learning.points.ledger import points_award
 from learning.points.ledger_check import ledger_differences
+from learning.points.member_rankings import member_ranking
 from tests.factories import MemberFactory
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
@@ -132,8 +128,8 @@ def busy_tree(tree):
 @pytest.fixture
 def read_few_rows(monkeypatch):
     """Start from two rows and grow slowly, so that the stopping rule does the work."""
-    monkeypatch.setattr(leaderboards, "_TOP_READ_LEAST", 2)
-    monkeypatch.setattr(leaderboards, "_TOP_READ_FACTOR", 2)
+    monkeypatch.setattr(member_rankings, "_TOP_READ_LEAST", 2)
+    monkeypatch.setattr(member_rankings, "_TOP_READ_FACTOR", 2)
 
 
 @pytest.mark.parametrize("kind", STORED_PERIODS)
@@ -143,9 +139,9 @@ def test_top_members_from_the_highest_rows_equal_summing_every_row(
     date_range = period_range(kind, TODAY)
     hidden = [tree.group_a1.path]
     for root in (tree.committee, tree.general_a):
-        everyone = leaderboards._all_members(root, date_range, hidden, None)
+        everyone = member_rankings._all_members(root, date_range, hidden, None)
         for limit in (1, 2, 3, 5, 8, 13, 30):
-            assert leaderboards._top_members(root, date_range, hidden, limit) == everyone[:limit]
+            assert member_rankings._top_members(root, date_range, hidden, limit) == everyone[:limit]
 
 
 def test_top_member_list_ranks_ties_like_the_full_list(tree, busy_tree, read_few_rows):
