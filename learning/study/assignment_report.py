@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from learning.common.report_tables import BranchTable, BranchTableRow, Cell, Percent
 from learning.common.spreadsheets import (
     member_cells,
     member_header,
@@ -111,6 +112,48 @@ class AssignmentReport:
         """The members who have not completed the study yet, in the report's order."""
         return [row for row in self.members if not row.is_completed]
 
+    def branch_table(self) -> BranchTable:
+        """Per branch: assigned, completed on time and late, in progress, not started, rate."""
+
+        def cells(row: BranchRow) -> tuple[Cell, ...]:
+            return (
+                row.assigned,
+                row.done,
+                row.late,
+                row.in_progress,
+                row.not_started,
+                Percent(row.rate),
+            )
+
+        headings = (
+            _("Assigned"),
+            _("Completed on time"),
+            _("Completed late"),
+            pgettext("study", "In progress"),
+            _("Not started"),
+        )
+        return BranchTable(
+            first_heading=_("Branch"),
+            headings=(*headings, _("Completion rate")),
+            sheet_headings=(*headings, _("Completion rate (%)")),
+            rows=tuple(BranchTableRow(row.branch.name, cells(row)) for row in self.branches),
+            total=BranchTableRow(_("Total"), cells(self.total)),
+            testid="report-branches",
+        )
+
+    def not_yet_branch_table(self) -> BranchTable:
+        """The branches with members who have not completed yet, and how many."""
+        return BranchTable(
+            first_heading=_("Branch"),
+            headings=(_("Assigned"), _("Not yet completed")),
+            rows=tuple(
+                BranchTableRow(row.branch.name, (row.assigned, row.not_yet))
+                for row in self.branches
+                if row.not_yet
+            ),
+            testid="report-not-yet-branches",
+        )
+
 
 def _branch_of(organization: Organization, by_path: dict[str, Organization]) -> Organization:
     """The nearest branch at or above ``organization`` (a group rolls up to its branch)."""
@@ -187,31 +230,8 @@ def assignment_report_xlsx(report: AssignmentReport) -> bytes:
     from openpyxl.styles import Font, PatternFill
 
     workbook, branches = workbook_new(_("Branches"))
-    sheet_append(
-        branches,
-        [
-            _("Branch"),
-            _("Assigned"),
-            _("Completed on time"),
-            _("Completed late"),
-            pgettext("study", "In progress"),
-            _("Not started"),
-            _("Completion rate (%)"),
-        ],
-    )
-    for row in [*report.branches, report.total]:
-        sheet_append(
-            branches,
-            [
-                row.branch.name if row.branch else _("Total"),
-                row.assigned,
-                row.done,
-                row.late,
-                row.in_progress,
-                row.not_started,
-                row.rate,
-            ],
-        )
+    for row in report.branch_table().sheet_rows():
+        sheet_append(branches, row)
 
     members = sheet_add(workbook, _("Members"))
     sheet_append(
