@@ -59,3 +59,23 @@ def test_every_relative_link_in_the_docs_leads_to_a_file_of_the_repository() -> 
             if not resolved.exists() or ROOT.resolve() not in (resolved, *resolved.parents):
                 broken.append(f"{path.relative_to(ROOT)} → {target}")
     assert broken == [], "\n".join(broken)
+
+
+# A file path in backticks, as the README's code map and the docs name modules and templates.
+CODE_PATH = re.compile(r"`((?:[a-z_]+/)+[a-z_0-9-]+\.(?:py|html|md|toml|yaml|gift|csv))`")
+# Paths that name a template relative to a templates folder are looked up there too.
+TEMPLATE_DIRS = [ROOT / "templates"]
+
+
+def test_every_file_the_code_map_and_the_docs_name_exists() -> None:
+    """After a module moves, the README's map and the docs must not point at its old place."""
+    missing = []
+    for path in tracked_files():
+        if path.suffix != ".md" or "tests/benchmarks" in str(path.relative_to(ROOT)):
+            continue
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            for name in CODE_PATH.findall(line):
+                candidates = [ROOT / name, path.parent / name, *(d / name for d in TEMPLATE_DIRS)]
+                if not any(candidate.exists() for candidate in candidates):
+                    missing.append(f"{path.relative_to(ROOT)}:{number}: {name}")
+    assert missing == [], "no such file:\n" + "\n".join(missing)
