@@ -103,7 +103,11 @@ class QuizSeedSummary:
 def demo_bank_parsed() -> ParseResult:
     """The whole demo bank as one import: every bank file's questions, in file order."""
     result = ParseResult(format="gift", unit="line")
-    for category in bank_data.bank_categories():
+    try:
+        categories = bank_data.bank_categories()
+    except bank_data.DemoBankError as error:
+        raise DemoQuizError(error.problems) from error
+    for category in categories:
         result.questions.extend(copy.deepcopy(category.questions))
     return result
 
