@@ -15,11 +15,11 @@ import random
 from dataclasses import dataclass, field
 
 from django.utils import timezone
+from learning.people import services
+from learning.people.member_import import generate_initial_password
 
 from demo import people_data
 from demo.people_data import BranchPlan, DemoAccount
-from learning import services
-from learning.importers.members import generate_initial_password
 from learning.models import Member, Organization
 
 DAYS_PER_YEAR = 365

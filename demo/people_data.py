@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from learning import roles
+from learning.people import roles
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 

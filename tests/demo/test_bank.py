@@ -10,6 +10,7 @@ import pytest
 from django.db import transaction
 from django.db.models import Avg, Count, Q
 from django.utils import timezone
+from learning.points.ledger_check import ledger_differences
 
 from demo import bank_data, people_data
 from demo.people import demo_passwords, demo_seed
@@ -19,7 +20,6 @@ from demo.quizzes import (
     demo_bank_parsed,
     demo_quiz_seed,
 )
-from learning.ledger_check import ledger_differences
 from learning.models import Organization, PointsEntry
 from quizzes.importers.base import OPTION_LETTERS, check_question
 from quizzes.models import (

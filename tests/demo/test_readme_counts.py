@@ -17,10 +17,10 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.db import transaction
+from learning.people import roles
 
 from cms.models import CoursePage, LessonPage, PolicyDocumentPage
 from demo import people_data
-from learning import roles
 from learning.models import Assignment, Member, Organization, Screen
 from quizzes.models import Attempt, Question, QuestionCategory, Quiz
 
