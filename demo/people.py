@@ -1,10 +1,10 @@
 """The demo organisation with ~600 members, created by ``manage.py seed_demo``.
 
-Creates, once, the fictional committee in ``demo.people_data``: 4 general branches,
-20 branches of very different sizes, a few party groups, about 600 members with
-realistic Chinese names, one login per role, and an introduction on the home page.
-Passwords are random unless ``--password`` is given, and are printed only once.
-Running it again changes nothing.
+Creates, once, the fictional committee of ``demo/data/*.csv`` (read by
+``demo.people_data``): 4 general branches, 20 branches of very different sizes, a few
+party groups, about 600 members with realistic Chinese names, one login per role, and an
+introduction on the home page. Passwords are random unless ``--password`` is given, and are
+printed only once. Running it again changes nothing.
 """
 
 from __future__ import annotations

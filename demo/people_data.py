@@ -1,20 +1,48 @@
-"""Static data for ``manage.py seed_demo``: a fictional organisation, names and demo accounts.
+"""The fictional organisation of ``manage.py seed_demo``, read from CSV files in ``demo/data``.
 
-Everything here is invented. The organisation has deliberately uneven branches (5 to 80
-members) so that leaderboards, "points per member" and reports look like a real committee.
+Everything in the files is invented. The organisation has deliberately uneven branches
+(5 to 80 members) so that leaderboards, "points per member" and reports look like a real
+committee. The files are the data a non-programmer edits (``demo/data/README.md`` describes
+them); what stays here is how the generator uses them, which is code. A file that does not
+read raises ``DemoDataError`` naming the file, line and column, before anything is written.
 """
 
 from __future__ import annotations
 
+import csv
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from learning.people import roles
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
 
 # The fixed seed keeps the generated names, phones and placements identical on every run.
 RANDOM_SEED = 20240701
 
-COMMITTEE_CODE = "DW01"
-COMMITTEE_NAME = "中共青禾新区机关委员会"
+# In a branch with party groups, the branch committee (支委) stays at branch level and
+# everybody else belongs to one of the groups.
+BRANCH_COMMITTEE_SIZE = 5
+ORDINARY_USERNAME_FORMAT = "m{:04d}"
+# Share of ordinary members who gave a mobile number.
+PHONE_SHARE = 0.92
+# Share of given names that have a single character (e.g. 王磊, 李娜).
+SINGLE_CHARACTER_GIVEN_NAME_SHARE = 0.25
+# Share of members from ethnic minorities (names from minority_names.csv, each used once).
+MINORITY_NAME_SHARE = 0.015
+
+# organisations.csv: the kinds of row, and how a list of party groups is written.
+KIND_COMMITTEE = "committee"
+KIND_GENERAL_BRANCH = "general_branch"
+KIND_BRANCH = "branch"
+LIST_SEPARATORS = (";", "；")
+YES = frozenset({"yes", "y", "true", "1", "是"})
+NO = frozenset({"", "no", "n", "false", "0", "否"})
+
+
+class DemoDataError(Exception):
+    """A demo data file is not as ``demo/data/README.md`` describes."""
 
 
 @dataclass(frozen=True)
@@ -37,70 +65,6 @@ class GeneralBranchPlan:
     branches: tuple[BranchPlan, ...]
 
 
-# Branch codes are numbered across the whole committee (ZB01…ZB20), so the short code
-# alone identifies a branch; full codes read DW01-ZZB02-ZB09-XZ01.
-GENERAL_BRANCHES: tuple[GeneralBranchPlan, ...] = (
-    GeneralBranchPlan(
-        "ZZB01",
-        "第一党总支",
-        (
-            BranchPlan("ZB01", "机关第一党支部", 12),
-            BranchPlan("ZB02", "机关第二党支部", 9),
-            BranchPlan("ZB03", "机关第三党支部", 6),
-            BranchPlan("ZB04", "财务审计党支部", 18),
-            BranchPlan("ZB05", "信息中心党支部", 25),
-            BranchPlan("ZB06", "后勤服务党支部", 14),
-        ),
-    ),
-    GeneralBranchPlan(
-        "ZZB02",
-        "第二党总支",
-        (
-            BranchPlan("ZB07", "发展改革党支部", 32),
-            BranchPlan("ZB08", "经济运行党支部", 45),
-            BranchPlan(
-                "ZB09",
-                "规划建设党支部",
-                80,
-                groups=("第一党小组", "第二党小组", "第三党小组", "第四党小组"),
-            ),
-            BranchPlan("ZB10", "生态环境党支部", 28),
-            BranchPlan("ZB11", "应急管理党支部", 7),
-        ),
-    ),
-    GeneralBranchPlan(
-        "ZZB03",
-        "第三党总支",
-        (
-            BranchPlan("ZB12", "教育服务中心党支部", 62),
-            BranchPlan(
-                "ZB13",
-                "卫生健康中心党支部",
-                75,
-                groups=("医疗党小组", "公共卫生党小组", "行政后勤党小组"),
-            ),
-            BranchPlan("ZB14", "政务服务中心党支部", 40),
-            BranchPlan("ZB15", "社会事务党支部", 15),
-            BranchPlan("ZB16", "青年干部党支部", 20),
-        ),
-    ),
-    GeneralBranchPlan(
-        "ZZB04",
-        "离退休干部党总支",
-        (
-            BranchPlan("ZB17", "离退休干部第一党支部", 55, retired=True),
-            BranchPlan("ZB18", "离退休干部第二党支部", 38, retired=True),
-            BranchPlan("ZB19", "老干部活动中心党支部", 5, retired=True),
-            BranchPlan("ZB20", "流动党员党支部", 11),
-        ),
-    ),
-)
-
-# In a branch with party groups, the branch committee (支委) stays at branch level and
-# everybody else belongs to one of the groups.
-BRANCH_COMMITTEE_SIZE = 5
-
-
 @dataclass(frozen=True)
 class DemoAccount:
     """A login for trying one role; created through the member services."""
@@ -115,173 +79,157 @@ class DemoAccount:
     secretary_of: str | None = None  # a general branch code
 
 
-DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
-    DemoAccount(
-        "admin",
-        "演示管理员",
-        "管理员（超级用户）",
-        "ZB05",
-        (roles.MEMBER, roles.ADMINISTRATOR),
-        superuser=True,
-    ),
-    DemoAccount("editor", "演示编辑", "编辑", "ZB01", (roles.MEMBER, roles.EDITOR)),
-    DemoAccount("approver", "演示审核员", "审核", "ZB01", (roles.MEMBER, roles.APPROVER)),
-    DemoAccount(
-        "secretary",
-        "演示支部书记",
-        "支部书记（第二党总支）",
-        "ZB07",
-        (roles.MEMBER,),
-        secretary_of="ZZB02",
-    ),
-    DemoAccount(
-        "member",
-        "演示党员",
-        "党员",
-        "ZB07",
-        (roles.MEMBER,),
-        phone="13800138000",
-    ),
+class _Row:
+    """One CSV row that knows its file and line, so errors point at the cell to fix."""
+
+    def __init__(self, path: Path, line: int, values: dict[str, str]) -> None:
+        self.path = path
+        self.line = line
+        self.values = values
+
+    def error(self, column: str, message: str) -> DemoDataError:
+        return DemoDataError(f"{self.path.name}, line {self.line}, column {column}: {message}")
+
+    def text(self, column: str, *, required: bool = True) -> str:
+        value = (self.values.get(column) or "").strip()
+        if required and not value:
+            raise self.error(column, "must not be empty")
+        return value
+
+    def integer(self, column: str) -> int:
+        value = self.text(column)
+        if not value.isdecimal() or int(value) < 1:
+            raise self.error(column, f"{value!r} is not a whole number of at least 1")
+        return int(value)
+
+    def flag(self, column: str) -> bool:
+        value = self.text(column, required=False).lower()
+        if value not in YES | NO:
+            raise self.error(column, f"{value!r} is neither yes nor empty")
+        return value in YES
+
+    def items(self, column: str) -> tuple[str, ...]:
+        value = self.text(column, required=False)
+        for separator in LIST_SEPARATORS[1:]:
+            value = value.replace(separator, LIST_SEPARATORS[0])
+        return tuple(item.strip() for item in value.split(LIST_SEPARATORS[0]) if item.strip())
+
+
+def _rows(name: str, columns: tuple[str, ...]) -> Iterator[_Row]:
+    path = DATA_DIR / name
+    # utf-8-sig: a file saved by a spreadsheet program may start with a byte-order mark.
+    with path.open(encoding="utf-8-sig", newline="") as file:
+        reader = csv.DictReader(file)
+        missing = [column for column in columns if column not in (reader.fieldnames or [])]
+        if missing:
+            raise DemoDataError(f"{name}: the first line lacks the columns {', '.join(missing)}")
+        for values in reader:
+            if any((value or "").strip() for value in values.values()):
+                yield _Row(path, reader.line_num, values)
+
+
+def _organisations() -> tuple[str, str, tuple[GeneralBranchPlan, ...]]:
+    committee: tuple[str, str] | None = None
+    generals: dict[str, tuple[str, list[BranchPlan]]] = {}
+    seen: set[str] = set()
+    columns = ("code", "name", "kind", "parent", "size", "groups", "retired")
+    for row in _rows("organisations.csv", columns):
+        code, name, kind = row.text("code"), row.text("name"), row.text("kind")
+        if code in seen:
+            raise row.error("code", f"{code} appears twice")
+        seen.add(code)
+        parent = row.text("parent", required=False)
+        if kind == KIND_COMMITTEE:
+            if committee is not None or parent:
+                raise row.error("kind", "one committee, with no parent, please")
+            committee = (code, name)
+        elif kind == KIND_GENERAL_BRANCH:
+            if committee is None or parent != committee[0]:
+                raise row.error("parent", "a general branch's parent is the committee above it")
+            generals[code] = (name, [])
+        elif kind == KIND_BRANCH:
+            if parent not in generals:
+                raise row.error("parent", "a branch's parent is a general branch above it")
+            generals[parent][1].append(
+                BranchPlan(
+                    code,
+                    name,
+                    row.integer("size"),
+                    groups=row.items("groups"),
+                    retired=row.flag("retired"),
+                )
+            )
+        else:
+            kinds = ", ".join((KIND_COMMITTEE, KIND_GENERAL_BRANCH, KIND_BRANCH))
+            raise row.error("kind", f"{kind!r} is not one of {kinds}")
+    if committee is None:
+        raise DemoDataError("organisations.csv: no committee row")
+    plans = tuple(
+        GeneralBranchPlan(code, name, tuple(branches))
+        for code, (name, branches) in generals.items()
+    )
+    return committee[0], committee[1], plans
+
+
+def _accounts(branch_codes: set[str], general_codes: set[str]) -> tuple[DemoAccount, ...]:
+    accounts = []
+    columns = (
+        "username",
+        "display_name",
+        "label",
+        "branch",
+        "roles",
+        "phone",
+        "superuser",
+        "secretary_of",
+    )
+    for row in _rows("accounts.csv", columns):
+        branch = row.text("branch")
+        if branch not in branch_codes:
+            raise row.error("branch", f"{branch} is not a branch of organisations.csv")
+        role_names = row.items("roles")
+        unknown = [name for name in role_names if name not in roles.ALL_ROLES]
+        if not role_names or unknown:
+            raise row.error("roles", f"use roles from {'; '.join(roles.ALL_ROLES)}")
+        secretary_of = row.text("secretary_of", required=False) or None
+        if secretary_of is not None and secretary_of not in general_codes:
+            raise row.error("secretary_of", f"{secretary_of} is not a general branch")
+        accounts.append(
+            DemoAccount(
+                row.text("username"),
+                row.text("display_name"),
+                row.text("label"),
+                branch,
+                role_names,
+                phone=row.text("phone", required=False) or None,
+                superuser=row.flag("superuser"),
+                secretary_of=secretary_of,
+            )
+        )
+    return tuple(accounts)
+
+
+COMMITTEE_CODE, COMMITTEE_NAME, GENERAL_BRANCHES = _organisations()
+DEMO_ACCOUNTS: tuple[DemoAccount, ...] = _accounts(
+    {branch.code for general in GENERAL_BRANCHES for branch in general.branches},
+    {general.code for general in GENERAL_BRANCHES},
 )
-
-ORDINARY_USERNAME_FORMAT = "m{:04d}"
-
-# Share of ordinary members who gave a mobile number.
-PHONE_SHARE = 0.92
-PHONE_PREFIXES = (
-    *(f"13{digit}" for digit in range(10)),
-    *(f"15{digit}" for digit in (0, 1, 2, 3, 5, 6, 7, 8, 9)),
-    *(f"18{digit}" for digit in range(10)),
+PHONE_PREFIXES: tuple[str, ...] = tuple(
+    row.text("prefix") for row in _rows("phone_prefixes.csv", ("prefix",))
 )
-
 # Family names with weights roughly proportional to their share of the population
 # (hundredths of a percent), so 王 李 张 刘 陈 dominate as they do in real rosters.
-FAMILY_NAMES: tuple[tuple[str, int], ...] = (
-    ("王", 710),
-    ("李", 700),
-    ("张", 660),
-    ("刘", 540),
-    ("陈", 460),
-    ("杨", 310),
-    ("黄", 240),
-    ("赵", 230),
-    ("吴", 200),
-    ("周", 190),
-    ("徐", 150),
-    ("孙", 150),
-    ("马", 130),
-    ("朱", 130),
-    ("胡", 120),
-    ("郭", 120),
-    ("何", 110),
-    ("高", 110),
-    ("林", 100),
-    ("罗", 90),
-    ("郑", 80),
-    ("梁", 80),
-    ("谢", 70),
-    ("宋", 70),
-    ("唐", 70),
-    ("许", 60),
-    ("韩", 60),
-    ("冯", 60),
-    ("邓", 60),
-    ("曹", 50),
-    ("彭", 50),
-    ("曾", 50),
-    ("肖", 50),
-    ("田", 50),
-    ("董", 50),
-    ("袁", 40),
-    ("潘", 40),
-    ("于", 40),
-    ("蒋", 40),
-    ("蔡", 40),
-    ("余", 40),
-    ("杜", 40),
-    ("叶", 40),
-    ("程", 40),
-    ("苏", 30),
-    ("魏", 30),
-    ("吕", 30),
-    ("丁", 30),
-    ("任", 30),
-    ("沈", 30),
-    ("姚", 30),
-    ("卢", 30),
-    ("姜", 30),
-    ("崔", 30),
-    ("钟", 30),
-    ("谭", 30),
-    ("陆", 20),
-    ("汪", 20),
-    ("范", 20),
-    ("金", 20),
-    ("石", 20),
-    ("廖", 20),
-    ("贾", 20),
-    ("夏", 20),
-    ("韦", 20),
-    ("付", 20),
-    ("方", 20),
-    ("白", 20),
-    ("邹", 20),
-    ("孟", 20),
-    ("熊", 20),
-    ("秦", 20),
-    ("邱", 20),
-    ("江", 20),
-    ("尹", 20),
-    ("薛", 20),
-    ("闫", 20),
-    ("段", 20),
-    ("雷", 20),
-    ("侯", 20),
-    ("龙", 20),
-    ("史", 20),
-    ("陶", 10),
-    ("黎", 10),
-    ("贺", 10),
-    ("顾", 10),
-    ("毛", 10),
-    ("郝", 10),
-    ("龚", 10),
-    ("邵", 10),
-    ("万", 10),
-    ("钱", 10),
-    ("严", 10),
-    ("覃", 10),
-    ("武", 10),
-    ("戴", 10),
-    ("莫", 10),
-    ("孔", 10),
-    ("向", 10),
-    ("汤", 10),
-    ("欧阳", 3),
-    ("上官", 1),
+FAMILY_NAMES: tuple[tuple[str, int], ...] = tuple(
+    (row.text("name"), row.integer("weight"))
+    for row in _rows("family_names.csv", ("name", "weight"))
 )
-
 # Characters common in given names, by the generation and sex they are typical of.
 # Older members (retired branches) mostly draw from the traditional pools.
-GIVEN_NAME_CHARACTERS = {
-    ("traditional", "male"): "国建华明军平志文海德福贵荣树林春生山成永立新庆忠宝义兴祥胜利",
-    ("traditional", "female"): "秀兰芳玉桂珍红梅凤英华丽淑琴霞素云翠",
-    ("modern", "male"): "伟强磊勇杰涛超刚辉鹏飞鑫波斌宇浩凯健俊帆旭宁龙阳峰晨博睿轩宏远嘉",
-    ("modern", "female"): "敏静丽艳娟霞燕玲丹萍琳洁婷雪慧颖倩晶璐佳欣怡莉琪瑶璇萱涵诗雨",
+GIVEN_NAME_CHARACTERS: dict[tuple[str, str], str] = {
+    (row.text("generation"), row.text("sex")): row.text("characters")
+    for row in _rows("given_name_characters.csv", ("generation", "sex", "characters"))
 }
-# Share of given names that have a single character (e.g. 王磊, 李娜).
-SINGLE_CHARACTER_GIVEN_NAME_SHARE = 0.25
-
-# A handful of members from ethnic minorities, whose names do not follow the family +
-# given pattern; each is used at most once.
-MINORITY_NAMES = (
-    "阿依古丽·买买提",
-    "买买提·艾力",
-    "古丽娜尔·吐尔逊",
-    "热依汗古丽·阿不都",
-    "扎西多吉",
-    "格桑卓玛",
-    "巴特尔",
-    "乌云其木格",
+# Names that do not follow the family + given pattern; each is used at most once.
+MINORITY_NAMES: tuple[str, ...] = tuple(
+    row.text("name") for row in _rows("minority_names.csv", ("name",))
 )
-MINORITY_NAME_SHARE = 0.015

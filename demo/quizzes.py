@@ -1,11 +1,12 @@
 """Demo quizzes for ``manage.py seed_demo``: the question bank, four quizzes, past attempts.
 
-Writes the bank of ``demo.bank_data`` through the ordinary import service (all or
-nothing), sets the daily quiz to five questions, and creates a topic quiz (专项答题), this
-week's quiz and an exam (考试) for the demo committee. Then a few hundred demo members
-take them, and the daily quizzes of the last two weeks, through the real attempt services
-with past timestamps: the frozen questions, scoring, wrong-answer books and points all come
-from the same code as a member's own attempt, so results and item statistics are real.
+Writes the bank of ``demo/data/bank/*.gift`` (read by ``demo.bank_data``) through the
+ordinary import service (all or nothing), sets the daily quiz to five questions, and
+creates a topic quiz (专项答题), this week's quiz and an exam (考试) for the demo committee.
+Then a few hundred demo members take them, and the daily quizzes of the last two weeks,
+through the real attempt services with past timestamps: the frozen questions, scoring,
+wrong-answer books and points all come from the same code as a member's own attempt, so
+results and item statistics are real.
 
 Members differ in ability and questions in difficulty: the chance of a right answer falls
 with the question's difficulty and rises with the member's ability, so the easy questions
@@ -19,6 +20,7 @@ it exists, nothing is done.
 
 from __future__ import annotations
 
+import copy
 import datetime
 import math
 import random
@@ -30,14 +32,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from demo import bank_data, people_data
-from demo.bank_data import (
-    DemoQuestion,
-    FillBlank,
-    MultipleChoice,
-    ShortAnswer,
-    SingleChoice,
-    TrueFalse,
-)
 from learning.models import Member, Organization
 from quizzes.attempts import (
     AttemptError,
@@ -47,12 +41,7 @@ from quizzes.attempts import (
     attempt_submit,
     daily_quiz_make,
 )
-from quizzes.importers.base import (
-    OPTION_LETTERS,
-    ParsedQuestion,
-    ParseResult,
-    choices_with_default_weights,
-)
+from quizzes.importers.base import ParseResult
 from quizzes.models import (
     AttemptQuestion,
     DailyQuizSettings,
@@ -81,13 +70,6 @@ GRADER_USERNAMES = ("secretary", "admin")
 # The chance that a member takes part in each kind of quiz, times their keenness.
 TURNOUT = {Quiz.Kind.TOPIC: 0.27, Quiz.Kind.WEEKLY: 0.23, Quiz.Kind.EXAM: 0.3}
 
-TYPES = {
-    SingleChoice: Question.Type.SINGLE,
-    MultipleChoice: Question.Type.MULTIPLE,
-    TrueFalse: Question.Type.TRUE_FALSE,
-    FillBlank: Question.Type.FILL_BLANK,
-    ShortAnswer: Question.Type.SHORT_ANSWER,
-}
 # What members who do not know write into a blank: wrong, but the kind of thing people write.
 WRONG_BLANK_GUESSES = ("不清楚", "记不清了", "人民", "五", "三", "2012", "纪律", "改革")
 
@@ -118,41 +100,15 @@ class QuizSeedSummary:
 # --- The bank -------------------------------------------------------------------------
 
 
-def demo_question_parsed(question: DemoQuestion, *, category: str, source: int) -> ParsedQuestion:
-    """One demo question in the form every importer produces."""
-    question_type = TYPES[type(question)]
-    parsed = ParsedQuestion(
-        type=question_type,
-        stem=question.stem,
-        explanation=question.explanation,
-        difficulty=question.difficulty,
-        category_path=[category],
-        source=source,
-    )
-    if isinstance(question, SingleChoice | MultipleChoice):
-        correct = {OPTION_LETTERS.index(letter) for letter in question.answer}
-        parsed.choices = choices_with_default_weights(
-            question_type, list(question.options), correct
-        )
-    elif isinstance(question, TrueFalse):
-        parsed.true_false_answer = question.answer
-    elif isinstance(question, FillBlank):
-        parsed.blanks = [list(answers) for answers in question.blanks]
-    else:
-        parsed.reference_answer = question.reference
-    return parsed
-
-
 def demo_bank_parsed() -> ParseResult:
-    """The whole demo bank as an import file would be read, one "row" per question."""
-    result = ParseResult(format="demo", unit="row")
-    for category in bank_data.CATEGORIES:
-        for question in category.questions:
-            result.questions.append(
-                demo_question_parsed(
-                    question, category=category.name, source=len(result.questions) + 1
-                )
-            )
+    """The whole demo bank as one import: every bank file's questions, in file order."""
+    result = ParseResult(format="gift", unit="line")
+    try:
+        categories = bank_data.bank_categories()
+    except bank_data.DemoBankError as error:
+        raise DemoQuizError(error.problems) from error
+    for category in categories:
+        result.questions.extend(copy.deepcopy(category.questions))
     return result
 
 
@@ -400,9 +356,8 @@ class _Simulator:
         self.blank_answers = sorted(
             {
                 answer
-                for category in bank_data.CATEGORIES
+                for category in bank_data.bank_categories()
                 for question in category.questions
-                if isinstance(question, FillBlank)
                 for answers in question.blanks
                 for answer in answers
             }
