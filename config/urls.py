@@ -16,7 +16,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("learning.account_urls")),
     path("quiz/", include("quizzes.urls")),
-    path("api/v1/", include("quizzes.api_urls")),
+    path("api/v1/", include("quizzes.api.urls")),
     path("screens/", include("learning.points.screen_urls")),
     path("", include("cms.urls")),
     path("", include("learning.urls")),

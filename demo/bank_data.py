@@ -1,7 +1,7 @@
 """The demo question bank of ``manage.py seed_demo``, read from ``demo/data/bank/*.gift``.
 
 One GIFT file per category, read in file-name order by the project's own GIFT importer
-(``quizzes.importers.gift``), so the bank is edited like any file an organisation imports:
+(``quizzes.bank.formats.gift``), so the bank is edited like any file an organisation imports:
 ``$CATEGORY:`` names the category, ``// [difficulty:n]`` the difficulty, ``####`` the
 explanation and ``// [answer:…]`` a short answer's reference. ``demo/data/README.md``
 describes the format. Everything in the files was written for the demo; none of it is
@@ -14,8 +14,8 @@ import functools
 from dataclasses import dataclass
 from pathlib import Path
 
-from quizzes.importers.base import ParsedQuestion
-from quizzes.importers.gift import parse_gift
+from quizzes.bank.formats.base import ParsedQuestion
+from quizzes.bank.formats.gift import parse_gift
 
 # The demo bank lives under its own top-level category, so it never mixes with an
 # organisation's own questions, and ``demo.quizzes`` recognises an earlier run by it.

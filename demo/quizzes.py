@@ -33,7 +33,7 @@ from django.utils import timezone
 
 from demo import bank_data, people_data
 from learning.models import Member, Organization
-from quizzes.attempts import (
+from quizzes.taking.attempts import (
     AttemptError,
     attempt_answer_save,
     attempt_question_grade,
@@ -41,7 +41,7 @@ from quizzes.attempts import (
     attempt_submit,
     daily_quiz_make,
 )
-from quizzes.importers.base import ParseResult
+from quizzes.bank.formats.base import ParseResult
 from quizzes.models import (
     AttemptQuestion,
     DailyQuizSettings,
@@ -51,7 +51,7 @@ from quizzes.models import (
     QuizDrawRule,
     QuizQuestion,
 )
-from quizzes.services import questions_import
+from quizzes.bank.services import questions_import
 
 RANDOM_SEED = people_data.RANDOM_SEED
 DAILY_QUESTIONS = 5
@@ -225,7 +225,7 @@ def _weekly_quiz(committee: Organization, root: QuestionCategory, now: datetime.
 
 # The exam: 5 fixed questions of 4 marks and 15 drawn ones, 20 questions and 100 marks,
 # all from one category. While the exam can be taken, that category's questions are
-# locked (quizzes.locks): practice, the daily quiz and the other quizzes use the rest.
+# locked (quizzes.taking.locks): practice, the daily quiz and the other quizzes use the rest.
 EXAM_CATEGORY = "党章党规"
 EXAM_FIXED_MARK = Decimal(4)
 EXAM_RULES: tuple[tuple[str, int, Decimal], ...] = (

@@ -41,8 +41,8 @@ from wagtail.snippets.views.snippets import EditView as SnippetEditView
 from wagtail.snippets.views.snippets import IndexView as SnippetIndexView
 from wagtail.snippets.views.snippets import SnippetViewSet
 
-from quizzes import services
-from quizzes.importers.base import (
+from quizzes.bank import services
+from quizzes.bank.formats.base import (
     CHOICE_TYPES,
     FIELD_ANSWER,
     FIELD_CATEGORY,
@@ -59,12 +59,12 @@ from quizzes.importers.base import (
     default_weights,
     option_field,
 )
-from quizzes.importers.table import join_blank_answers, split_blank_answers
-from quizzes.locks import Lock, exam_locks
+from quizzes.bank.formats.table import join_blank_answers, split_blank_answers
+from quizzes.taking.locks import Lock, exam_locks
 from quizzes.models import Question, QuestionCategory, QuestionTag
-from quizzes.practice import practice_question
-from quizzes.presenting import with_images
-from quizzes.selectors import category_path_names, question_snapshot
+from quizzes.taking.practice import practice_question
+from quizzes.taking.presenting import with_images
+from quizzes.bank.selectors import category_path_names, question_snapshot
 
 # --- categories ------------------------------------------------------------------------
 
@@ -672,7 +672,7 @@ class ReactivateBulkAction(_QuestionStatusBulkAction):
 
 
 def _question_for_view(request: HttpRequest, pk: int) -> Question:
-    from quizzes.admin_views import question_policy
+    from quizzes.bank.admin_views import question_policy
 
     if not question_policy.user_has_permission(request.user, "view"):
         raise PermissionDenied

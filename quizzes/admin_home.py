@@ -16,7 +16,7 @@ from wagtail.admin.ui.components import Component
 
 from learning.models import Member
 from learning.study.headline import organisation_headline, scope_members, secretary_scope
-from quizzes.attempts import quizzes_open_at
+from quizzes.taking.attempts import quizzes_open_at
 from quizzes.models import Attempt, Quiz
 
 # Quizzes a member is expected to take while they are open. The daily quiz and practice

@@ -1,6 +1,6 @@
 """The admin import of questions: upload → preview with every problem → confirm → progress.
 
-Views stay thin: ``quizzes.import_jobs`` checks, claims and runs the import. An import
+Views stay thin: ``quizzes.bank.import_jobs`` checks, claims and runs the import. An import
 is visible only to the person who uploaded it (and superusers).
 """
 
@@ -20,9 +20,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from learning.common.sheets import file_too_large_message
 from learning.common.uploads import UploadLimit, limit_uploads
-from quizzes.admin_bank import CategoryChoiceField
-from quizzes.admin_views import question_policy
-from quizzes.import_jobs import (
+from quizzes.bank.admin_bank import CategoryChoiceField
+from quizzes.bank.admin_views import question_policy
+from quizzes.bank.import_jobs import (
     MAX_UPLOAD_BYTES,
     UploadRefusedError,
     question_import_prepare,

@@ -40,11 +40,11 @@ from wagtail.admin.widgets.button import HeaderButton, ListingButton
 
 from learning.common.admin_tables import YesNoColumn
 from learning.models import Organization
-from quizzes.admin_bank import CategoryChoiceField
-from quizzes.attempts import draw_candidates
-from quizzes.locks import ExamLocks, exam_locks
+from quizzes.bank.admin_bank import CategoryChoiceField
+from quizzes.taking.attempts import draw_candidates
+from quizzes.taking.locks import ExamLocks, exam_locks
 from quizzes.models import DailyQuizSettings, Question, QuestionCategory, Quiz, QuizDrawRule
-from quizzes.results import can_see_all_results, can_view_results
+from quizzes.results.reports import can_see_all_results, can_view_results
 
 DAILY_SETTINGS_PERMISSION = "quizzes.change_dailyquizsettings"
 
@@ -138,7 +138,7 @@ class QuizAdminForm(WagtailAdminModelForm):
                 )
                 valid = False
             fixed_ids.add(question.pk)
-        # Any quiz but an exam leaves out what exams lock (quizzes.locks), so its rules can
+        # Any quiz but an exam leaves out what exams lock (quizzes.taking.locks), so its rules can
         # only count on the questions that are free now.
         locks = None if self.cleaned_data.get("kind") == Quiz.Kind.EXAM else exam_locks()
         for form in fixed:

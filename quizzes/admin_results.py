@@ -2,9 +2,9 @@
 their ``.xlsx`` export and the "accept" action for implausibly fast attempts, and the
 statistics page.
 
-Every lookup goes through the scoped selectors of ``quizzes.results``: a secretary who
+Every lookup goes through the scoped selectors of ``quizzes.results.reports``: a secretary who
 opens another subtree's answer, attempt or grading row by its URL gets 404, as in the
-rest of the admin. Writes go through the services in ``quizzes.attempts``.
+rest of the admin. Writes go through the services in ``quizzes.taking.attempts``.
 """
 
 from __future__ import annotations
@@ -28,9 +28,9 @@ from wagtail.admin.menu import MenuItem
 
 from learning.common.spreadsheets import XLSX_CONTENT_TYPE
 from learning.common.text import validate_text
-from quizzes.attempts import AttemptError, attempt_accept_fast, attempt_question_grade
+from quizzes.taking.attempts import AttemptError, attempt_accept_fast, attempt_question_grade
 from quizzes.models import Attempt, AttemptQuestion, Quiz
-from quizzes.results import (
+from quizzes.results.reports import (
     attempts_visible_to,
     can_accept_fast,
     can_grade,

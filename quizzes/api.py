@@ -1,8 +1,8 @@
 """The members' quiz API under ``/api/v1/`` (the mobile app's view of the ``/quiz/`` pages).
 
-Each view parses the request, calls one service of ``quizzes.attempts`` or
-``quizzes.practice`` and renders it with ``quizzes.serializers``; the rules live in the
-services. Questions are shown only through ``quizzes.presenting``, so correct answers and
+Each view parses the request, calls one service of ``quizzes.taking.attempts`` or
+``quizzes.taking.practice`` and renders it with ``quizzes.api.serializers``; the rules live in the
+services. Questions are shown only through ``quizzes.taking.presenting``, so correct answers and
 explanations leave the server only where ``review_allowed`` (or after-each feedback) says.
 
 Errors have one shape, ``{"code": "...", "detail": "..."}`` (plus ``"fields"`` for a
@@ -34,7 +34,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView, exception_handler
 
 from learning.common.json_body import JSONBodyError, json_body_parse
-from quizzes.attempts import (
+from quizzes.taking.attempts import (
     LISTED_KINDS,
     AttemptError,
     attempt_answer_check,
@@ -47,16 +47,16 @@ from quizzes.attempts import (
     quiz_records_of,
     quizzes_open_to,
 )
-from quizzes.locks import exam_locks
+from quizzes.taking.locks import exam_locks
 from quizzes.models import Attempt, Quiz, WrongAnswer
-from quizzes.practice import (
+from quizzes.taking.practice import (
     wrong_answer_practise,
     wrong_answer_remove,
     wrong_answers_held,
     wrong_answers_of,
 )
-from quizzes.presenting import attempt_items, review_allowed
-from quizzes.serializers import (
+from quizzes.taking.presenting import attempt_items, review_allowed
+from quizzes.api.serializers import (
     AnswerCheckSerializer,
     AnswerSaveSerializer,
     AnswerSerializer,

@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from quizzes import api
+from quizzes.api import views as api
 
 app_name = "quizzes_api"
 

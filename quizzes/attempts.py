@@ -35,8 +35,8 @@ from django.utils.translation import gettext as _
 
 from learning.models import Member, Organization
 from learning.points.ledger import points_award
-from quizzes import scoring
-from quizzes.locks import ExamLocks, exam_locks
+from quizzes.taking import scoring
+from quizzes.taking.locks import ExamLocks, exam_locks
 from quizzes.models import (
     Attempt,
     AttemptQuestion,
@@ -46,7 +46,7 @@ from quizzes.models import (
     QuizDrawRule,
     WrongAnswer,
 )
-from quizzes.selectors import draw_rule_filter, question_snapshot
+from quizzes.bank.selectors import draw_rule_filter, question_snapshot
 
 logger = logging.getLogger(__name__)
 
@@ -248,7 +248,7 @@ def _draw(quiz: Quiz, member: Member, now: datetime.datetime, rng: random.Random
         .filter(question__status=Question.Status.ACTIVE)
         .order_by("sort_order", "pk")
     )
-    # Only an exam may ask what an exam holds back (quizzes.locks): any other quiz leaves
+    # Only an exam may ask what an exam holds back (quizzes.taking.locks): any other quiz leaves
     # those questions out, fixed ones included.
     locks = None if quiz.kind == Quiz.Kind.EXAM else exam_locks(at=now)
     if locks is not None and locks.active:

@@ -1,15 +1,15 @@
 """Export the question bank (or one category and everything below it) to .xlsx or GIFT.
 
-Both formats import back into the same questions: see ``quizzes.importers``.
+Both formats import back into the same questions: see ``quizzes.bank.formats``.
 """
 
 from __future__ import annotations
 
 from learning.common.spreadsheets import XLSX_CONTENT_TYPE
-from quizzes.importers.gift import questions_to_gift
-from quizzes.importers.xlsx import questions_to_xlsx
+from quizzes.bank.formats.gift import questions_to_gift
+from quizzes.bank.formats.xlsx import questions_to_xlsx
 from quizzes.models import QuestionCategory
-from quizzes.selectors import questions_as_parsed, questions_for_export
+from quizzes.bank.selectors import questions_as_parsed, questions_for_export
 
 EXPORT_FORMATS = ("xlsx", "gift")
 CONTENT_TYPES = {

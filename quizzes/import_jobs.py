@@ -4,7 +4,7 @@
 without writing (a dry run), keeping the bytes and a preview in a ``QuestionImport``.
 ``question_import_confirm`` claims the import exactly once, so a second click or a
 re-submitted form never imports twice. ``question_import_execute`` writes it through
-``quizzes.services.questions_import`` — all questions or none — reporting progress.
+``quizzes.bank.services.questions_import`` — all questions or none — reporting progress.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from django.utils.translation import gettext as _
 
 from learning.common.sheets import file_too_large_message
 from learning.common.text import excerpt
-from quizzes.importers import guess_format, parse_questions
-from quizzes.importers.base import (
+from quizzes.bank.formats import guess_format, parse_questions
+from quizzes.bank.formats.base import (
     FIELD_ANSWER,
     MAX_CHOICES,
     MAX_FILE_BYTES,
@@ -28,9 +28,9 @@ from quizzes.importers.base import (
     ParsedQuestion,
     type_label,
 )
-from quizzes.importers.table import COLUMNS, question_row
+from quizzes.bank.formats.table import COLUMNS, question_row
 from quizzes.models import QuestionCategory, QuestionImport
-from quizzes.services import ImportResult, questions_import
+from quizzes.bank.services import ImportResult, questions_import
 
 if TYPE_CHECKING:
     from learning.models import Member

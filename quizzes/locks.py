@@ -32,7 +32,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from quizzes.models import Question, QuestionCategory, Quiz, QuizDrawRule
-from quizzes.selectors import draw_rule_filter
+from quizzes.bank.selectors import draw_rule_filter
 
 
 @dataclass(frozen=True)

@@ -20,12 +20,12 @@ from django.utils.translation import gettext_lazy
 
 from learning.models import Member
 from learning.points.ledger import points_award
-from quizzes import scoring
-from quizzes.attempts import MASTERED_AFTER, AttemptError
-from quizzes.locks import ExamLocks, exam_locks
+from quizzes.taking import scoring
+from quizzes.taking.attempts import MASTERED_AFTER, AttemptError
+from quizzes.taking.locks import ExamLocks, exam_locks
 from quizzes.models import Question, QuestionCategory, Quiz, WrongAnswer
-from quizzes.presenting import correct_answer_text, question_view
-from quizzes.selectors import question_snapshot
+from quizzes.taking.presenting import correct_answer_text, question_view
+from quizzes.bank.selectors import question_snapshot
 
 # Why a question of the wrong-answer book cannot be practised for now.
 HELD_MESSAGE = gettext_lazy(
@@ -60,7 +60,7 @@ def practice_questions(
     category: QuestionCategory | None, *, locks: ExamLocks | None = None
 ) -> QuerySet[Question]:
     """Active, automatically scored questions of a category subtree (or the whole bank),
-    without those exams hold back (``quizzes.locks``)."""
+    without those exams hold back (``quizzes.taking.locks``)."""
     questions = Question.objects.filter(status=Question.Status.ACTIVE).exclude(
         type=Question.Type.SHORT_ANSWER
     )

@@ -4,7 +4,7 @@
 the attempt is in progress. It is built from an allow-list of the snapshot's keys, so the
 correct options, accepted blanks, reference answer and explanation cannot slip through.
 ``question_review`` adds them, and is used only when ``review_allowed`` says so — and
-never for a question an exam still holds back (``quizzes.locks``).
+never for a question an exam still holds back (``quizzes.taking.locks``).
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from wagtail.images import get_image_model
 
-from quizzes.locks import exam_locks
+from quizzes.taking.locks import exam_locks
 from quizzes.models import Attempt, AttemptQuestion, Question, Quiz
-from quizzes.normalise import BLANK_MARKER
+from quizzes.bank.normalise import BLANK_MARKER
 
 LETTERS = "ABCDEFGHIJ"
 
@@ -174,7 +174,7 @@ def attempt_items(attempt: Attempt, *, review: bool) -> list[dict[str, Any]]:
     for item in items:
         if item.question_id in held:
             # Locked by an exam: the member's own answer, but no verdict, right answer or
-            # explanation until the lock ends (quizzes.locks).
+            # explanation until the lock ends (quizzes.taking.locks).
             shown.append(
                 {**public_question(item), "held": True, "held_until": held[item.question_id]}
             )

@@ -7,7 +7,7 @@ sees the attempts made by members of their subtree — by the organisation the m
 belonged to *when the attempt started* (``Attempt.organization``), so a transfer does not
 move old results between branches.
 
-Statistics are computed by ``quizzes.statistics`` from a matrix of marks (attempt ×
+Statistics are computed by ``quizzes.results.statistics`` from a matrix of marks (attempt ×
 question) in a Celery task and kept in the Django cache under a key made of the quiz and
 a stamp of its attempts, so a new submission or a graded answer makes a fresh key and the
 stale figures are never shown as current.
@@ -46,10 +46,10 @@ from learning.people.selectors import (
     touching_subtrees_q,
     user_is_administrator,
 )
-from quizzes.attempts import LISTED_KINDS
+from quizzes.taking.attempts import LISTED_KINDS
 from quizzes.models import Attempt, AttemptQuestion, Question, Quiz
-from quizzes.scoring import grade_from_attempts, round_for_display
-from quizzes.statistics import AttemptMarks, quiz_statistics
+from quizzes.taking.scoring import grade_from_attempts, round_for_display
+from quizzes.results.statistics import AttemptMarks, quiz_statistics
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -660,7 +660,7 @@ def _float(value: float | None, places: int = 2) -> float | None:
 def statistics_input(
     quiz: Quiz,
 ) -> tuple[list[AttemptMarks], dict[tuple[int, int], Decimal], dict[tuple[int, int], Any]]:
-    """The marks of ``quiz``'s scored attempts for ``quizzes.statistics``.
+    """The marks of ``quiz``'s scored attempts for ``quizzes.results.statistics``.
 
     Returns the attempts (marks and chosen options per question), each question's full
     mark, and one frozen snapshot per question for the labels. A question is keyed by

@@ -1,6 +1,6 @@
 """Scoring a member's answer against a frozen question, and grading several attempts.
 
-Pure functions over plain JSON: the question as ``quizzes.selectors.question_snapshot``
+Pure functions over plain JSON: the question as ``quizzes.bank.selectors.question_snapshot``
 froze it and the member's saved response. No database access, so the attempt services,
 practice mode and the benchmarks all score the same way.
 
@@ -32,7 +32,7 @@ from django.db import models
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from quizzes.normalise import answer_matches
+from quizzes.bank.normalise import answer_matches
 
 ZERO = Fraction(0)
 ONE = Fraction(1)

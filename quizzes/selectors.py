@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
 
-from quizzes.importers.base import ParsedChoice, ParsedQuestion
+from quizzes.bank.formats.base import ParsedChoice, ParsedQuestion
 from quizzes.models import (
     Blank,
     Choice,
@@ -129,7 +129,7 @@ def draw_rule_filter(rule: QuizDrawRule) -> Q:
     """The questions a drawing rule describes (whatever their status), as a filter.
 
     The one definition of a rule's pool: drawing for an attempt, the admin's check of a
-    rule and the exam locks (``quizzes.locks``) all read it, so they cannot disagree.
+    rule and the exam locks (``quizzes.taking.locks``) all read it, so they cannot disagree.
     Reads ``rule.category`` (select it with the rule).
     """
     condition = Q(difficulty__gte=rule.min_difficulty, difficulty__lte=rule.max_difficulty)

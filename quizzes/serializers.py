@@ -1,7 +1,7 @@
-"""Shapes of the quiz API (``quizzes.api``): what goes out, and what a request may carry.
+"""Shapes of the quiz API (``quizzes.api.views``): what goes out, and what a request may carry.
 
-Questions reach the API only as the dictionaries ``quizzes.presenting`` and
-``quizzes.practice`` build. The serializers here re-declare those dictionaries field by
+Questions reach the API only as the dictionaries ``quizzes.taking.presenting`` and
+``quizzes.taking.practice`` build. The serializers here re-declare those dictionaries field by
 field, so the API is a second allow-list: a key added to a presenting dictionary later does
 not reach the app unless it is declared here too. ``FeedbackSerializer`` (the right answer
 and 解析) is used only where the presenting functions put feedback in.
@@ -17,10 +17,10 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from quizzes.attempts import MAX_SEQ, attempts_left
+from quizzes.taking.attempts import MAX_SEQ, attempts_left
 from quizzes.models import Attempt, Quiz, WrongAnswer
-from quizzes.practice import practice_question
-from quizzes.presenting import checked_feedback, seconds_left
+from quizzes.taking.practice import practice_question
+from quizzes.taking.presenting import checked_feedback, seconds_left
 
 # Scores are decimals with two places; the API writes them as strings, never floats.
 SCORE_FIELD = serializers.DecimalField(max_digits=8, decimal_places=2)
@@ -76,7 +76,7 @@ class AttemptFilterSerializer(serializers.Serializer):
     state = serializers.ChoiceField(choices=Attempt.State.choices, required=False)
 
 
-# --- Questions (from quizzes.presenting / quizzes.practice) ------------------------------
+# --- Questions (from quizzes.taking.presenting / quizzes.taking.practice) ------------------------------
 
 
 class OptionSerializer(serializers.Serializer):
@@ -262,7 +262,7 @@ class AttemptSerializer(serializers.ModelSerializer):
 
 
 class AttemptDetailSerializer(AttemptSerializer):
-    """An attempt with its questions, which the view gets from ``quizzes.presenting``.
+    """An attempt with its questions, which the view gets from ``quizzes.taking.presenting``.
 
     ``context["questions"]`` is the list of presenting dictionaries to show, and
     ``context["review_allowed"]`` whether they carry the answers (``review_allowed``).

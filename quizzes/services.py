@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from quizzes.importers.base import (
+from quizzes.bank.formats.base import (
     CHOICE_TYPES,
     FIELD_CATEGORY,
     FIELD_STEM,
@@ -26,7 +26,7 @@ from quizzes.importers.base import (
 )
 from quizzes.models import Blank, Choice, Question, QuestionCategory, QuestionTag, TaggedQuestion
 from quizzes.models.bank import CATEGORY_NAME_MAX_LENGTH
-from quizzes.normalise import canonical_blank_stem, question_fingerprint
+from quizzes.bank.normalise import canonical_blank_stem, question_fingerprint
 
 if TYPE_CHECKING:
     from learning.models import Member

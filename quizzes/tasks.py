@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from quizzes.import_jobs import question_import_execute
+from quizzes.bank.import_jobs import question_import_execute
 
 
 @shared_task(name="quizzes.question_import_run")
@@ -17,7 +17,7 @@ def question_import_run(import_id: str) -> str | None:
 @shared_task(name="quizzes.submit_overdue_attempts")
 def submit_overdue_attempts() -> int:
     """Submit attempts whose deadline has passed (beat runs this every 30 seconds)."""
-    from quizzes.attempts import attempts_submit_overdue
+    from quizzes.taking.attempts import attempts_submit_overdue
 
     return attempts_submit_overdue()
 
@@ -25,7 +25,7 @@ def submit_overdue_attempts() -> int:
 @shared_task(name="quizzes.make_daily_quiz")
 def make_daily_quiz() -> int:
     """Make today's daily quiz if no request has made it yet; safe to run twice."""
-    from quizzes.attempts import daily_quiz_make
+    from quizzes.taking.attempts import daily_quiz_make
 
     return daily_quiz_make().pk
 
@@ -33,7 +33,7 @@ def make_daily_quiz() -> int:
 @shared_task(name="quizzes.quiz_statistics_recompute")
 def quiz_statistics_recompute(quiz_id: int) -> str | None:
     """Recompute and cache one quiz's statistics (queued by the statistics page)."""
-    from quizzes.results import quiz_statistics_compute
+    from quizzes.results.reports import quiz_statistics_compute
 
     data = quiz_statistics_compute(quiz_id=quiz_id)
     return data["stamp"] if data else None

@@ -1,6 +1,6 @@
 """Member-facing quiz pages: daily quiz, quizzes and exams, challenge, practice, 错题本.
 
-Views parse input, call one service from ``quizzes.attempts`` / ``quizzes.practice`` and
+Views parse input, call one service from ``quizzes.taking.attempts`` / ``quizzes.taking.practice`` and
 render. Saves and checks are small JSON endpoints for the attempt page's script; the page
 itself works from the server's state, so a reload or another phone resumes the attempt.
 """
@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from learning.common.json_body import JSONBodyError, json_body_parse
-from quizzes.attempts import (
+from quizzes.taking.attempts import (
     LISTED_KINDS,
     AttemptError,
     attempt_answer_check,
@@ -38,9 +38,9 @@ from quizzes.attempts import (
     quiz_records_of,
     quizzes_open_to,
 )
-from quizzes.locks import ExamLocks, exam_locks
+from quizzes.taking.locks import ExamLocks, exam_locks
 from quizzes.models import Attempt, QuestionCategory, Quiz, WrongAnswer
-from quizzes.practice import (
+from quizzes.taking.practice import (
     HELD_MESSAGE,
     practice_categories,
     practice_check,
@@ -52,7 +52,7 @@ from quizzes.practice import (
     wrong_answers_held,
     wrong_answers_of,
 )
-from quizzes.presenting import (
+from quizzes.taking.presenting import (
     attempt_items,
     checked_feedback,
     review_allowed,

@@ -19,17 +19,18 @@ from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.snippets.models import register_snippet
 
-from quizzes import admin_import, admin_views
-from quizzes.admin_bank import (
+from quizzes.bank import admin_import
+from quizzes.bank import admin_views
+from quizzes.bank.admin_bank import (
     QuestionCategoryViewSet,
     QuestionViewSet,
     ReactivateBulkAction,
     RetireBulkAction,
     question_preview_urls,
 )
-from quizzes.admin_home import organisation_summary_panel_for
-from quizzes.admin_quizzes import DailySettingsMenuItem, QuizViewSet, quiz_admin_urls
-from quizzes.admin_results import GradingMenuItem, ResultsMenuItem, results_admin_urls
+from quizzes.results.admin_home import organisation_summary_panel_for
+from quizzes.taking.admin_quizzes import DailySettingsMenuItem, QuizViewSet, quiz_admin_urls
+from quizzes.results.admin_results import GradingMenuItem, ResultsMenuItem, results_admin_urls
 
 QUIZZES_MENU_HOOK = "register_quizzes_menu_item"
 

@@ -3,7 +3,7 @@
 Python's ``json`` module has no depth limit (``[`` × 100,000 raises ``RecursionError``),
 reads ``1e400`` as infinity and ``"\\ud800"`` as a lone surrogate that no page can show
 afterwards. ``json_body_parse`` refuses all of these with one error that views turn into
-their documented 400; the API's parser (``quizzes.api.CheckedJSONParser``), the quiz
+their documented 400; the API's parser (``quizzes.api.views.CheckedJSONParser``), the quiz
 pages' JSON endpoints and the lesson heartbeat all read bodies through it.
 """
 

@@ -1,7 +1,7 @@
 """Question file formats: .xlsx and CSV (one question per row), GIFT and Aiken (Moodle).
 
 ``parse_questions(data, format)`` reads any of them into a ``ParseResult``;
-``quizzes.services.questions_import`` checks it against the bank and writes it.
+``quizzes.bank.services.questions_import`` checks it against the bank and writes it.
 """
 
 from __future__ import annotations
@@ -9,17 +9,17 @@ from __future__ import annotations
 import re
 from pathlib import PurePath
 
-from quizzes.importers.aiken import parse_aiken
-from quizzes.importers.base import (
+from quizzes.bank.formats.aiken import parse_aiken
+from quizzes.bank.formats.base import (
     ImportProblem,
     ParsedChoice,
     ParsedQuestion,
     ParseResult,
     check_question,
 )
-from quizzes.importers.csvfile import parse_csv
-from quizzes.importers.gift import parse_gift
-from quizzes.importers.xlsx import parse_xlsx
+from quizzes.bank.formats.csvfile import parse_csv
+from quizzes.bank.formats.gift import parse_gift
+from quizzes.bank.formats.xlsx import parse_xlsx
 
 FORMATS = ("xlsx", "csv", "gift", "aiken")
 _AIKEN_ANSWER_LINE = re.compile(rb"(?mi)^[ \t]*ANSWER[ \t]*:")

@@ -23,7 +23,7 @@ import unicodedata
 from django.utils.translation import gettext as _
 
 from learning.common.text import excerpt
-from quizzes.importers.base import (
+from quizzes.bank.formats.base import (
     FIELD_ANSWER,
     FIELD_OPTIONS,
     MAX_FILE_BYTES,

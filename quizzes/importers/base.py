@@ -4,7 +4,7 @@ Each format (``table`` for .xlsx/.csv, ``gift``, ``aiken``) turns a file into a
 ``ParseResult``: the questions it could read (as ``ParsedQuestion``, a plain data
 form independent of the database) and every ``ImportProblem`` it found, each naming
 the row (tables) or line (text formats) and the field. Parsing is pure: no database.
-``quizzes.services.questions_import`` adds the checks that need the database
+``quizzes.bank.services.questions_import`` adds the checks that need the database
 (duplicates, categories) and writes all questions or none.
 """
 
@@ -29,7 +29,7 @@ from quizzes.models.bank import (
     MIN_DIFFICULTY,
     Question,
 )
-from quizzes.normalise import count_blank_markers, normalise_answer
+from quizzes.bank.normalise import count_blank_markers, normalise_answer
 
 QuestionType = Question.Type
 CHOICE_TYPES = frozenset({QuestionType.SINGLE, QuestionType.MULTIPLE})

@@ -15,14 +15,14 @@ from collections.abc import Iterator
 from django.utils.translation import gettext as _
 
 from learning.common.sheets import SheetError, bounded_rows, cell_too_long_message
-from quizzes.importers.base import (
+from quizzes.bank.formats.base import (
     MAX_FILE_BYTES,
     ParseResult,
     decode_text,
     file_too_large_problem,
     undecodable_problem,
 )
-from quizzes.importers.table import TABLE_LIMITS, parse_table_rows
+from quizzes.bank.formats.table import TABLE_LIMITS, parse_table_rows
 
 FORMAT = "csv"
 

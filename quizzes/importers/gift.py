@@ -34,7 +34,7 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 
 from learning.common.text import excerpt
-from quizzes.importers.base import (
+from quizzes.bank.formats.base import (
     CHOICE_TYPES,
     DEFAULT_DIFFICULTY,
     FIELD_ANSWER,
@@ -57,7 +57,7 @@ from quizzes.importers.base import (
     sort_problems,
     undecodable_problem,
 )
-from quizzes.normalise import BLANK_MARKER, BLANK_MARKER_PATTERN, canonical_blank_stem
+from quizzes.bank.normalise import BLANK_MARKER, BLANK_MARKER_PATTERN, canonical_blank_stem
 
 FORMAT = "gift"
 

@@ -29,7 +29,7 @@ from learning.common.sheets import (
     header_positions,
 )
 from learning.common.text import excerpt
-from quizzes.importers.base import (
+from quizzes.bank.formats.base import (
     CHOICE_TYPES,
     FIELD_ANSWER,
     FIELD_CATEGORY,
@@ -60,7 +60,7 @@ from quizzes.importers.base import (
     too_long,
     unknown_type_message,
 )
-from quizzes.normalise import canonical_blank_stem
+from quizzes.bank.normalise import canonical_blank_stem
 
 COLUMN_TYPE = FIELD_TYPE
 COLUMN_STEM = FIELD_STEM

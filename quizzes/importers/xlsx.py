@@ -18,8 +18,8 @@ from learning.common.spreadsheets import (
     workbook_bytes,
     workbook_new,
 )
-from quizzes.importers.base import ParsedQuestion, ParseResult
-from quizzes.importers.table import (
+from quizzes.bank.formats.base import ParsedQuestion, ParseResult
+from quizzes.bank.formats.table import (
     COLUMNS,
     OPTION_COLUMNS,
     TABLE_LIMITS,

@@ -3,8 +3,8 @@
 A question's *content* is its type, stem, options (with correctness and weights),
 blanks (with accepted answers), true/false answer, reference answer and explanation.
 Attempts never point at live content: they copy it when they start (see
-``quizzes.selectors.question_snapshot``), and every change of content goes through
-``quizzes.services.question_content_changed``, which bumps ``version`` and refreshes
+``quizzes.bank.selectors.question_snapshot``), and every change of content goes through
+``quizzes.bank.services.question_content_changed``, which bumps ``version`` and refreshes
 ``fingerprint`` — so editing or retiring a question never changes a past attempt.
 """
 
@@ -38,7 +38,7 @@ DEFAULT_DIFFICULTY = 3
 class QuestionCategory(MP_Node):
     """A node of the question-bank tree, e.g. 党史 › 新民主主义革命时期.
 
-    Sibling names are unique (``quizzes.services.category_get_or_create_path`` keeps
+    Sibling names are unique (``quizzes.bank.services.category_get_or_create_path`` keeps
     them so), so a path of names such as ``党史/新民主主义革命时期`` names one category.
     """
 
@@ -263,7 +263,7 @@ class Blank(Orderable):
     """A blank of a fill-in-the-blank question and the answers it accepts.
 
     The n-th blank (by ``sort_order``) is the n-th ``____`` in the stem. Answers are
-    compared after ``quizzes.normalise.normalise_answer``; the first one is shown as
+    compared after ``quizzes.bank.normalise.normalise_answer``; the first one is shown as
     the correct answer.
     """
 

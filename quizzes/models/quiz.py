@@ -23,7 +23,7 @@ from modelcluster.models import ClusterableModel
 from wagtail.models import Orderable
 
 from learning.common.text import json_cleaned, validate_text
-from quizzes import scoring
+from quizzes.taking import scoring
 from quizzes.models.bank import Question, QuestionCategory, QuestionTag
 
 DEFAULT_MARK = Decimal(1)

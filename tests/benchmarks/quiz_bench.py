@@ -5,9 +5,9 @@ is generated with a fixed seed, so every run measures the same work:
 
 - scoring: 20-question attempts of mixed types (8 single choice, 5 multiple choice,
   4 true/false, 2 fill-in-the-blank, 1 short answer) with a realistic mix of right,
-  partly right, wrong and empty answers, scored with ``quizzes.scoring.score_response``
+  partly right, wrong and empty answers, scored with ``quizzes.taking.scoring.score_response``
   and added up with ``attempt_total``, under each multiple-choice rule. One process.
-- statistics: ``quizzes.statistics.quiz_statistics`` over 10,000 attempts × 50
+- statistics: ``quizzes.results.statistics.quiz_statistics`` over 10,000 attempts × 50
   questions (Decimal marks as the database returns them, options chosen for the
   choice questions), each attempt's ability drawn at random so that questions
   discriminate as in a real quiz. Wall time and the process's CPU time.
@@ -40,12 +40,12 @@ from typing import Any
 from django.conf import settings
 from django.db import connection
 
-from quizzes.importers.base import ParsedQuestion, choices_with_default_weights
-from quizzes.importers.xlsx import parse_xlsx, questions_to_xlsx
+from quizzes.bank.formats.base import ParsedQuestion, choices_with_default_weights
+from quizzes.bank.formats.xlsx import parse_xlsx, questions_to_xlsx
 from quizzes.models import Question, QuestionCategory, QuestionTag
-from quizzes.scoring import MultipleRule, attempt_total, score_response
-from quizzes.services import questions_import
-from quizzes.statistics import AttemptMarks, quiz_statistics
+from quizzes.taking.scoring import MultipleRule, attempt_total, score_response
+from quizzes.bank.services import questions_import
+from quizzes.results.statistics import AttemptMarks, quiz_statistics
 from tests.benchmarks.environment import busy_percent, cpu_ticks, wait_until_quiet
 from tests.benchmarks.report import write_marked_section
 from tests.benchmarks.search_bench import Table, machine
@@ -438,7 +438,7 @@ def _request_setup() -> tuple[Any, Any]:
 
 
 def questions_import_parsed(parsed: list[ParsedQuestion]) -> list[int]:
-    from quizzes.importers.base import ParseResult
+    from quizzes.bank.formats.base import ParseResult
 
     result = questions_import(ParseResult(format="bench", unit="row", questions=parsed))
     if not result.ok:

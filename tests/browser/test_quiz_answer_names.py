@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
-from quizzes.attempts import attempt_start
+from quizzes.taking.attempts import attempt_start
 from quizzes.models import Quiz, WrongAnswer
 from tests.browser.conftest import MOBILE
 from tests.browser.test_journeys import assert_no_horizontal_scroll, log_in

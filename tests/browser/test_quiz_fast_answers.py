@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
-from quizzes.attempts import attempt_start, challenge_quiz
+from quizzes.taking.attempts import attempt_start, challenge_quiz
 from quizzes.models import Attempt, AttemptQuestion, Question, Quiz
 from tests.browser.conftest import MOBILE
 from tests.browser.test_journeys import assert_no_horizontal_scroll, log_in

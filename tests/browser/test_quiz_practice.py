@@ -12,7 +12,7 @@ import pytest
 from django.urls import reverse
 
 from learning.models import PointsEntry
-from quizzes.attempts import attempt_answer_check, attempt_start, challenge_quiz
+from quizzes.taking.attempts import attempt_answer_check, attempt_start, challenge_quiz
 from quizzes.models import Attempt, Question, Quiz, WrongAnswer
 from tests.browser.conftest import MOBILE
 from tests.browser.test_journeys import assert_no_horizontal_scroll, log_in

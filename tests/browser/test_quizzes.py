@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from learning.models import PointsEntry
 from learning.people import roles, services
-from quizzes.attempts import daily_quiz_make
+from quizzes.taking.attempts import daily_quiz_make
 from quizzes.models import Attempt, Question, Quiz
 from tests.browser.conftest import MOBILE
 from tests.browser.test_journeys import assert_no_horizontal_scroll, log_in

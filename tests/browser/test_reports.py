@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from learning.people import roles, services
-from quizzes.attempts import attempt_answer_save, attempt_start, attempt_submit
+from quizzes.taking.attempts import attempt_answer_save, attempt_start, attempt_submit
 from tests.browser.conftest import MOBILE
 from tests.browser.test_journeys import assert_no_horizontal_scroll, log_in
 from tests.factories import DEFAULT_PASSWORD

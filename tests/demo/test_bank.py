@@ -21,7 +21,7 @@ from demo.quizzes import (
 )
 from learning.models import Organization, PointsEntry
 from learning.points.ledger_check import ledger_differences
-from quizzes.importers.base import OPTION_LETTERS, check_question
+from quizzes.bank.formats.base import OPTION_LETTERS, check_question
 from quizzes.models import (
     Attempt,
     AttemptQuestion,
@@ -31,8 +31,8 @@ from quizzes.models import (
     Quiz,
     WrongAnswer,
 )
-from quizzes.normalise import normalise_for_fingerprint
-from quizzes.services import questions_import
+from quizzes.bank.normalise import normalise_for_fingerprint
+from quizzes.bank.services import questions_import
 
 # Enough members for every quiz to have takers, few enough to seed in a few seconds.
 PARTICIPANTS = 150

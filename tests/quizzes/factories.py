@@ -8,10 +8,10 @@ from typing import Any
 
 from openpyxl import Workbook
 
-from quizzes.importers.base import ParsedChoice, ParsedQuestion, ParseResult
-from quizzes.importers.table import COLUMNS
+from quizzes.bank.formats.base import ParsedChoice, ParsedQuestion, ParseResult
+from quizzes.bank.formats.table import COLUMNS
 from quizzes.models import Question
-from quizzes.services import questions_import
+from quizzes.bank.services import questions_import
 
 
 def make_xlsx(rows: list[list[Any]], header: list[str] | None = None) -> bytes:

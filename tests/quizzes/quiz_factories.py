@@ -8,7 +8,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from quizzes.importers.base import ParsedChoice, ParsedQuestion
+from quizzes.bank.formats.base import ParsedChoice, ParsedQuestion
 from quizzes.models import Question, Quiz, QuizDrawRule, QuizQuestion
 from tests.quizzes.factories import question_create, single_choice
 

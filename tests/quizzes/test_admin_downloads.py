@@ -8,9 +8,9 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from quizzes.importers.gift import parse_gift
-from quizzes.importers.table import COLUMNS
-from quizzes.selectors import category_by_path
+from quizzes.bank.formats.gift import parse_gift
+from quizzes.bank.formats.table import COLUMNS
+from quizzes.bank.selectors import category_by_path
 from tests.factories import MemberFactory
 from tests.quizzes.factories import question_create, single_choice
 

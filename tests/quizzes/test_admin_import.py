@@ -6,7 +6,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from quizzes import import_jobs
+from quizzes.bank import import_jobs
 from quizzes.models import Question, QuestionCategory, QuestionImport
 from tests.factories import MemberFactory
 from tests.quizzes.factories import make_xlsx, question_create, row

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from django.utils import translation
 
-from quizzes.importers import guess_format
-from quizzes.importers.aiken import parse_aiken
+from quizzes.bank.formats import guess_format
+from quizzes.bank.formats.aiken import parse_aiken
 from quizzes.models import Question
 
 DATA = Path(__file__).parent / "data"

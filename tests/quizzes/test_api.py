@@ -14,7 +14,7 @@ from django.utils import timezone, translation
 from rest_framework.test import APIClient
 
 from learning.models import Member, PointsEntry
-from quizzes.attempts import attempt_start, daily_quiz_make
+from quizzes.taking.attempts import attempt_start, daily_quiz_make
 from quizzes.models import Attempt, Question, Quiz, WrongAnswer
 from tests.factories import DEFAULT_PASSWORD, MemberFactory
 from tests.quizzes.factories import question_create, single_choice

@@ -11,7 +11,7 @@ import datetime
 import pytest
 
 from learning.models import PointsEntry
-from quizzes.attempts import attempt_answer_save, attempt_start, attempt_submit
+from quizzes.taking.attempts import attempt_answer_save, attempt_start, attempt_submit
 from quizzes.models import Attempt, Quiz
 from tests.factories import MemberFactory
 from tests.learning.test_points_concurrency import run_concurrently

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from learning.models import PointsEntry
-from quizzes.attempts import (
+from quizzes.taking.attempts import (
     AttemptError,
     attempt_accept_fast,
     attempt_answer_check,
@@ -23,7 +23,7 @@ from quizzes.attempts import (
     daily_quiz_make,
 )
 from quizzes.models import Attempt, AttemptQuestion, Question, Quiz, QuizDrawRule, WrongAnswer
-from quizzes.practice import wrong_answer_practise, wrong_answer_remove, wrong_answers_of
+from quizzes.taking.practice import wrong_answer_practise, wrong_answer_remove, wrong_answers_of
 from tests.factories import MemberFactory
 from tests.quizzes.factories import question_create, single_choice
 from tests.quizzes.quiz_factories import (
@@ -504,7 +504,7 @@ def test_a_challenge_cannot_be_answered_by_saving_and_submitting(member, db):
 
 
 def test_a_challenge_review_shows_only_the_questions_asked(member, db):
-    from quizzes.presenting import attempt_items
+    from quizzes.taking.presenting import attempt_items
 
     attempt = challenge_with_questions(member)
     first = items_of(attempt)[0]
@@ -614,6 +614,6 @@ def test_a_check_with_an_absurd_seq_is_refused(member, db, seq):
     ("allowed", "used", "left"), [(0, 5, None), (1, 0, 1), (3, 1, 2), (2, 2, 0), (2, 5, 0)]
 )
 def test_attempts_left_counts_down_and_zero_allowed_means_no_limit(allowed, used, left) -> None:
-    from quizzes.attempts import attempts_left
+    from quizzes.taking.attempts import attempts_left
 
     assert attempts_left(Quiz(attempts_allowed=allowed), used) == left

@@ -19,14 +19,14 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from quizzes.attempts import (
+from quizzes.taking.attempts import (
     attempt_answer_save,
     attempt_start,
     attempt_submit,
     challenge_quiz,
     daily_quiz_make,
 )
-from quizzes.locks import exam_locks
+from quizzes.taking.locks import exam_locks
 from quizzes.models import Attempt, Question, QuestionCategory, Quiz, QuizDrawRule, WrongAnswer
 from tests.factories import DEFAULT_PASSWORD, MemberFactory
 from tests.quizzes.factories import question_create, single_choice

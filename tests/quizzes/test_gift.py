@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from django.utils import translation
 
-from quizzes.importers.base import ParsedChoice, ParsedQuestion
-from quizzes.importers.gift import escape, parse_gift, questions_to_gift, unescape
+from quizzes.bank.formats.base import ParsedChoice, ParsedQuestion
+from quizzes.bank.formats.gift import escape, parse_gift, questions_to_gift, unescape
 from quizzes.models import Question
 
 Type = Question.Type

@@ -11,7 +11,7 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from quizzes.attempts import attempt_accept_fast
+from quizzes.taking.attempts import attempt_accept_fast
 from quizzes.models import Attempt, Question, Quiz
 from tests.factories import DEFAULT_PASSWORD, MemberFactory
 from tests.quizzes.factories import question_create, single_choice

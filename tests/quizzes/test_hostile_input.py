@@ -20,7 +20,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from learning.models import Member
-from quizzes.attempts import attempt_start
+from quizzes.taking.attempts import attempt_start
 from quizzes.models import Attempt, AttemptQuestion, Quiz, WrongAnswer
 from tests.factories import DEFAULT_PASSWORD, MemberFactory
 from tests.quizzes.factories import question_create, single_choice

@@ -19,10 +19,10 @@ from django.urls import reverse
 from django.utils import translation
 
 from learning.common import sheets
-from quizzes.importers import guess_format, parse_questions
-from quizzes.importers.base import MAX_PROBLEMS
-from quizzes.importers.gift import parse_gift
-from quizzes.importers.xlsx import SHEET_LIMITS
+from quizzes.bank.formats import guess_format, parse_questions
+from quizzes.bank.formats.base import MAX_PROBLEMS
+from quizzes.bank.formats.gift import parse_gift
+from quizzes.bank.formats.xlsx import SHEET_LIMITS
 from quizzes.models import Question, QuestionImport
 from tests.learning.xlsx_attacks import (
     SHEET_HEAD,
@@ -416,7 +416,7 @@ def test_empty_formatted_rows_far_down_are_ignored() -> None:
 def test_reading_stops_when_the_time_budget_is_spent(monkeypatch) -> None:
     from dataclasses import replace
 
-    from quizzes.importers import xlsx
+    from quizzes.bank.formats import xlsx
 
     monkeypatch.setattr(xlsx, "SHEET_LIMITS", replace(xlsx.SHEET_LIMITS, max_seconds=0))
     result = parse_questions(

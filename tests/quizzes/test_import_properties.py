@@ -18,8 +18,8 @@ from django.utils import translation
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from quizzes.importers import parse_questions
-from quizzes.importers.base import MAX_PROBLEMS, ParseResult
+from quizzes.bank.formats import parse_questions
+from quizzes.bank.formats.base import MAX_PROBLEMS, ParseResult
 from tests.learning.import_strategies import (
     Sample,
     huge_or_plain,
@@ -116,7 +116,7 @@ def test_gift_ends_in_questions_or_problems_within_budget(case: Sample) -> None:
 @budget
 @given(soup("GIFT", GIFT_TOKENS))
 def test_gift_text_with_surrogates_is_refused_or_read(case: Sample) -> None:
-    from quizzes.importers.gift import parse_gift
+    from quizzes.bank.formats.gift import parse_gift
 
     text = case.data.decode()
     check_outcome(lambda: parse_gift(text + "\ud800{T}"))

@@ -9,11 +9,11 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import translation
 
-from quizzes.importers import parse_questions
-from quizzes.importers.base import ParseResult
+from quizzes.bank.formats import parse_questions
+from quizzes.bank.formats.base import ParseResult
 from quizzes.models import Blank, Choice, Question, QuestionCategory, QuestionTag, TaggedQuestion
-from quizzes.selectors import category_by_path, question_snapshot
-from quizzes.services import (
+from quizzes.bank.selectors import category_by_path, question_snapshot
+from quizzes.bank.services import (
     category_get_or_create_path,
     question_content_changed,
     question_retire,

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from quizzes.normalise import (
+from quizzes.bank.normalise import (
     answer_matches,
     canonical_blank_stem,
     count_blank_markers,

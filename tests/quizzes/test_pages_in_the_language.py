@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from quizzes.attempts import attempt_start, daily_quiz_make
+from quizzes.taking.attempts import attempt_start, daily_quiz_make
 from tests.factories import MemberFactory
 from tests.quizzes.factories import question_create
 from tests.quizzes.quiz_factories import fixed_quiz, true_false, wrong_answer

@@ -1,4 +1,4 @@
-"""How the right answer is named to members (quizzes.presenting)."""
+"""How the right answer is named to members (quizzes.taking.presenting)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from django.utils import translation
 
-from quizzes.presenting import correct_answer_text, question_view
+from quizzes.taking.presenting import correct_answer_text, question_view
 
 
 def choices(*texts_and_rights: tuple[str, bool]) -> list[dict[str, Any]]:

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from quizzes.attempts import attempt_start, daily_quiz_make
+from quizzes.taking.attempts import attempt_start, daily_quiz_make
 from quizzes.models import Attempt, Quiz, QuizDrawRule, WrongAnswer
 from tests.factories import DEFAULT_PASSWORD, MemberFactory
 from tests.quizzes.factories import question_create, single_choice

@@ -12,8 +12,8 @@ from django.utils import translation
 from hypothesis import given
 from hypothesis import strategies as st
 
-from quizzes.importers.base import default_weights
-from quizzes.scoring import (
+from quizzes.bank.formats.base import default_weights
+from quizzes.taking.scoring import (
     AttemptTotal,
     GradingMethod,
     MultipleRule,

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from quizzes.statistics import AttemptMarks, OptionFrequency, quiz_statistics
+from quizzes.results.statistics import AttemptMarks, OptionFrequency, quiz_statistics
 
 approx = pytest.approx
 

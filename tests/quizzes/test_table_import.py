@@ -9,11 +9,11 @@ from decimal import Decimal
 import pytest
 from django.utils import translation
 
-from quizzes.importers import parse_questions
-from quizzes.importers.base import ParsedChoice
-from quizzes.importers.csvfile import parse_csv
-from quizzes.importers.table import join_blank_answers, split_blank_answers
-from quizzes.importers.xlsx import parse_xlsx, question_import_template
+from quizzes.bank.formats import parse_questions
+from quizzes.bank.formats.base import ParsedChoice
+from quizzes.bank.formats.csvfile import parse_csv
+from quizzes.bank.formats.table import join_blank_answers, split_blank_answers
+from quizzes.bank.formats.xlsx import parse_xlsx, question_import_template
 from quizzes.models import Question
 from tests.quizzes.factories import make_csv, make_xlsx, row
 

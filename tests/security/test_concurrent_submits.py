@@ -18,7 +18,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from learning.models import Member, PointsEntry
-from quizzes.attempts import attempt_answer_save, attempt_start
+from quizzes.taking.attempts import attempt_answer_save, attempt_start
 from quizzes.models import Attempt, Quiz
 from tests.conftest import Tree
 from tests.factories import MemberFactory

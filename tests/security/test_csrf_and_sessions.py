@@ -34,7 +34,7 @@ from rest_framework.test import APIClient
 
 from cms.models import LessonPage
 from learning.models import LessonProgress, Member, PointsEntry
-from quizzes.attempts import attempt_start, attempt_submit
+from quizzes.taking.attempts import attempt_start, attempt_submit
 from quizzes.models import Attempt, AttemptQuestion, Quiz, WrongAnswer
 from tests.conftest import Tree
 from tests.factories import DEFAULT_PASSWORD, MemberFactory

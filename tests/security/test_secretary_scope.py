@@ -39,7 +39,7 @@ from learning.models import (
 )
 from learning.people import services
 from learning.points.ledger import points_award
-from quizzes.attempts import attempt_answer_save, attempt_start, attempt_submit
+from quizzes.taking.attempts import attempt_answer_save, attempt_start, attempt_submit
 from quizzes.models import Attempt, AttemptQuestion, Quiz
 from tests.conftest import Tree
 from tests.factories import MemberFactory

@@ -10,10 +10,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from learning.common.sheets import file_too_large_message
-from quizzes.importers import FORMATS, guess_format, parse_questions
-from quizzes.importers.base import MAX_FILE_BYTES
+from quizzes.bank.formats import FORMATS, guess_format, parse_questions
+from quizzes.bank.formats.base import MAX_FILE_BYTES
 from quizzes.models import Question
-from quizzes.services import ImportResult, questions_import
+from quizzes.bank.services import ImportResult, questions_import
 
 
 class Command(BaseCommand):
