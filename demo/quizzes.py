@@ -33,15 +33,8 @@ from django.utils import timezone
 
 from demo import bank_data, people_data
 from learning.models import Member, Organization
-from quizzes.taking.attempts import (
-    AttemptError,
-    attempt_answer_save,
-    attempt_question_grade,
-    attempt_start,
-    attempt_submit,
-    daily_quiz_make,
-)
 from quizzes.bank.formats.base import ParseResult
+from quizzes.bank.services import questions_import
 from quizzes.models import (
     AttemptQuestion,
     DailyQuizSettings,
@@ -51,7 +44,14 @@ from quizzes.models import (
     QuizDrawRule,
     QuizQuestion,
 )
-from quizzes.bank.services import questions_import
+from quizzes.taking.attempts import (
+    AttemptError,
+    attempt_answer_save,
+    attempt_question_grade,
+    attempt_start,
+    attempt_submit,
+    daily_quiz_make,
+)
 
 RANDOM_SEED = people_data.RANDOM_SEED
 DAILY_QUESTIONS = 5

@@ -19,8 +19,7 @@ from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.snippets.models import register_snippet
 
-from quizzes.bank import admin_import
-from quizzes.bank import admin_views
+from quizzes.bank import admin_import, admin_views
 from quizzes.bank.admin_bank import (
     QuestionCategoryViewSet,
     QuestionViewSet,
@@ -29,8 +28,8 @@ from quizzes.bank.admin_bank import (
     question_preview_urls,
 )
 from quizzes.results.admin_home import organisation_summary_panel_for
-from quizzes.taking.admin_quizzes import DailySettingsMenuItem, QuizViewSet, quiz_admin_urls
 from quizzes.results.admin_results import GradingMenuItem, ResultsMenuItem, results_admin_urls
+from quizzes.taking.admin_quizzes import DailySettingsMenuItem, QuizViewSet, quiz_admin_urls
 
 QUIZZES_MENU_HOOK = "register_quizzes_menu_item"
 

@@ -19,8 +19,8 @@ from openpyxl import load_workbook
 
 from learning.common.spreadsheets import csv_row, is_formula_like, sheet_append, spreadsheet_text
 from learning.models import Organization
-from quizzes.taking.attempts import attempt_answer_save, attempt_start, attempt_submit
 from quizzes.bank.formats.xlsx import parse_xlsx
+from quizzes.taking.attempts import attempt_answer_save, attempt_start, attempt_submit
 from tests.factories import MemberFactory, OrganizationFactory
 from tests.learning.study_content import add_course, assign
 from tests.quizzes.factories import question_create, single_choice

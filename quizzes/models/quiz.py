@@ -23,8 +23,8 @@ from modelcluster.models import ClusterableModel
 from wagtail.models import Orderable
 
 from learning.common.text import json_cleaned, validate_text
-from quizzes.taking import scoring
 from quizzes.models.bank import Question, QuestionCategory, QuestionTag
+from quizzes.taking import scoring
 
 DEFAULT_MARK = Decimal(1)
 

@@ -42,10 +42,10 @@ from django.db import connection
 
 from quizzes.bank.formats.base import ParsedQuestion, choices_with_default_weights
 from quizzes.bank.formats.xlsx import parse_xlsx, questions_to_xlsx
-from quizzes.models import Question, QuestionCategory, QuestionTag
-from quizzes.taking.scoring import MultipleRule, attempt_total, score_response
 from quizzes.bank.services import questions_import
+from quizzes.models import Question, QuestionCategory, QuestionTag
 from quizzes.results.statistics import AttemptMarks, quiz_statistics
+from quizzes.taking.scoring import MultipleRule, attempt_total, score_response
 from tests.benchmarks.environment import busy_percent, cpu_ticks, wait_until_quiet
 from tests.benchmarks.report import write_marked_section
 from tests.benchmarks.search_bench import Table, machine

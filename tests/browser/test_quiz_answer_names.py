@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
-from quizzes.taking.attempts import attempt_start
 from quizzes.models import Quiz, WrongAnswer
+from quizzes.taking.attempts import attempt_start
 from tests.browser.conftest import MOBILE
 from tests.browser.test_journeys import assert_no_horizontal_scroll, log_in
 from tests.browser.test_quizzes import member_in_a_branch

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
-from quizzes.taking.attempts import attempt_start, challenge_quiz
 from quizzes.models import Attempt, AttemptQuestion, Question, Quiz
+from quizzes.taking.attempts import attempt_start, challenge_quiz
 from tests.browser.conftest import MOBILE
 from tests.browser.test_journeys import assert_no_horizontal_scroll, log_in
 from tests.browser.test_quizzes import member_in_a_branch

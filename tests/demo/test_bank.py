@@ -22,6 +22,8 @@ from demo.quizzes import (
 from learning.models import Organization, PointsEntry
 from learning.points.ledger_check import ledger_differences
 from quizzes.bank.formats.base import OPTION_LETTERS, check_question
+from quizzes.bank.normalise import normalise_for_fingerprint
+from quizzes.bank.services import questions_import
 from quizzes.models import (
     Attempt,
     AttemptQuestion,
@@ -31,8 +33,6 @@ from quizzes.models import (
     Quiz,
     WrongAnswer,
 )
-from quizzes.bank.normalise import normalise_for_fingerprint
-from quizzes.bank.services import questions_import
 
 # Enough members for every quiz to have takers, few enough to seed in a few seconds.
 PARTICIPANTS = 150

@@ -20,9 +20,9 @@ from learning.people import roles, services
 from learning.points.ledger import points_award
 from learning.study.assignments import assignment_create
 from learning.study.headline import organisation_headline, scope_members, secretary_scope
+from quizzes.models import Quiz
 from quizzes.results.admin_home import quizzes_not_taken_count
 from quizzes.taking.attempts import attempt_start, attempt_submit
-from quizzes.models import Quiz
 from tests.factories import MemberFactory
 from tests.learning.study_content import SHANGHAI, add_course
 from tests.quizzes.factories import question_create, single_choice

@@ -10,8 +10,8 @@ from openpyxl import Workbook
 
 from quizzes.bank.formats.base import ParsedChoice, ParsedQuestion, ParseResult
 from quizzes.bank.formats.table import COLUMNS
-from quizzes.models import Question
 from quizzes.bank.services import questions_import
+from quizzes.models import Question
 
 
 def make_xlsx(rows: list[list[Any]], header: list[str] | None = None) -> bytes:

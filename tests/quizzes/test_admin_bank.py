@@ -10,8 +10,8 @@ from wagtail.test.utils.form_data import inline_formset, nested_form_data
 
 from learning.people import roles
 from quizzes.bank.formats.base import ParsedQuestion
-from quizzes.models import Question, QuestionCategory
 from quizzes.bank.selectors import category_by_path
+from quizzes.models import Question, QuestionCategory
 from tests.factories import MemberFactory
 from tests.quizzes.factories import question_create, single_choice
 

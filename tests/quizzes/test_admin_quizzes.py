@@ -12,9 +12,9 @@ from django.utils import timezone
 from wagtail.admin.menu import admin_menu
 from wagtail.test.utils.form_data import inline_formset, nested_form_data
 
-from quizzes.taking.attempts import attempt_start
-from quizzes.models import DailyQuizSettings, Question, Quiz
 from quizzes.bank.selectors import category_by_path
+from quizzes.models import DailyQuizSettings, Question, Quiz
+from quizzes.taking.attempts import attempt_start
 from tests.factories import MemberFactory
 from tests.quizzes.factories import question_create, single_choice
 from tests.quizzes.quiz_factories import drawn_quiz, fixed_quiz, short_answer

@@ -11,9 +11,9 @@ from django.core.cache import cache
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from quizzes.taking.attempts import attempt_answer_save, attempt_start, attempt_submit
 from quizzes.models import Attempt, AttemptQuestion, Question, Quiz
 from quizzes.results.reports import statistics_stamp
+from quizzes.taking.attempts import attempt_answer_save, attempt_start, attempt_submit
 from tests.factories import MemberFactory
 from tests.quizzes.factories import question_create, single_choice
 from tests.quizzes.quiz_factories import (

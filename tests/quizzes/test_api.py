@@ -14,8 +14,8 @@ from django.utils import timezone, translation
 from rest_framework.test import APIClient
 
 from learning.models import Member, PointsEntry
-from quizzes.taking.attempts import attempt_start, daily_quiz_make
 from quizzes.models import Attempt, Question, Quiz, WrongAnswer
+from quizzes.taking.attempts import attempt_start, daily_quiz_make
 from tests.factories import DEFAULT_PASSWORD, MemberFactory
 from tests.quizzes.factories import question_create, single_choice
 from tests.quizzes.quiz_factories import (

@@ -11,8 +11,8 @@ import datetime
 import pytest
 
 from learning.models import PointsEntry
-from quizzes.taking.attempts import attempt_answer_save, attempt_start, attempt_submit
 from quizzes.models import Attempt, Quiz
+from quizzes.taking.attempts import attempt_answer_save, attempt_start, attempt_submit
 from tests.factories import MemberFactory
 from tests.learning.test_points_concurrency import run_concurrently
 from tests.quizzes.quiz_factories import bank_of_each_type, fixed_quiz, right_answer

@@ -10,6 +10,7 @@ import pytest
 from django.utils import timezone
 
 from learning.models import PointsEntry
+from quizzes.models import Attempt, AttemptQuestion, Question, Quiz, QuizDrawRule, WrongAnswer
 from quizzes.taking.attempts import (
     AttemptError,
     attempt_accept_fast,
@@ -22,7 +23,6 @@ from quizzes.taking.attempts import (
     challenge_quiz,
     daily_quiz_make,
 )
-from quizzes.models import Attempt, AttemptQuestion, Question, Quiz, QuizDrawRule, WrongAnswer
 from quizzes.taking.practice import wrong_answer_practise, wrong_answer_remove, wrong_answers_of
 from tests.factories import MemberFactory
 from tests.quizzes.factories import question_create, single_choice

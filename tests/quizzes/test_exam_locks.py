@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from quizzes.models import Attempt, Question, QuestionCategory, Quiz, QuizDrawRule, WrongAnswer
 from quizzes.taking.attempts import (
     attempt_answer_save,
     attempt_start,
@@ -27,7 +28,6 @@ from quizzes.taking.attempts import (
     daily_quiz_make,
 )
 from quizzes.taking.locks import exam_locks
-from quizzes.models import Attempt, Question, QuestionCategory, Quiz, QuizDrawRule, WrongAnswer
 from tests.factories import DEFAULT_PASSWORD, MemberFactory
 from tests.quizzes.factories import question_create, single_choice
 from tests.quizzes.quiz_factories import fixed_quiz, right_answer, wrong_answer

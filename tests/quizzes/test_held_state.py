@@ -11,8 +11,8 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from quizzes.taking.attempts import attempt_accept_fast
 from quizzes.models import Attempt, Question, Quiz
+from quizzes.taking.attempts import attempt_accept_fast
 from tests.factories import DEFAULT_PASSWORD, MemberFactory
 from tests.quizzes.factories import question_create, single_choice
 from tests.quizzes.quiz_factories import fixed_quiz

@@ -20,8 +20,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from learning.models import Member
-from quizzes.taking.attempts import attempt_start
 from quizzes.models import Attempt, AttemptQuestion, Quiz, WrongAnswer
+from quizzes.taking.attempts import attempt_start
 from tests.factories import DEFAULT_PASSWORD, MemberFactory
 from tests.quizzes.factories import question_create, single_choice
 from tests.quizzes.quiz_factories import fixed_quiz, short_answer

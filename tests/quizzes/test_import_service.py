@@ -11,7 +11,6 @@ from django.utils import translation
 
 from quizzes.bank.formats import parse_questions
 from quizzes.bank.formats.base import ParseResult
-from quizzes.models import Blank, Choice, Question, QuestionCategory, QuestionTag, TaggedQuestion
 from quizzes.bank.selectors import category_by_path, question_snapshot
 from quizzes.bank.services import (
     category_get_or_create_path,
@@ -19,6 +18,7 @@ from quizzes.bank.services import (
     question_retire,
     questions_import,
 )
+from quizzes.models import Blank, Choice, Question, QuestionCategory, QuestionTag, TaggedQuestion
 from tests.factories import MemberFactory
 from tests.quizzes.factories import make_xlsx, question_create, row, single_choice
 

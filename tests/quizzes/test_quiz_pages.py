@@ -9,8 +9,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from quizzes.taking.attempts import attempt_start, daily_quiz_make
 from quizzes.models import Attempt, Quiz, QuizDrawRule, WrongAnswer
+from quizzes.taking.attempts import attempt_start, daily_quiz_make
 from tests.factories import DEFAULT_PASSWORD, MemberFactory
 from tests.quizzes.factories import question_create, single_choice
 from tests.quizzes.quiz_factories import (

@@ -14,9 +14,9 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from quizzes.taking.attempts import attempt_start
 from quizzes.models import Question, Quiz
 from quizzes.results.reports import quiz_results
+from quizzes.taking.attempts import attempt_start
 from tests.factories import MemberFactory
 from tests.learning.study_content import secretary_of
 from tests.quizzes.factories import question_create, single_choice

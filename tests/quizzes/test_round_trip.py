@@ -12,7 +12,6 @@ from django.utils import translation
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from quizzes.bank.formats.exporters import questions_export
 from quizzes.bank.formats import parse_questions
 from quizzes.bank.formats.base import (
     ParsedChoice,
@@ -20,12 +19,13 @@ from quizzes.bank.formats.base import (
     check_question,
     default_weights,
 )
+from quizzes.bank.formats.exporters import questions_export
 from quizzes.bank.formats.gift import parse_gift, questions_to_gift
 from quizzes.bank.formats.xlsx import parse_xlsx, questions_to_xlsx
-from quizzes.models import Question
 from quizzes.bank.normalise import BLANK_MARKER, normalise_answer
 from quizzes.bank.selectors import category_by_path, questions_as_parsed, questions_for_export
 from quizzes.bank.services import questions_import
+from quizzes.models import Question
 from tests.quizzes.factories import make_xlsx, row
 
 Type = Question.Type

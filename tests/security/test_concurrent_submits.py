@@ -18,8 +18,8 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from learning.models import Member, PointsEntry
-from quizzes.taking.attempts import attempt_answer_save, attempt_start
 from quizzes.models import Attempt, Quiz
+from quizzes.taking.attempts import attempt_answer_save, attempt_start
 from tests.conftest import Tree
 from tests.factories import MemberFactory
 from tests.learning.test_points_concurrency import run_concurrently

@@ -34,8 +34,8 @@ from rest_framework.test import APIClient
 
 from cms.models import LessonPage
 from learning.models import LessonProgress, Member, PointsEntry
-from quizzes.taking.attempts import attempt_start, attempt_submit
 from quizzes.models import Attempt, AttemptQuestion, Quiz, WrongAnswer
+from quizzes.taking.attempts import attempt_start, attempt_submit
 from tests.conftest import Tree
 from tests.factories import DEFAULT_PASSWORD, MemberFactory
 from tests.learning.study_content import add_course

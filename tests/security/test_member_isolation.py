@@ -24,8 +24,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from learning.models import Member, PointsEntry
-from quizzes.taking.attempts import attempt_answer_save, attempt_start, attempt_submit
 from quizzes.models import Attempt, AttemptQuestion, Quiz, WrongAnswer
+from quizzes.taking.attempts import attempt_answer_save, attempt_start, attempt_submit
 from tests.quizzes.quiz_factories import bank_of_each_type, fixed_quiz, right_answer, wrong_answer
 from tests.security.conftest import signed_in
 

@@ -39,8 +39,8 @@ from learning.models import (
 )
 from learning.people import services
 from learning.points.ledger import points_award
-from quizzes.taking.attempts import attempt_answer_save, attempt_start, attempt_submit
 from quizzes.models import Attempt, AttemptQuestion, Quiz
+from quizzes.taking.attempts import attempt_answer_save, attempt_start, attempt_submit
 from tests.conftest import Tree
 from tests.factories import MemberFactory
 from tests.learning.study_content import add_course, assign

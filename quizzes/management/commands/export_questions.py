@@ -9,8 +9,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
-from quizzes.bank.formats.exporters import EXPORT_FORMATS, questions_export
 from quizzes.bank.formats.base import split_category_path
+from quizzes.bank.formats.exporters import EXPORT_FORMATS, questions_export
 from quizzes.bank.selectors import category_by_path
 
 

@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 from learning.common.sheets import file_too_large_message
 from quizzes.bank.formats import FORMATS, guess_format, parse_questions
 from quizzes.bank.formats.base import MAX_FILE_BYTES
-from quizzes.models import Question
 from quizzes.bank.services import ImportResult, questions_import
+from quizzes.models import Question
 
 
 class Command(BaseCommand):

@@ -35,8 +35,7 @@ from django.utils.translation import gettext as _
 
 from learning.models import Member, Organization
 from learning.points.ledger import points_award
-from quizzes.taking import scoring
-from quizzes.taking.locks import ExamLocks, exam_locks
+from quizzes.bank.selectors import draw_rule_filter, question_snapshot
 from quizzes.models import (
     Attempt,
     AttemptQuestion,
@@ -46,7 +45,8 @@ from quizzes.models import (
     QuizDrawRule,
     WrongAnswer,
 )
-from quizzes.bank.selectors import draw_rule_filter, question_snapshot
+from quizzes.taking import scoring
+from quizzes.taking.locks import ExamLocks, exam_locks
 
 logger = logging.getLogger(__name__)
 

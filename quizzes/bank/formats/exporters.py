@@ -8,8 +8,8 @@ from __future__ import annotations
 from learning.common.spreadsheets import XLSX_CONTENT_TYPE
 from quizzes.bank.formats.gift import questions_to_gift
 from quizzes.bank.formats.xlsx import questions_to_xlsx
-from quizzes.models import QuestionCategory
 from quizzes.bank.selectors import questions_as_parsed, questions_for_export
+from quizzes.models import QuestionCategory
 
 EXPORT_FORMATS = ("xlsx", "gift")
 CONTENT_TYPES = {

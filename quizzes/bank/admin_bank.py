@@ -60,11 +60,11 @@ from quizzes.bank.formats.base import (
     option_field,
 )
 from quizzes.bank.formats.table import join_blank_answers, split_blank_answers
-from quizzes.taking.locks import Lock, exam_locks
+from quizzes.bank.selectors import category_path_names, question_snapshot
 from quizzes.models import Question, QuestionCategory, QuestionTag
+from quizzes.taking.locks import Lock, exam_locks
 from quizzes.taking.practice import practice_question
 from quizzes.taking.presenting import with_images
-from quizzes.bank.selectors import category_path_names, question_snapshot
 
 # --- categories ------------------------------------------------------------------------
 

@@ -17,8 +17,8 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from quizzes.taking.attempts import MAX_SEQ, attempts_left
 from quizzes.models import Attempt, Quiz, WrongAnswer
+from quizzes.taking.attempts import MAX_SEQ, attempts_left
 from quizzes.taking.practice import practice_question
 from quizzes.taking.presenting import checked_feedback, seconds_left
 
@@ -76,7 +76,7 @@ class AttemptFilterSerializer(serializers.Serializer):
     state = serializers.ChoiceField(choices=Attempt.State.choices, required=False)
 
 
-# --- Questions (from quizzes.taking.presenting / quizzes.taking.practice) ------------------------------
+# --- Questions (from quizzes.taking.presenting / quizzes.taking.practice) ---------------------
 
 
 class OptionSerializer(serializers.Serializer):

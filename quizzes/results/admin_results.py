@@ -28,7 +28,6 @@ from wagtail.admin.menu import MenuItem
 
 from learning.common.spreadsheets import XLSX_CONTENT_TYPE
 from learning.common.text import validate_text
-from quizzes.taking.attempts import AttemptError, attempt_accept_fast, attempt_question_grade
 from quizzes.models import Attempt, AttemptQuestion, Quiz
 from quizzes.results.reports import (
     attempts_visible_to,
@@ -44,6 +43,7 @@ from quizzes.results.reports import (
     quizzes_with_results_for,
     results_scope_paths,
 )
+from quizzes.taking.attempts import AttemptError, attempt_accept_fast, attempt_question_grade
 
 GRADING_PER_PAGE = 20
 RESULTS_PER_PAGE = 50

@@ -34,6 +34,20 @@ from rest_framework.response import Response
 from rest_framework.views import APIView, exception_handler
 
 from learning.common.json_body import JSONBodyError, json_body_parse
+from quizzes.api.serializers import (
+    AnswerCheckSerializer,
+    AnswerSaveSerializer,
+    AnswerSerializer,
+    AttemptDetailSerializer,
+    AttemptFilterSerializer,
+    AttemptSerializer,
+    CheckResultSerializer,
+    PracticeVerdictSerializer,
+    QuizRowSerializer,
+    SaveResultSerializer,
+    WrongAnswerSerializer,
+)
+from quizzes.models import Attempt, Quiz, WrongAnswer
 from quizzes.taking.attempts import (
     LISTED_KINDS,
     AttemptError,
@@ -48,7 +62,6 @@ from quizzes.taking.attempts import (
     quizzes_open_to,
 )
 from quizzes.taking.locks import exam_locks
-from quizzes.models import Attempt, Quiz, WrongAnswer
 from quizzes.taking.practice import (
     wrong_answer_practise,
     wrong_answer_remove,
@@ -56,19 +69,6 @@ from quizzes.taking.practice import (
     wrong_answers_of,
 )
 from quizzes.taking.presenting import attempt_items, review_allowed
-from quizzes.api.serializers import (
-    AnswerCheckSerializer,
-    AnswerSaveSerializer,
-    AnswerSerializer,
-    AttemptDetailSerializer,
-    AttemptFilterSerializer,
-    AttemptSerializer,
-    CheckResultSerializer,
-    PracticeVerdictSerializer,
-    QuizRowSerializer,
-    SaveResultSerializer,
-    WrongAnswerSerializer,
-)
 
 logger = logging.getLogger(__name__)
 

@@ -17,9 +17,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from wagtail.images import get_image_model
 
-from quizzes.taking.locks import exam_locks
-from quizzes.models import Attempt, AttemptQuestion, Question, Quiz
 from quizzes.bank.normalise import BLANK_MARKER
+from quizzes.models import Attempt, AttemptQuestion, Question, Quiz
+from quizzes.taking.locks import exam_locks
 
 LETTERS = "ABCDEFGHIJ"
 

@@ -46,10 +46,10 @@ from learning.people.selectors import (
     touching_subtrees_q,
     user_is_administrator,
 )
-from quizzes.taking.attempts import LISTED_KINDS
 from quizzes.models import Attempt, AttemptQuestion, Question, Quiz
-from quizzes.taking.scoring import grade_from_attempts, round_for_display
 from quizzes.results.statistics import AttemptMarks, quiz_statistics
+from quizzes.taking.attempts import LISTED_KINDS
+from quizzes.taking.scoring import grade_from_attempts, round_for_display
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser

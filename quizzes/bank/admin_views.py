@@ -7,7 +7,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from wagtail.permission_policies import ModelPermissionPolicy
 
-from quizzes.bank.formats.exporters import CONTENT_TYPES, EXPORT_FORMATS, FILE_EXTENSIONS, questions_export
+from quizzes.bank.formats.exporters import (
+    CONTENT_TYPES,
+    EXPORT_FORMATS,
+    FILE_EXTENSIONS,
+    questions_export,
+)
 from quizzes.bank.formats.xlsx import question_import_template
 from quizzes.models import Question, QuestionCategory
 

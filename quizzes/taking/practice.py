@@ -20,12 +20,12 @@ from django.utils.translation import gettext_lazy
 
 from learning.models import Member
 from learning.points.ledger import points_award
+from quizzes.bank.selectors import question_snapshot
+from quizzes.models import Question, QuestionCategory, Quiz, WrongAnswer
 from quizzes.taking import scoring
 from quizzes.taking.attempts import MASTERED_AFTER, AttemptError
 from quizzes.taking.locks import ExamLocks, exam_locks
-from quizzes.models import Question, QuestionCategory, Quiz, WrongAnswer
 from quizzes.taking.presenting import correct_answer_text, question_view
-from quizzes.bank.selectors import question_snapshot
 
 # Why a question of the wrong-answer book cannot be practised for now.
 HELD_MESSAGE = gettext_lazy(

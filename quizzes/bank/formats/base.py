@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from learning.common.sheets import MAX_UPLOAD_BYTES, file_too_large_message
 from learning.common.text import excerpt, text_problem
+from quizzes.bank.normalise import count_blank_markers, normalise_answer
 from quizzes.models.bank import (
     CATEGORY_NAME_MAX_LENGTH,
     CATEGORY_SEPARATOR,
@@ -29,7 +30,6 @@ from quizzes.models.bank import (
     MIN_DIFFICULTY,
     Question,
 )
-from quizzes.bank.normalise import count_blank_markers, normalise_answer
 
 QuestionType = Question.Type
 CHOICE_TYPES = frozenset({QuestionType.SINGLE, QuestionType.MULTIPLE})

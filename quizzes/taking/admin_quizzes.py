@@ -41,10 +41,10 @@ from wagtail.admin.widgets.button import HeaderButton, ListingButton
 from learning.common.admin_tables import YesNoColumn
 from learning.models import Organization
 from quizzes.bank.admin_bank import CategoryChoiceField
-from quizzes.taking.attempts import draw_candidates
-from quizzes.taking.locks import ExamLocks, exam_locks
 from quizzes.models import DailyQuizSettings, Question, QuestionCategory, Quiz, QuizDrawRule
 from quizzes.results.reports import can_see_all_results, can_view_results
+from quizzes.taking.attempts import draw_candidates
+from quizzes.taking.locks import ExamLocks, exam_locks
 
 DAILY_SETTINGS_PERMISSION = "quizzes.change_dailyquizsettings"
 

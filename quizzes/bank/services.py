@@ -24,9 +24,9 @@ from quizzes.bank.formats.base import (
     sort_problems,
     split_category_path,
 )
+from quizzes.bank.normalise import canonical_blank_stem, question_fingerprint
 from quizzes.models import Blank, Choice, Question, QuestionCategory, QuestionTag, TaggedQuestion
 from quizzes.models.bank import CATEGORY_NAME_MAX_LENGTH
-from quizzes.bank.normalise import canonical_blank_stem, question_fingerprint
 
 if TYPE_CHECKING:
     from learning.models import Member

@@ -29,8 +29,8 @@ from quizzes.bank.formats.base import (
     type_label,
 )
 from quizzes.bank.formats.table import COLUMNS, question_row
-from quizzes.models import QuestionCategory, QuestionImport
 from quizzes.bank.services import ImportResult, questions_import
+from quizzes.models import QuestionCategory, QuestionImport
 
 if TYPE_CHECKING:
     from learning.models import Member

@@ -1,8 +1,9 @@
 """Member-facing quiz pages: daily quiz, quizzes and exams, challenge, practice, 错题本.
 
-Views parse input, call one service from ``quizzes.taking.attempts`` / ``quizzes.taking.practice`` and
-render. Saves and checks are small JSON endpoints for the attempt page's script; the page
-itself works from the server's state, so a reload or another phone resumes the attempt.
+Views parse input, call one service from ``quizzes.taking.attempts`` /
+``quizzes.taking.practice`` and render. Saves and checks are small JSON endpoints for the
+attempt page's script; the page itself works from the server's state, so a reload or
+another phone resumes the attempt.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from learning.common.json_body import JSONBodyError, json_body_parse
+from quizzes.models import Attempt, QuestionCategory, Quiz, WrongAnswer
 from quizzes.taking.attempts import (
     LISTED_KINDS,
     AttemptError,
@@ -39,7 +41,6 @@ from quizzes.taking.attempts import (
     quizzes_open_to,
 )
 from quizzes.taking.locks import ExamLocks, exam_locks
-from quizzes.models import Attempt, QuestionCategory, Quiz, WrongAnswer
 from quizzes.taking.practice import (
     HELD_MESSAGE,
     practice_categories,

@@ -31,8 +31,8 @@ from functools import reduce
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from quizzes.models import Question, QuestionCategory, Quiz, QuizDrawRule
 from quizzes.bank.selectors import draw_rule_filter
+from quizzes.models import Question, QuestionCategory, Quiz, QuizDrawRule
 
 
 @dataclass(frozen=True)

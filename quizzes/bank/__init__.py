@@ -1,0 +1,1 @@
+"""The question bank: categories and questions, their admin, imports and exports."""

@@ -1,0 +1,1 @@
+"""Results of quizzes: scopes, grading, results tables, statistics and the admin home panel."""
