@@ -129,7 +129,7 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from error
         self.stdout.write(
             f"已导入示范题库：{quizzes.categories} 个分类、{quizzes.questions} 道题；"
-            f"已创建每日答题、每周答题、专项答题和考试，答题记录 {quizzes.taking.attempts} 份，"
+            f"已创建每日答题、每周答题、专项答题和考试，答题记录 {quizzes.attempts} 份，"
             f"其中 {quizzes.waiting_for_grading} 道简答题待批阅。"
         )
 
