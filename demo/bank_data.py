@@ -14,6 +14,7 @@ import functools
 from dataclasses import dataclass
 from pathlib import Path
 
+from demo.errors import DemoDataError
 from quizzes.bank.formats.base import ParsedQuestion
 from quizzes.bank.formats.gift import parse_gift
 
@@ -21,14 +22,6 @@ from quizzes.bank.formats.gift import parse_gift
 # organisation's own questions, and ``demo.quizzes`` recognises an earlier run by it.
 ROOT_CATEGORY = "示范题库"
 BANK_DIR = Path(__file__).resolve().parent / "data" / "bank"
-
-
-class DemoBankError(Exception):
-    """A bank file could not be read; ``problems`` lists why, by file and line."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("The demo question bank could not be read: " + "; ".join(problems))
-        self.problems = problems
 
 
 @dataclass(frozen=True)
@@ -41,15 +34,22 @@ class DemoCategory:
 @functools.cache
 def bank_categories() -> tuple[DemoCategory, ...]:
     """Every bank file's category and questions, in file-name order (read once)."""
+    return bank_read(directory=BANK_DIR)
+
+
+def bank_read(*, directory: Path) -> tuple[DemoCategory, ...]:
+    """Read every ``*.gift`` file of a folder; raises ``DemoDataError`` at the first
+    problem the importer finds (its line, and how many more the file has)."""
     categories = []
-    problems: list[str] = []
-    for path in sorted(BANK_DIR.glob("*.gift")):
+    for path in sorted(directory.glob("*.gift")):
         result = parse_gift(path.read_bytes())
-        problems += [f"{path.name}: {problem}" for problem in result.problems]
+        if result.problems:
+            first, *others = result.problems
+            more = f" (and {len(others)} more problems in this file)" if others else ""
+            raise DemoDataError(path, first.row, f"{first.message}{more}")
         names = {tuple(question.category_path) for question in result.questions}
         if len(names) != 1 or len(next(iter(names))) != 1:
-            problems.append(f"{path.name}: one $CATEGORY line with one category name, please")
-            continue
+            raise DemoDataError(path, 0, "one $CATEGORY line with one category name, please")
         categories.append(
             DemoCategory(
                 name=result.questions[0].category_path[0],
@@ -57,6 +57,6 @@ def bank_categories() -> tuple[DemoCategory, ...]:
                 questions=tuple(result.questions),
             )
         )
-    if problems:
-        raise DemoBankError(problems)
+    if not categories:
+        raise DemoDataError(directory, 0, "no .gift file here")
     return tuple(categories)

@@ -10,7 +10,7 @@ own words; the policy documents are fictional papers of the fictional committee 
 
 The files are read once, on the first use of a name such as ``COURSES`` (the module's
 ``__getattr__``), so importing the module costs nothing and a malformed file is reported
-by whoever uses the content, as a ``ContentFileError`` naming the file and line. The
+by whoever uses the content, as a ``DemoDataError`` naming the file and line. The
 reader is strict on purpose: an unknown field, callout kind or category, or a date that
 is not a date, is an error rather than something silently dropped.
 """
@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from demo.errors import DemoDataError
 
 DATA_DIRECTORY = Path(__file__).resolve().parent / "data"
 
@@ -148,22 +150,6 @@ class Content:
     policy_documents: tuple[PolicyDocument, ...]  # by issue date
 
 
-class ContentFileError(ValueError):
-    """A file under ``demo/data/`` does not follow the convention; names file and line."""
-
-    def __init__(self, path: Path, line: int, message: str) -> None:
-        self.path = path
-        self.line = line
-        super().__init__(f"{_shown(path)}:{line}: {message}")
-
-
-def _shown(path: Path) -> str:
-    try:
-        return str(path.relative_to(DATA_DIRECTORY.parent.parent))
-    except ValueError:
-        return str(path)
-
-
 # --- Reading -----------------------------------------------------------------------
 
 _CONTENT_FIELDS = {field.name for field in dataclasses.fields(Content)}
@@ -227,18 +213,18 @@ def _html(text: str) -> str:
 def _section(path: Path, data: dict[str, Any], key: str) -> dict[str, Any]:
     value = data.get(key)
     if not isinstance(value, dict):
-        raise ContentFileError(path, 1, f"needs a section '{key}:' with its fields under it")
+        raise DemoDataError(path, 1, f"needs a section '{key}:' with its fields under it")
     return value
 
 
 def _issuers(path: Path, section: dict[str, Any]) -> tuple[Issuer, ...]:
     items = section.get("issuers")
     if not isinstance(items, list) or not items:
-        raise ContentFileError(path, 1, "policies: needs a list 'issuers:'")
+        raise DemoDataError(path, 1, "policies: needs a list 'issuers:'")
     issuers = []
     for item in items:
         if not isinstance(item, dict) or set(item) != {"name", "prefix", "code"}:
-            raise ContentFileError(path, 1, "each issuer needs exactly name, prefix and code")
+            raise DemoDataError(path, 1, "each issuer needs exactly name, prefix and code")
         issuers.append(Issuer(name=item["name"], prefix=item["prefix"], code=item["code"]))
     return tuple(issuers)
 
@@ -257,31 +243,31 @@ def _numbered(directory: Path, *, folders: bool) -> list[Path]:
         else:
             continue
         if not _NUMBERED.match(name):
-            raise ContentFileError(path, 1, f"the name is NN-<slug>, as {example}")
+            raise DemoDataError(path, 1, f"the name is NN-<slug>, as {example}")
         entries.append(path)
     if not entries:
-        raise ContentFileError(directory, 1, "no course or lesson here")
+        raise DemoDataError(directory, 1, "no course or lesson here")
     return entries
 
 
 def _course_read(folder: Path, categories: tuple[str, ...]) -> Course:
     path = folder / "course.md"
     if not path.exists():
-        raise ContentFileError(path, 1, "every course folder needs its course.md")
+        raise DemoDataError(path, 1, "every course folder needs its course.md")
     fields, body, body_line = _front_matter(path)
     _fields_check(path, fields, required={"title", "slug", "category", "tags", "estimated_hours"})
     _name_check(path, folder.name, fields)
     category = _choice(path, fields, "category", categories)
     hours = _text(path, fields, "estimated_hours")
     if not re.fullmatch(r"[0-9]+(\.[0-9]+)?", hours):
-        raise ContentFileError(
+        raise DemoDataError(
             path,
             _line_of(path, "estimated_hours"),
             f"estimated_hours must be a number, not '{hours}'",
         )
     summary = _blocks(path, body, body_line)
     if len(summary) != 1 or not isinstance(summary[0], Paragraph):
-        raise ContentFileError(path, body_line, "the course summary is one paragraph")
+        raise DemoDataError(path, body_line, "the course summary is one paragraph")
     return Course(
         slug=fields["slug"],
         title=_text(path, fields, "title"),
@@ -327,7 +313,7 @@ def _document_read(
     number = _text(path, fields, "document_number")
     match = _DOCUMENT_NUMBER.match(number)
     if not match:
-        raise ContentFileError(
+        raise DemoDataError(
             path,
             _line_of(path, "document_number"),
             f"document_number (文号) '{number}' is not like 青机党发〔2026〕3号",
@@ -335,20 +321,20 @@ def _document_read(
     name = _choice(path, fields, "issuer", tuple(issuer.name for issuer in issuers))
     issuer = next(item for item in issuers if item.name == name)
     if match["prefix"] != issuer.prefix:
-        raise ContentFileError(
+        raise DemoDataError(
             path,
             _line_of(path, "document_number"),
             f"the 文号 of a document of {name} starts with {issuer.prefix}",
         )
     original_file = fields.get("original_file", "")
     if original_file and not (path.parent / original_file).is_file():
-        raise ContentFileError(
+        raise DemoDataError(
             path,
             _line_of(path, "original_file"),
             f"original_file '{original_file}' is not beside it",
         )
     if bool(original_file) != bool(fields.get("original_file_title")):
-        raise ContentFileError(path, 1, "original_file and original_file_title go together")
+        raise DemoDataError(path, 1, "original_file and original_file_title go together")
     effective = _date(path, fields, "effective_date") if "effective_date" in fields else None
     document = PolicyDocument(
         issuer=issuer,
@@ -365,7 +351,7 @@ def _document_read(
         body=_blocks(path, body, body_line),
     )
     if path.stem != document.slug:
-        raise ContentFileError(
+        raise DemoDataError(
             path, 1, f"the file of {number} is named {document.slug}.md, after its 文号"
         )
     return document
@@ -378,11 +364,11 @@ def _front_matter(path: Path) -> tuple[dict[str, Any], list[str], int]:
     """The YAML fields between the ``---`` lines, the body's lines and its first line."""
     lines = path.read_text(encoding="utf-8").split("\n")
     if lines[0].strip() != "---":
-        raise ContentFileError(path, 1, "a file starts with a '---' line, then its fields")
+        raise DemoDataError(path, 1, "a file starts with a '---' line, then its fields")
     try:
         end = next(i for i in range(1, len(lines)) if lines[i].strip() == "---")
     except StopIteration:
-        raise ContentFileError(path, 1, "the fields end with a second '---' line") from None
+        raise DemoDataError(path, 1, "the fields end with a second '---' line") from None
     fields = _yaml(path, "\n".join(lines[1:end]), first_line=2)
     return fields, lines[end + 1 :], end + 2
 
@@ -399,9 +385,9 @@ def _yaml(path: Path, text: str, *, first_line: int) -> dict[str, Any]:
         mark = getattr(error, "problem_mark", None)
         line = first_line + mark.line if mark else first_line
         problem = getattr(error, "problem", None) or str(error)
-        raise ContentFileError(path, line, f"not valid YAML: {problem}") from None
+        raise DemoDataError(path, line, f"not valid YAML: {problem}") from None
     if not isinstance(data, dict):
-        raise ContentFileError(path, first_line, "the fields are lines of 'name: value'")
+        raise DemoDataError(path, first_line, "the fields are lines of 'name: value'")
     return data
 
 
@@ -410,10 +396,10 @@ def _fields_check(
 ) -> None:
     missing = sorted(required - set(fields))
     if missing:
-        raise ContentFileError(path, 1, f"missing field: {', '.join(missing)}")
+        raise DemoDataError(path, 1, f"missing field: {', '.join(missing)}")
     unknown = sorted(set(fields) - required - optional)
     if unknown:
-        raise ContentFileError(
+        raise DemoDataError(
             path, _line_of(path, unknown[0]), f"unknown field: {', '.join(unknown)}"
         )
 
@@ -421,7 +407,7 @@ def _fields_check(
 def _name_check(path: Path, name: str, fields: dict[str, Any]) -> None:
     slug = _text(path, fields, "slug")
     if name.split("-", 1)[1] != slug:
-        raise ContentFileError(
+        raise DemoDataError(
             path, _line_of(path, "slug"), f"slug '{slug}' differs from the name '{name}'"
         )
 
@@ -429,21 +415,21 @@ def _name_check(path: Path, name: str, fields: dict[str, Any]) -> None:
 def _text(path: Path, fields: dict[str, Any], key: str) -> str:
     value = fields.get(key)
     if not isinstance(value, str) or not value.strip():
-        raise ContentFileError(path, _line_of(path, key), f"field '{key}' needs a text")
+        raise DemoDataError(path, _line_of(path, key), f"field '{key}' needs a text")
     return value
 
 
 def _strings(path: Path, fields: dict[str, Any], key: str) -> tuple[str, ...]:
     value = fields.get(key)
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise ContentFileError(path, _line_of(path, key), f"field '{key}' needs a list, as [a, b]")
+        raise DemoDataError(path, _line_of(path, key), f"field '{key}' needs a list, as [a, b]")
     return tuple(value)
 
 
 def _integer(path: Path, fields: dict[str, Any], key: str) -> int:
     value = _text(path, fields, key)
     if not re.fullmatch(r"[0-9]+", value):
-        raise ContentFileError(
+        raise DemoDataError(
             path, _line_of(path, key), f"field '{key}' needs a whole number, not '{value}'"
         )
     return int(value)
@@ -456,7 +442,7 @@ def _date(path: Path, fields: dict[str, Any], key: str) -> datetime.date:
             raise ValueError
         return datetime.date.fromisoformat(value)
     except ValueError:
-        raise ContentFileError(
+        raise DemoDataError(
             path, _line_of(path, key), f"field '{key}' needs a date as 2026-05-20, not '{value}'"
         ) from None
 
@@ -464,7 +450,7 @@ def _date(path: Path, fields: dict[str, Any], key: str) -> datetime.date:
 def _choice(path: Path, fields: dict[str, Any], key: str, choices: tuple[str, ...]) -> str:
     value = _text(path, fields, key)
     if value not in choices:
-        raise ContentFileError(
+        raise DemoDataError(
             path,
             _line_of(path, key),
             f"field '{key}' is one of {', '.join(choices)}, not '{value}'",
@@ -508,39 +494,39 @@ def _block(path: Path, lines: list[str], start: int) -> Block:
     first = lines[0]
     if first.startswith("## "):
         if len(lines) > 1:
-            raise ContentFileError(path, start + 1, "a heading is one line; leave a blank line")
+            raise DemoDataError(path, start + 1, "a heading is one line; leave a blank line")
         return Heading(_plain(path, start, first[3:]))
     if first.startswith("### "):
         points = []
         for offset, line in enumerate(lines[1:], start=1):
             if not line.startswith("- "):
-                raise ContentFileError(
+                raise DemoDataError(
                     path, start + offset, "under a '### ' title come only '- ' points"
                 )
             points.append(_plain(path, start + offset, line[2:]))
         if not points:
-            raise ContentFileError(path, start, "a '### ' title needs '- ' points under it")
+            raise DemoDataError(path, start, "a '### ' title needs '- ' points under it")
         return KeyPoints(points=tuple(points), title=_plain(path, start, first[4:]))
     if first.startswith(">"):
         for offset, line in enumerate(lines):
             if not line.startswith("> ") or not line[2:].strip():
-                raise ContentFileError(
+                raise DemoDataError(
                     path, start + offset, "every line of a quote or callout starts with '> '"
                 )
         callout = _CALLOUT.match(first)
         if callout:
             kind = callout[1].lower()
             if kind not in CALLOUT_KINDS:
-                raise ContentFileError(
+                raise DemoDataError(
                     path,
                     start,
                     f"unknown callout kind '{callout[1]}': use {', '.join(CALLOUT_KINDS)}",
                 )
             if len(lines) < 2:
-                raise ContentFileError(path, start, "a callout needs its text under [!…]")
+                raise DemoDataError(path, start, "a callout needs its text under [!…]")
             return Callout(text="\n".join(line[2:] for line in lines[1:]), kind=kind)
         if first.startswith("> [!"):
-            raise ContentFileError(path, start, "a callout starts with a line like > [!info]")
+            raise DemoDataError(path, start, "a callout starts with a line like > [!info]")
         source = ""
         if len(lines) > 1 and lines[-1][2:].startswith(QUOTE_SOURCE):
             source = lines[-1][2 + len(QUOTE_SOURCE) :].strip()
@@ -555,9 +541,9 @@ def _plain(path: Path, line_number: int, text: str) -> str:
     """Text of a paragraph line, heading or point: not starting with Markdown markers."""
     text = text.strip()
     if not text:
-        raise ContentFileError(path, line_number, "empty text")
+        raise DemoDataError(path, line_number, "empty text")
     if text.startswith(("#", ">", "- ", "* ", "+ ")):
-        raise ContentFileError(
+        raise DemoDataError(
             path, line_number, f"'{text[:2]}' starts no block here; see demo/data/README.md"
         )
     return text

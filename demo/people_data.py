@@ -4,16 +4,22 @@ Everything in the files is invented. The organisation has deliberately uneven br
 (5 to 80 members) so that leaderboards, "points per member" and reports look like a real
 committee. The files are the data a non-programmer edits (``demo/data/README.md`` describes
 them); what stays here is how the generator uses them, which is code. A file that does not
-read raises ``DemoDataError`` naming the file, line and column, before anything is written.
+read raises ``DemoDataError`` naming the file, line and column. The files are read on the
+first use of a name such as ``COMMITTEE_CODE`` (the module's ``__getattr__``), so importing
+the module reads nothing.
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from demo.errors import DemoDataError
 from learning.people import roles
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -39,10 +45,6 @@ KIND_BRANCH = "branch"
 LIST_SEPARATORS = (";", "；")
 YES = frozenset({"yes", "y", "true", "1", "是"})
 NO = frozenset({"", "no", "n", "false", "0", "否"})
-
-
-class DemoDataError(Exception):
-    """A demo data file is not as ``demo/data/README.md`` describes."""
 
 
 @dataclass(frozen=True)
@@ -88,7 +90,7 @@ class _Row:
         self.values = values
 
     def error(self, column: str, message: str) -> DemoDataError:
-        return DemoDataError(f"{self.path.name}, line {self.line}, column {column}: {message}")
+        return DemoDataError(self.path, self.line, f"column {column}: {message}")
 
     def text(self, column: str, *, required: bool = True) -> str:
         value = (self.values.get(column) or "").strip()
@@ -115,25 +117,25 @@ class _Row:
         return tuple(item.strip() for item in value.split(LIST_SEPARATORS[0]) if item.strip())
 
 
-def _rows(name: str, columns: tuple[str, ...]) -> Iterator[_Row]:
-    path = DATA_DIR / name
+def _rows(directory: Path, name: str, columns: tuple[str, ...]) -> Iterator[_Row]:
+    path = directory / name
     # utf-8-sig: a file saved by a spreadsheet program may start with a byte-order mark.
     with path.open(encoding="utf-8-sig", newline="") as file:
         reader = csv.DictReader(file)
         missing = [column for column in columns if column not in (reader.fieldnames or [])]
         if missing:
-            raise DemoDataError(f"{name}: the first line lacks the columns {', '.join(missing)}")
+            raise DemoDataError(path, 1, f"the first line lacks the columns {', '.join(missing)}")
         for values in reader:
             if any((value or "").strip() for value in values.values()):
                 yield _Row(path, reader.line_num, values)
 
 
-def _organisations() -> tuple[str, str, tuple[GeneralBranchPlan, ...]]:
+def _organisations(directory: Path) -> tuple[str, str, tuple[GeneralBranchPlan, ...]]:
     committee: tuple[str, str] | None = None
     generals: dict[str, tuple[str, list[BranchPlan]]] = {}
     seen: set[str] = set()
     columns = ("code", "name", "kind", "parent", "size", "groups", "retired")
-    for row in _rows("organisations.csv", columns):
+    for row in _rows(directory, "organisations.csv", columns):
         code, name, kind = row.text("code"), row.text("name"), row.text("kind")
         if code in seen:
             raise row.error("code", f"{code} appears twice")
@@ -163,7 +165,7 @@ def _organisations() -> tuple[str, str, tuple[GeneralBranchPlan, ...]]:
             kinds = ", ".join((KIND_COMMITTEE, KIND_GENERAL_BRANCH, KIND_BRANCH))
             raise row.error("kind", f"{kind!r} is not one of {kinds}")
     if committee is None:
-        raise DemoDataError("organisations.csv: no committee row")
+        raise DemoDataError(directory / "organisations.csv", 0, "no committee row")
     plans = tuple(
         GeneralBranchPlan(code, name, tuple(branches))
         for code, (name, branches) in generals.items()
@@ -171,7 +173,9 @@ def _organisations() -> tuple[str, str, tuple[GeneralBranchPlan, ...]]:
     return committee[0], committee[1], plans
 
 
-def _accounts(branch_codes: set[str], general_codes: set[str]) -> tuple[DemoAccount, ...]:
+def _accounts(
+    directory: Path, branch_codes: set[str], general_codes: set[str]
+) -> tuple[DemoAccount, ...]:
     accounts = []
     columns = (
         "username",
@@ -183,7 +187,7 @@ def _accounts(branch_codes: set[str], general_codes: set[str]) -> tuple[DemoAcco
         "superuser",
         "secretary_of",
     )
-    for row in _rows("accounts.csv", columns):
+    for row in _rows(directory, "accounts.csv", columns):
         branch = row.text("branch")
         if branch not in branch_codes:
             raise row.error("branch", f"{branch} is not a branch of organisations.csv")
@@ -209,27 +213,68 @@ def _accounts(branch_codes: set[str], general_codes: set[str]) -> tuple[DemoAcco
     return tuple(accounts)
 
 
-COMMITTEE_CODE, COMMITTEE_NAME, GENERAL_BRANCHES = _organisations()
-DEMO_ACCOUNTS: tuple[DemoAccount, ...] = _accounts(
-    {branch.code for general in GENERAL_BRANCHES for branch in general.branches},
-    {general.code for general in GENERAL_BRANCHES},
-)
-PHONE_PREFIXES: tuple[str, ...] = tuple(
-    row.text("prefix") for row in _rows("phone_prefixes.csv", ("prefix",))
-)
-# Family names with weights roughly proportional to their share of the population
-# (hundredths of a percent), so 王 李 张 刘 陈 dominate as they do in real rosters.
-FAMILY_NAMES: tuple[tuple[str, int], ...] = tuple(
-    (row.text("name"), row.integer("weight"))
-    for row in _rows("family_names.csv", ("name", "weight"))
-)
-# Characters common in given names, by the generation and sex they are typical of.
-# Older members (retired branches) mostly draw from the traditional pools.
-GIVEN_NAME_CHARACTERS: dict[tuple[str, str], str] = {
-    (row.text("generation"), row.text("sex")): row.text("characters")
-    for row in _rows("given_name_characters.csv", ("generation", "sex", "characters"))
-}
-# Names that do not follow the family + given pattern; each is used at most once.
-MINORITY_NAMES: tuple[str, ...] = tuple(
-    row.text("name") for row in _rows("minority_names.csv", ("name",))
-)
+@dataclass(frozen=True)
+class People:
+    """Everything the CSV files say, read once (``people()``)."""
+
+    committee_code: str
+    committee_name: str
+    general_branches: tuple[GeneralBranchPlan, ...]
+    demo_accounts: tuple[DemoAccount, ...]
+    phone_prefixes: tuple[str, ...]
+    # Family names with weights roughly proportional to their share of the population
+    # (hundredths of a percent), so 王 李 张 刘 陈 dominate as they do in real rosters.
+    family_names: tuple[tuple[str, int], ...]
+    # Characters common in given names, by the generation and sex they are typical of.
+    # Older members (retired branches) mostly draw from the traditional pools.
+    given_name_characters: dict[tuple[str, str], str]
+    # Names that do not follow the family + given pattern; each is used at most once.
+    minority_names: tuple[str, ...]
+
+
+@functools.cache
+def people() -> People:
+    """The organisation of ``demo/data`` (read once)."""
+    return people_read(directory=DATA_DIR)
+
+
+def people_read(*, directory: Path) -> People:
+    """Read every CSV file of an organisation; raises ``DemoDataError`` for a bad one."""
+    committee_code, committee_name, general_branches = _organisations(directory)
+    return People(
+        committee_code=committee_code,
+        committee_name=committee_name,
+        general_branches=general_branches,
+        demo_accounts=_accounts(
+            directory,
+            {branch.code for general in general_branches for branch in general.branches},
+            {general.code for general in general_branches},
+        ),
+        phone_prefixes=tuple(
+            row.text("prefix") for row in _rows(directory, "phone_prefixes.csv", ("prefix",))
+        ),
+        family_names=tuple(
+            (row.text("name"), row.integer("weight"))
+            for row in _rows(directory, "family_names.csv", ("name", "weight"))
+        ),
+        given_name_characters={
+            (row.text("generation"), row.text("sex")): row.text("characters")
+            for row in _rows(
+                directory, "given_name_characters.csv", ("generation", "sex", "characters")
+            )
+        },
+        minority_names=tuple(
+            row.text("name") for row in _rows(directory, "minority_names.csv", ("name",))
+        ),
+    )
+
+
+_PEOPLE_FIELDS = {field.name for field in dataclasses.fields(People)}
+
+
+def __getattr__(name: str) -> Any:
+    # COMMITTEE_CODE, DEMO_ACCOUNTS, FAMILY_NAMES …: each field of People in capitals, read
+    # on first use, so importing this module reads no file.
+    if name.isupper() and name.lower() in _PEOPLE_FIELDS:
+        return getattr(people(), name.lower())
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -15,13 +15,13 @@ import pytest
 from demo import content_data
 from demo.content_data import (
     Callout,
-    ContentFileError,
     Heading,
     KeyPoints,
     Paragraph,
     Quote,
     content_read,
 )
+from demo.errors import DemoDataError
 
 COURSE = """\
 ---
@@ -102,7 +102,7 @@ def write(root: Path, relative: Path, text: str) -> None:
 def refused(root: Path, relative: Path, text: str) -> str:
     """Write one file, read the folder, return the error's message."""
     write(root, relative, text)
-    with pytest.raises(ContentFileError) as error:
+    with pytest.raises(DemoDataError) as error:
         content_read(directory=root)
     return str(error.value)
 
@@ -224,7 +224,7 @@ def test_a_lesson_file_is_named_after_its_slug(data: Path) -> None:
 
 def test_a_lesson_file_needs_its_number(data: Path) -> None:
     (data / LESSON_PATH).rename(data / LESSON_PATH.with_name("lesson-9-1.md"))
-    with pytest.raises(ContentFileError, match=r"lesson-9-1\.md:1: the name is NN-<slug>"):
+    with pytest.raises(DemoDataError, match=r"lesson-9-1\.md:1: the name is NN-<slug>"):
         content_read(directory=data)
 
 

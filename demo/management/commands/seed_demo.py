@@ -7,8 +7,9 @@ the demo courses, lessons and policy documents of ``demo.content`` (then indexes
 imports the demo question bank of ``demo.quizzes`` with its quizzes, an exam and the
 attempts members made at them. Passwords
 are random unless ``--password`` is given, and are printed only once. Running it again
-changes nothing. The command lives in ``cms`` because it seeds both apps; ``learning``
-never imports ``cms``.
+changes nothing. Every data file under ``demo/data/`` is read before anything is
+written, so a malformed one stops the command with its file and line and an empty
+database stays empty. The command lives in the ``demo`` app, which no app imports.
 """
 
 from __future__ import annotations
@@ -23,10 +24,11 @@ from django.urls import reverse
 
 from cms.models import HomePage, LessonPage
 from cms.views import lesson_requirements
-from demo import people_data
+from demo import bank_data, content_data, people_data
 from demo.activity import DEFAULT_DAYS, DemoLesson, demo_activity_seed
 from demo.assignments import demo_assignments_seed
 from demo.content import DemoContentError, demo_content_seed
+from demo.errors import DemoDataError
 from demo.people import DemoPasswords, DemoSeedError, SeedSummary, demo_passwords, demo_seed
 from demo.quizzes import DemoQuizError, demo_bank_exists, demo_quiz_seed
 from learning.models import Organization
@@ -50,6 +52,13 @@ def home_page_intro_publish() -> bool:
     draft.intro = HOME_PAGE_INTRO
     draft.save_revision(log_action=True).publish()
     return True
+
+
+def demo_data_read() -> None:
+    """Read (and keep) every demo data file; raises ``DemoDataError`` for a bad one."""
+    people_data.people()
+    content_data.demo_content()
+    bank_data.bank_categories()
 
 
 class Command(BaseCommand):
@@ -77,6 +86,10 @@ class Command(BaseCommand):
         activity_days: int = options["activity_days"]
         if activity_days < 0:
             raise CommandError("--activity-days must be 0 or more.")
+        try:
+            demo_data_read()
+        except DemoDataError as error:
+            raise CommandError(f"示范数据文件有误，未做任何修改：{error}") from error
         # Wagtail logs every page it creates and publishes; a hundred lines would bury
         # the passwords this command prints once.
         logging.getLogger("wagtail").setLevel(logging.WARNING)
