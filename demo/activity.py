@@ -2,7 +2,7 @@
 
 Every point goes through ``points_award``, exactly as real study will, so caps,
 roll-ups and the ledger check all hold. A lesson is completed the only way a member can
-complete one: by reading it, as heartbeats to ``learning.study.progress.lesson_heartbeat``
+complete one: by reading it, as heartbeats to ``learning.study.progress.lesson_heartbeats``
 until its minimum study time has passed and the end is reached. So the lesson progress
 behind assigned study and the completion reports agrees with the ledger (the demo once
 awarded ``lesson_completed`` points without any lesson behind them, and the report said
@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from learning.models import Member, Organization, PointsEntry, Screen
 from learning.points.ledger import points_award
-from learning.study.progress import MAX_CREDIT, LessonRequirements, lesson_heartbeat
+from learning.study.progress import MAX_CREDIT, Heartbeat, LessonRequirements, lesson_heartbeats
 
 KEY_PREFIX = "demo:"
 # Not a rule: reading a lesson, whose points come from the lesson's own completion.
@@ -114,20 +114,22 @@ def _lesson_read(
     beats = requirements.min_seconds // HEARTBEAT_SECONDS + 1
     if start + datetime.timedelta(seconds=beats * HEARTBEAT_SECONDS) > now:
         return False
-    result = None
-    for beat in range(beats + 1):
-        last = beat == beats
-        result = lesson_heartbeat(
-            member=member,
-            lesson_id=lesson.lesson_id,
-            requirements=requirements,
-            visible=True,
-            active=True,
-            reached_end=last,
-            closing=last,
-            now=start + datetime.timedelta(seconds=beat * HEARTBEAT_SECONDS),
-        )
-    return bool(result and result.progress.completed_at is not None)
+    results = lesson_heartbeats(
+        member=member,
+        lesson_id=lesson.lesson_id,
+        requirements=requirements,
+        beats=[
+            Heartbeat(
+                at=start + datetime.timedelta(seconds=beat * HEARTBEAT_SECONDS),
+                visible=True,
+                active=True,
+                reached_end=beat == beats,
+                closing=beat == beats,
+            )
+            for beat in range(beats + 1)
+        ],
+    )
+    return results[-1].progress.completed_at is not None
 
 
 def _branch_habits(committee: Organization) -> dict[str, float]:

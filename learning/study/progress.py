@@ -57,6 +57,18 @@ class HeartbeatResult:
     course_completed_now: bool
 
 
+@dataclass(frozen=True)
+class Heartbeat:
+    """One heartbeat as the lesson page sends it, at the server's time ``at``."""
+
+    at: datetime.datetime
+    visible: bool
+    active: bool
+    reached_end: bool = False
+    video_percent: int | None = None
+    closing: bool = False
+
+
 def lesson_heartbeat(
     *,
     member: Member,
@@ -74,41 +86,93 @@ def lesson_heartbeat(
     ``closing`` is the last heartbeat before the page is hidden or left: it is credited
     like any other, then ends the run, so the time away is never counted.
     """
-    now = now or timezone.now()
+    beat = Heartbeat(
+        at=now or timezone.now(),
+        visible=visible,
+        active=active,
+        reached_end=reached_end,
+        video_percent=video_percent,
+        closing=closing,
+    )
+    return lesson_heartbeats(
+        member=member, lesson_id=lesson_id, requirements=requirements, beats=[beat]
+    )[0]
+
+
+def lesson_heartbeats(
+    *,
+    member: Member,
+    lesson_id: int,
+    requirements: LessonRequirements,
+    beats: Sequence[Heartbeat],
+) -> list[HeartbeatResult]:
+    """Record heartbeats of one lesson in time order, each exactly as if sent alone.
+
+    One transaction reads and writes the member's clock, the lesson's progress and the
+    study days once, however many beats there are (the demo replays whole readings this
+    way). Every result's ``progress`` is the lesson's progress after the last beat.
+    """
+    if not beats:
+        return []
     with transaction.atomic():
         clock, _created = StudyClock.objects.select_for_update().get_or_create(member=member)
         progress, _created = LessonProgress.objects.select_for_update().get_or_create(
-            member=member, lesson_id=lesson_id, defaults={"first_opened_at": now}
+            member=member, lesson_id=lesson_id, defaults={"first_opened_at": beats[0].at}
         )
-        credited = 0
-        gap = (now - clock.last_beat_at).total_seconds() if clock.last_beat_at else None
-        burst = gap is not None and 0 <= gap < MIN_BEAT_SECONDS
-        if not burst:
-            same_run = gap is not None and gap >= 0 and clock.lesson_id == lesson_id
-            if visible and active and same_run:
-                room = max(0, requirements.cap_seconds - progress.verified_seconds)
-                credited = int(min(gap, MAX_CREDIT, room))
-            clock.last_beat_at = now
-            clock.lesson_id = lesson_id if visible and active and not closing else None
+        study_days = _StudyDays(member)
+        clock_changed = False
+        results = []
+        for beat in beats:
+            credited, accepted = _beat_credit(clock, progress, requirements, beat, lesson_id)
+            clock_changed = clock_changed or accepted
+            progress.verified_seconds += credited
+            if credited:
+                progress.last_studied_at = beat.at
+            progress.reached_end = progress.reached_end or beat.reached_end
+            if beat.video_percent is not None:
+                percent = min(100, max(0, beat.video_percent))
+                progress.video_percent = max(progress.video_percent, percent)
+            completed_now = _complete_if_done(progress, requirements, beat.at)
+            if credited:
+                study_days.credit(beat.at, credited)
+            course_completed_now = False
+            if completed_now:
+                progress.save()  # the course counts the completions saved
+                course_completed_now = _complete_course_if_done(member, requirements, beat.at)
+            results.append(
+                HeartbeatResult(
+                    credited=credited,
+                    progress=progress,
+                    completed_now=completed_now,
+                    course_completed_now=course_completed_now,
+                )
+            )
+        if clock_changed:
             clock.save(update_fields=["last_beat_at", "lesson"])
-
-        progress.verified_seconds += credited
-        if credited:
-            progress.last_studied_at = now
-        progress.reached_end = progress.reached_end or reached_end
-        if video_percent is not None:
-            progress.video_percent = max(progress.video_percent, min(100, max(0, video_percent)))
-        completed_now = _complete_if_done(progress, requirements, now)
         progress.save()
-        if credited:
-            _credit_study_day(member, now, credited)
-        course_completed_now = completed_now and _complete_course_if_done(member, requirements, now)
-    return HeartbeatResult(
-        credited=credited,
-        progress=progress,
-        completed_now=completed_now,
-        course_completed_now=course_completed_now,
-    )
+        study_days.save()
+    return results
+
+
+def _beat_credit(
+    clock: StudyClock,
+    progress: LessonProgress,
+    requirements: LessonRequirements,
+    beat: Heartbeat,
+    lesson_id: int,
+) -> tuple[int, bool]:
+    """Seconds ``beat`` proves, and whether it was accepted (moving the member's clock)."""
+    gap = (beat.at - clock.last_beat_at).total_seconds() if clock.last_beat_at else None
+    if gap is not None and 0 <= gap < MIN_BEAT_SECONDS:
+        return 0, False  # a burst: ignored
+    credited = 0
+    same_run = gap is not None and gap >= 0 and clock.lesson_id == lesson_id
+    if beat.visible and beat.active and same_run:
+        room = max(0, requirements.cap_seconds - progress.verified_seconds)
+        credited = int(min(gap, MAX_CREDIT, room))
+    clock.last_beat_at = beat.at
+    clock.lesson_id = lesson_id if beat.visible and beat.active and not beat.closing else None
+    return credited, True
 
 
 def _complete_if_done(
@@ -151,20 +215,36 @@ def _complete_course_if_done(
     return result.created
 
 
-def _credit_study_day(member: Member, now: datetime.datetime, seconds: int) -> None:
-    day = timezone.localdate(now, timezone=LOCAL_TIME_ZONE)
-    study_day, _created = StudyDay.objects.select_for_update().get_or_create(member=member, day=day)
-    study_day.seconds += seconds
-    blocks = study_day.seconds // STUDY_BLOCK_SECONDS
-    for block in range(study_day.blocks_awarded + 1, blocks + 1):
-        points_award(
-            member=member,
-            rule_code="study_time",
-            key=f"study_time:{member.pk}:{day.isoformat()}:{block}",
-            occurred_at=now,
-        )
-    study_day.blocks_awarded = max(study_day.blocks_awarded, blocks)
-    study_day.save(update_fields=["seconds", "blocks_awarded"])
+class _StudyDays:
+    """A member's study days touched by a run of heartbeats: each read (and locked) once,
+    its ``study_time`` blocks awarded as they fill, all written back by ``save``."""
+
+    def __init__(self, member: Member) -> None:
+        self.member = member
+        self.days: dict[datetime.date, StudyDay] = {}
+
+    def credit(self, now: datetime.datetime, seconds: int) -> None:
+        day = timezone.localdate(now, timezone=LOCAL_TIME_ZONE)
+        study_day = self.days.get(day)
+        if study_day is None:
+            study_day, _created = StudyDay.objects.select_for_update().get_or_create(
+                member=self.member, day=day
+            )
+            self.days[day] = study_day
+        study_day.seconds += seconds
+        blocks = study_day.seconds // STUDY_BLOCK_SECONDS
+        for block in range(study_day.blocks_awarded + 1, blocks + 1):
+            points_award(
+                member=self.member,
+                rule_code="study_time",
+                key=f"study_time:{self.member.pk}:{day.isoformat()}:{block}",
+                occurred_at=now,
+            )
+        study_day.blocks_awarded = max(study_day.blocks_awarded, blocks)
+
+    def save(self) -> None:
+        for study_day in self.days.values():
+            study_day.save(update_fields=["seconds", "blocks_awarded"])
 
 
 @dataclass(frozen=True)

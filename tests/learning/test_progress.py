@@ -9,7 +9,12 @@ import pytest
 from wagtail.models import Page
 
 from learning.models import LessonProgress, PointsEntry, StudyDay
-from learning.study.progress import LessonRequirements, lesson_heartbeat
+from learning.study.progress import (
+    Heartbeat,
+    LessonRequirements,
+    lesson_heartbeat,
+    lesson_heartbeats,
+)
 from tests.factories import MemberFactory
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
@@ -126,3 +131,84 @@ def test_every_five_verified_minutes_earn_study_time(member, lessons):
     day = StudyDay.objects.get(member=member)
     assert (day.seconds, day.blocks_awarded) == (900, 3)
     assert PointsEntry.objects.filter(rule__code="study_time").count() == 3
+
+
+def test_a_run_of_heartbeats_at_once_is_recorded_as_if_each_came_alone(tree, lessons):
+    """``lesson_heartbeats`` (the demo's replay) and one call per beat agree on everything."""
+    alone, batched = (
+        MemberFactory(organization=tree.branch_a1, joined_on=datetime.date(2026, 1, 1))
+        for _ in range(2)
+    )
+    course = LessonRequirements(
+        min_seconds=300,
+        cap_seconds=500,
+        course_id=lessons[0].pk,
+        course_lesson_ids=[lessons[0].pk],
+        course_points=3,
+    )
+    # Bursts, a gap, a hidden beat, the end reached, past the cap, across midnight.
+    offsets = [0, 5, 30, 200, 230, 231, 260, 300, 330, 360, 400, 440, 480, 520, 560, 600]
+    offsets += [15 * 3600 + 30 * step for step in range(8)]
+    beats = [
+        Heartbeat(
+            at=START + datetime.timedelta(seconds=offset),
+            visible=offset != 230,
+            active=True,
+            reached_end=offset >= 440,
+            video_percent=offset // 10,
+            closing=offset == 600,
+        )
+        for offset in offsets
+    ]
+    one_by_one = [
+        lesson_heartbeat(
+            member=alone,
+            lesson_id=lessons[0].pk,
+            requirements=course,
+            visible=b.visible,
+            active=b.active,
+            reached_end=b.reached_end,
+            video_percent=b.video_percent,
+            closing=b.closing,
+            now=b.at,
+        )
+        for b in beats
+    ]
+    at_once = lesson_heartbeats(
+        member=batched, lesson_id=lessons[0].pk, requirements=course, beats=beats
+    )
+
+    def outcome(results):
+        return [(r.credited, r.completed_now, r.course_completed_now) for r in results]
+
+    assert outcome(at_once) == outcome(one_by_one)
+    assert sum(r.credited for r in at_once) == 500  # the cap
+    assert any(r.course_completed_now for r in at_once)
+
+    def stored(member):
+        progress = LessonProgress.objects.get(member=member)
+        days = list(
+            StudyDay.objects.filter(member=member)
+            .values_list("day", "seconds", "blocks_awarded")
+            .order_by("day")
+        )
+        entries = list(
+            PointsEntry.objects.filter(member=member)
+            .values_list("rule__code", "points", "local_date", "created_at")
+            .order_by("created_at", "rule__code")
+        )
+        return (
+            progress.verified_seconds,
+            progress.completed_at,
+            progress.video_percent,
+            progress.reached_end,
+            days,
+            entries,
+        )
+
+    assert stored(batched) == stored(alone)
+    assert len(stored(batched)[4]) == 2  # two local days
+    assert (
+        lesson_heartbeats(member=batched, lesson_id=lessons[1].pk, requirements=course, beats=[])
+        == []
+    )
