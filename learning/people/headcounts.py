@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from functools import cache as memoize
-from typing import Any
+from collections.abc import Iterable
 
-from django.db import connection, models, transaction
+from django.db import connection, transaction
 
+from learning.common.raw_sql import chunks, sql_date, sql_table
 from learning.models import HeadcountChange, Organization
 from learning.models.points import OrganizationHeadcount
 
@@ -30,15 +29,15 @@ def headcount_record(changes: Iterable[tuple[int, datetime.date, int]]) -> None:
     summed: dict[tuple[int, datetime.date], int] = defaultdict(int)
     for organization_id, day, delta in changes:
         summed[(organization_id, day)] += delta
-    rows = [(org, _date(day), delta) for (org, day), delta in sorted(summed.items()) if delta]
+    rows = [(org, sql_date(day), delta) for (org, day), delta in sorted(summed.items()) if delta]
     if not rows:
         return
     per_organization: dict[int, int] = defaultdict(int)
     for organization_id, _day, delta in rows:
         per_organization[organization_id] += delta
-    table = _table(HeadcountChange)
+    table = sql_table(HeadcountChange)
     with connection.cursor() as cursor:
-        for chunk in _chunks(rows, 300):
+        for chunk in chunks(rows, 300):
             cursor.execute(
                 f"INSERT INTO {table} (organization_id, day, delta) VALUES "
                 + ", ".join(["(%s, %s, %s)"] * len(chunk))
@@ -50,9 +49,9 @@ def headcount_record(changes: Iterable[tuple[int, datetime.date, int]]) -> None:
     # Every organisation gets its row, even when its changes add up to nothing: the
     # row says which branch its changes on other days belong to.
     totals = [(org, branches.get(org), delta) for org, delta in sorted(per_organization.items())]
-    table = _table(OrganizationHeadcount)
+    table = sql_table(OrganizationHeadcount)
     with connection.cursor() as cursor:
-        for chunk in _chunks(totals, 300):
+        for chunk in chunks(totals, 300):
             cursor.execute(
                 f"INSERT INTO {table} (organization_id, branch_id, members) VALUES "
                 + ", ".join(["(%s, %s, %s)"] * len(chunk))
@@ -74,7 +73,7 @@ def headcount_branches_refresh() -> int:
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute(
-                    f"LOCK TABLE {_table(OrganizationHeadcount)} IN SHARE ROW EXCLUSIVE MODE"
+                    f"LOCK TABLE {sql_table(OrganizationHeadcount)} IN SHARE ROW EXCLUSIVE MODE"
                 )
         stored = dict(OrganizationHeadcount.objects.values_list("organization_id", "branch_id"))
         current = organization_branches(stored)
@@ -84,7 +83,7 @@ def headcount_branches_refresh() -> int:
         if changed:
             with connection.cursor() as cursor:
                 cursor.executemany(
-                    f"UPDATE {_table(OrganizationHeadcount)} SET branch_id = %s"
+                    f"UPDATE {sql_table(OrganizationHeadcount)} SET branch_id = %s"
                     " WHERE organization_id = %s",
                     changed,
                 )
@@ -97,13 +96,13 @@ def organization_branches(organization_ids: Iterable[int]) -> dict[int, int | No
     if not ids:
         return {}
     paths: dict[int, str] = {}
-    for chunk in _chunks(ids, 500):
+    for chunk in chunks(ids, 500):
         paths.update(Organization.objects.filter(pk__in=chunk).values_list("id", "path"))
     step = Organization.steplen
     ancestors = {path[:end] for path in paths.values() for end in range(step, len(path) + 1, step)}
     branch_by_path: dict[str, int] = {}
     ordered = sorted(ancestors)
-    for chunk in _chunks(ordered, 500):
+    for chunk in chunks(ordered, 500):
         branch_by_path.update(
             Organization.objects.filter(path__in=chunk, kind=Organization.Kind.BRANCH).values_list(
                 "path", "id"
@@ -120,17 +119,3 @@ def organization_branches(organization_ids: Iterable[int]) -> dict[int, int | No
             None,
         )
     return branches
-
-
-def _date(day: datetime.date) -> Any:
-    return connection.ops.adapt_datefield_value(day)
-
-
-@memoize
-def _table(model: type[models.Model]) -> str:
-    return connection.ops.quote_name(model._meta.db_table)
-
-
-def _chunks(rows: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(rows), size):
-        yield rows[start : start + size]

@@ -6,15 +6,15 @@ these; its docstring explains the locking order they keep."""
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
 from functools import cache as memoize
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, models, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 
 from learning.common.periods import STORED_PERIODS, Period, period_starts_for
+from learning.common.raw_sql import sql_date, sql_table
 from learning.models import (
     BranchPeriodTotal,
     Member,
@@ -170,15 +170,15 @@ def _postgresql_award_sql() -> str:
     # The period kinds are our own constants; their starts are parameters.
     periods = ", ".join(f"('{kind}', %(start_{kind})s::date)" for kind in sorted(STORED_PERIODS))
     sql = _POSTGRESQL_AWARD.format(
-        rules=_table(PointsRule),
-        entries=_table(PointsEntry),
-        memberships=_table(Membership),
-        members=_table(Member),
-        organizations=_table(Organization),
-        rule_days=_table(MemberRuleDayPoints),
-        member_periods=_table(MemberPeriodPoints),
-        branch_periods=_table(BranchPeriodTotal),
-        year_branches=_table(MemberYearBranches),
+        rules=sql_table(PointsRule),
+        entries=sql_table(PointsEntry),
+        memberships=sql_table(Membership),
+        members=sql_table(Member),
+        organizations=sql_table(Organization),
+        rule_days=sql_table(MemberRuleDayPoints),
+        member_periods=sql_table(MemberPeriodPoints),
+        branch_periods=sql_table(BranchPeriodTotal),
+        year_branches=sql_table(MemberYearBranches),
         periods=periods,
     )
     # One line without runs of spaces: psycopg caches its parse of statements up to 4 kB
@@ -262,12 +262,12 @@ LEFT JOIN {organizations} b ON b.id = (
 @memoize
 def _sqlite_read_sql() -> str:
     return _SQLITE_READ.format(
-        rules=_table(PointsRule),
-        entries=_table(PointsEntry),
-        memberships=_table(Membership),
-        members=_table(Member),
-        organizations=_table(Organization),
-        rule_days=_table(MemberRuleDayPoints),
+        rules=sql_table(PointsRule),
+        entries=sql_table(PointsEntry),
+        memberships=sql_table(Membership),
+        members=sql_table(Member),
+        organizations=sql_table(Organization),
+        rule_days=sql_table(MemberRuleDayPoints),
     )
 
 
@@ -354,18 +354,9 @@ def award_sqlite(award: Award) -> Outcome | None:
 # --- internals: shared ---------------------------------------------------------------
 
 
-def _date(day: datetime.date) -> Any:
-    return connection.ops.adapt_datefield_value(day)
-
-
-@memoize
-def _table(model: type[models.Model]) -> str:
-    return connection.ops.quote_name(model._meta.db_table)
-
-
 @memoize
 def _rule_day_sql() -> str:
-    table = _table(MemberRuleDayPoints)
+    table = sql_table(MemberRuleDayPoints)
     return (
         f"INSERT INTO {table} (member_id, rule_id, day, points, last_change)"
         " VALUES (%s, %s, %s, %s, %s)"
@@ -376,7 +367,7 @@ def _rule_day_sql() -> str:
 
 def rule_day_add(member_id: int, rule_id: int, day: datetime.date, points: int) -> None:
     with connection.cursor() as cursor:
-        cursor.execute(_rule_day_sql(), [member_id, rule_id, _date(day), points, points])
+        cursor.execute(_rule_day_sql(), [member_id, rule_id, sql_date(day), points, points])
 
 
 # The entry's fields as ``Model.from_db`` takes them (every concrete field, in order).
@@ -403,7 +394,7 @@ _ENTRY_COLUMNS = ENTRY_FIELDS[1:]
 @memoize
 def _entry_insert_sql() -> str:
     return (
-        f"INSERT INTO {_table(PointsEntry)} ({', '.join(_ENTRY_COLUMNS)})"
+        f"INSERT INTO {sql_table(PointsEntry)} ({', '.join(_ENTRY_COLUMNS)})"
         f" VALUES ({', '.join(['%s'] * len(_ENTRY_COLUMNS))})"
         f" ON CONFLICT (idempotency_key) DO NOTHING RETURNING id"
     )
@@ -413,7 +404,7 @@ def entry_insert(entry: PointsEntry) -> bool:
     """Insert ``entry`` unless its key exists; True (and ``entry.pk`` set) if inserted."""
     adapted = {
         "created_at": connection.ops.adapt_datetimefield_value(entry.created_at),
-        "local_date": _date(entry.local_date),
+        "local_date": sql_date(entry.local_date),
     }
     values = [adapted.get(column, getattr(entry, column)) for column in _ENTRY_COLUMNS]
     with connection.cursor() as cursor:
@@ -434,9 +425,9 @@ _YEAR_BRANCH_PERIODS = (Period.ALL.value, Period.YEAR.value)
 @memoize
 def _totals_sql() -> tuple[str, str, str]:
     """The upserts of the member's rows, the branch's rows, and the member's branch count."""
-    member_table = _table(MemberPeriodPoints)
-    branch_table = _table(BranchPeriodTotal)
-    year_table = _table(MemberYearBranches)
+    member_table = sql_table(MemberPeriodPoints)
+    branch_table = sql_table(BranchPeriodTotal)
+    year_table = sql_table(MemberYearBranches)
     count = len(STORED_PERIODS)
     return (
         f"INSERT INTO {member_table} (member_id, branch_id, period, start, points) VALUES "
@@ -482,8 +473,3 @@ def totals_add(
         active_change = int(new_total > 0) - int(new_total - points > 0)
         rows.extend((branch_id, kind, start, points, active_change))
     cursor.execute(branch_sql, rows)
-
-
-def _chunks(rows: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(rows), size):
-        yield rows[start : start + size]

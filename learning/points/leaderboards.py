@@ -20,6 +20,7 @@ from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
 from learning.common.periods import DateRange, Period, headcount_day, period_range
+from learning.common.raw_sql import sql_date, sql_table
 from learning.models import (
     BranchPeriodTotal,
     HeadcountChange,
@@ -164,15 +165,15 @@ def names_hidden(organization: Organization) -> bool:
 # --- internals -----------------------------------------------------------------
 
 
-_ORGANIZATIONS = connection.ops.quote_name(Organization._meta.db_table)
-_HEADCOUNTS = connection.ops.quote_name(OrganizationHeadcount._meta.db_table)
-_CHANGES = connection.ops.quote_name(HeadcountChange._meta.db_table)
-_BRANCH_TOTALS = connection.ops.quote_name(BranchPeriodTotal._meta.db_table)
-_SETTINGS = connection.ops.quote_name(LeaderboardSettings._meta.db_table)
-_MEMBERS = connection.ops.quote_name(Member._meta.db_table)
-_MEMBER_PERIODS = connection.ops.quote_name(MemberPeriodPoints._meta.db_table)
-_YEAR_BRANCHES = connection.ops.quote_name(MemberYearBranches._meta.db_table)
-_VERSION = connection.ops.quote_name(BranchListVersion._meta.db_table)
+_ORGANIZATIONS = sql_table(Organization)
+_HEADCOUNTS = sql_table(OrganizationHeadcount)
+_CHANGES = sql_table(HeadcountChange)
+_BRANCH_TOTALS = sql_table(BranchPeriodTotal)
+_SETTINGS = sql_table(LeaderboardSettings)
+_MEMBERS = sql_table(Member)
+_MEMBER_PERIODS = sql_table(MemberPeriodPoints)
+_YEAR_BRANCHES = sql_table(MemberYearBranches)
+_VERSION = sql_table(BranchListVersion)
 _DEFAULT_MIN_SIZE = LeaderboardSettings._meta.get_field("min_branch_size").default
 
 # Branches of a subtree in tree order with their members on a day (the organisations'
@@ -379,10 +380,6 @@ def _metric_fraction(metric: str, points: int, active: int, members: int) -> Fra
 def subtree_pattern(organization: Organization) -> str:
     """A LIKE pattern (escape character ``\\``) for ``organization``'s path and below."""
     return connection.ops.prep_for_like_query(organization.path) + "%"
-
-
-def sql_date(day: datetime.date) -> object:
-    return connection.ops.adapt_datefield_value(day)
 
 
 def subtree_ids(root: Organization) -> QuerySet[Organization]:

@@ -14,13 +14,13 @@ from django.db.models import Max, QuerySet, Sum
 from django.utils import timezone
 
 from learning.common.periods import ALL_TIME_START, DateRange, Period, headcount_day
+from learning.common.raw_sql import sql_date, sql_table
 from learning.models import Member, MemberPeriodPoints, Organization
 from learning.models.points import MemberYearBranches
 from learning.points.leaderboards import (
     MemberStanding,
     names_hidden,
     organization_headcount,
-    sql_date,
     subtree_ids,
     subtree_pattern,
 )
@@ -96,10 +96,10 @@ def member_rank_in(
 
 # --- internals -----------------------------------------------------------------
 
-_ORGANIZATIONS = connection.ops.quote_name(Organization._meta.db_table)
-_MEMBERS = connection.ops.quote_name(Member._meta.db_table)
-_MEMBER_PERIODS = connection.ops.quote_name(MemberPeriodPoints._meta.db_table)
-_YEAR_BRANCHES = connection.ops.quote_name(MemberYearBranches._meta.db_table)
+_ORGANIZATIONS = sql_table(Organization)
+_MEMBERS = sql_table(Member)
+_MEMBER_PERIODS = sql_table(MemberPeriodPoints)
+_YEAR_BRANCHES = sql_table(MemberYearBranches)
 
 # (total, member id, display name, branch name), best first
 MemberRow = tuple[int, int, str, str]

@@ -22,13 +22,14 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from learning.common import redis_cache
 from learning.common.periods import Period
+from learning.common.raw_sql import sql_table
 from learning.common.versions import LEDGER_VERSION_KEY
 from learning.models import Organization, PointsEntry, Screen
 from learning.points.db import prepared_cursor
@@ -105,8 +106,8 @@ def snapshot_for_token(token: str) -> Snapshot | None:
     return _compute(screen, key, version)
 
 
-_SCREENS = connection.ops.quote_name(Screen._meta.db_table)
-_ORGANIZATIONS = connection.ops.quote_name(Organization._meta.db_table)
+_SCREENS = sql_table(Screen)
+_ORGANIZATIONS = sql_table(Organization)
 _SCREEN_BY_TOKEN = (
     f"SELECT s.id, s.updated_at, o.path FROM {_SCREENS} s"  # noqa: S608 - table names only
     f" JOIN {_ORGANIZATIONS} o ON o.id = s.organization_id"
