@@ -33,7 +33,7 @@ def make_daily_quiz() -> int:
 @shared_task(name="quizzes.quiz_statistics_recompute")
 def quiz_statistics_recompute(quiz_id: int) -> str | None:
     """Recompute and cache one quiz's statistics (queued by the statistics page)."""
-    from quizzes.results.reports import quiz_statistics_compute
+    from quizzes.results.statistics_cache import quiz_statistics_compute
 
     data = quiz_statistics_compute(quiz_id=quiz_id)
     return data["stamp"] if data else None

@@ -62,7 +62,7 @@ _QUESTION_BANK_PERMISSIONS = [
 
 # Building quizzes (fixed questions, drawing rules, the daily quiz settings). Those who
 # may change quizzes see every organisation's results and the statistics
-# (quizzes.results.reports.can_see_all_results).
+# (quizzes.results.scope.can_see_all_results).
 _QUIZ_PERMISSIONS = [
     "quizzes.add_quiz",
     "quizzes.change_quiz",
@@ -81,7 +81,7 @@ _QUIZ_PERMISSIONS = [
 ]
 
 # Results, grading and accepting fast attempts; a secretary's are limited to their
-# subtree by quizzes.results.reports (no quizzes.change_quiz, so never everybody's).
+# subtree by quizzes.results.scope (no quizzes.change_quiz, so never everybody's).
 _QUIZ_RESULT_PERMISSIONS = [
     "quizzes.view_attempt",
     "quizzes.change_attempt",

@@ -135,3 +135,26 @@ def organizations_as_indented_list(
         return []
     top = min(organization.depth for organization in organizations)
     return [(organization, organization.depth - top) for organization in organizations]
+
+
+def organizations_above(organizations: Iterable[Organization]) -> dict[str, Organization]:
+    """Every organisation at or above one of ``organizations``, by path (one query).
+
+    What ``nearest_branch`` looks branches up in, for a report that rolls many members up.
+    """
+    paths = {path for organization in organizations for path in organization.ancestor_paths()}
+    return {
+        organization.path: organization
+        for organization in Organization.objects.filter(path__in=paths)
+    }
+
+
+def nearest_branch(organization: Organization, by_path: dict[str, Organization]) -> Organization:
+    """The nearest branch at or above ``organization`` (a party group rolls up to its
+    branch), or ``organization`` itself when there is none; ``by_path`` is
+    ``organizations_above`` of the organisations asked about."""
+    for path in reversed(organization.ancestor_paths()):
+        candidate = by_path.get(path)
+        if candidate is not None and candidate.kind == Organization.Kind.BRANCH:
+            return candidate
+    return organization

@@ -28,7 +28,12 @@ from learning.common.spreadsheets import (
     workbook_new,
 )
 from learning.models import Assignment, LessonProgress, Member, Organization
-from learning.people.selectors import organizations_visible_to, subtrees_q
+from learning.people.selectors import (
+    nearest_branch,
+    organizations_above,
+    organizations_visible_to,
+    subtrees_q,
+)
 from learning.study.assignments import Completion, Status, completion_status
 from learning.study.pages import lessons_by_page
 
@@ -155,15 +160,6 @@ class AssignmentReport:
         )
 
 
-def _branch_of(organization: Organization, by_path: dict[str, Organization]) -> Organization:
-    """The nearest branch at or above ``organization`` (a group rolls up to its branch)."""
-    for path in reversed(organization.ancestor_paths()):
-        candidate = by_path.get(path)
-        if candidate is not None and candidate.kind == Organization.Kind.BRANCH:
-            return candidate
-    return organization
-
-
 def assignment_report(*, assignment: Assignment, user: Member | AnonymousUser) -> AssignmentReport:
     """Who among the members ``user`` may see was assigned ``assignment``, and how far they are.
 
@@ -179,8 +175,7 @@ def assignment_report(*, assignment: Assignment, user: Member | AnonymousUser) -
     in_scope = list(organizations_visible_to(user).filter(subtrees_q(targets)).order_by("path"))
     if not in_scope:
         return report
-    ancestor_paths = {path for org in in_scope for path in org.ancestor_paths()}
-    by_path = {org.path: org for org in Organization.objects.filter(path__in=ancestor_paths)}
+    by_path = organizations_above(in_scope)
     by_id = {org.pk: org for org in in_scope}
 
     members = Member.objects.filter(is_active=True, organization_id__in=list(by_id))
@@ -197,7 +192,7 @@ def assignment_report(*, assignment: Assignment, user: Member | AnonymousUser) -
     branches: dict[int, BranchRow] = {}
     for member in members.order_by("organization__path", "display_name", "username"):
         organization = by_id[member.organization_id]
-        branch = _branch_of(organization, by_path)
+        branch = nearest_branch(organization, by_path)
         row = progress.get(member.pk)
         done = row["done"] if row else 0
         completion = Completion(
@@ -230,8 +225,7 @@ def assignment_report_xlsx(report: AssignmentReport) -> bytes:
     from openpyxl.styles import Font, PatternFill
 
     workbook, branches = workbook_new(_("Branches"))
-    for row in report.branch_table().sheet_rows():
-        sheet_append(branches, row)
+    report.branch_table().sheet_write(branches)
 
     members = sheet_add(workbook, _("Members"))
     sheet_append(

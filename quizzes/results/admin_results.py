@@ -2,7 +2,7 @@
 their ``.xlsx`` export and the "accept" action for implausibly fast attempts, and the
 statistics page.
 
-Every lookup goes through the scoped selectors of ``quizzes.results.reports``: a secretary who
+Every lookup goes through the scoped selectors of ``quizzes.results.scope``: a secretary who
 opens another subtree's answer, attempt or grading row by its URL gets 404, as in the
 rest of the admin. Writes go through the services in ``quizzes.taking.attempts``.
 """
@@ -29,20 +29,19 @@ from wagtail.admin.menu import MenuItem
 from learning.common.spreadsheets import XLSX_CONTENT_TYPE
 from learning.common.text import validate_text
 from quizzes.models import Attempt, AttemptQuestion, Quiz
-from quizzes.results.reports import (
+from quizzes.results.reports import quiz_results
+from quizzes.results.results_xlsx import quiz_results_xlsx
+from quizzes.results.scope import (
     attempts_visible_to,
     can_accept_fast,
     can_grade,
     can_see_all_results,
     can_view_results,
     grading_queue_for,
-    quiz_results,
-    quiz_results_xlsx,
-    quiz_statistics_for,
-    quiz_statistics_request,
     quizzes_with_results_for,
     results_scope_paths,
 )
+from quizzes.results.statistics_cache import quiz_statistics_for, quiz_statistics_request
 from quizzes.taking.attempts import AttemptError, attempt_accept_fast, attempt_question_grade
 
 GRADING_PER_PAGE = 20

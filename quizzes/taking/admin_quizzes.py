@@ -42,7 +42,7 @@ from learning.common.admin_tables import YesNoColumn
 from learning.models import Organization
 from quizzes.bank.admin_bank import CategoryChoiceField
 from quizzes.models import DailyQuizSettings, Question, QuestionCategory, Quiz, QuizDrawRule
-from quizzes.results.reports import can_see_all_results, can_view_results
+from quizzes.results.scope import can_see_all_results, can_view_results
 from quizzes.taking.attempts import draw_candidates
 from quizzes.taking.locks import ExamLocks, exam_locks
 

@@ -12,7 +12,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from quizzes.models import Attempt, AttemptQuestion, Question, Quiz
-from quizzes.results.reports import statistics_stamp
+from quizzes.results.statistics_cache import statistics_stamp
 from quizzes.taking.attempts import attempt_answer_save, attempt_start, attempt_submit
 from tests.factories import MemberFactory
 from tests.quizzes.factories import question_create, single_choice
@@ -149,6 +149,32 @@ def test_the_xlsx_export_opens_and_lists_the_secretarys_members(
         ("sun", "第二党支部", 0),
     ]
     assert attempts.max_row == 3  # header and one attempt each
+
+
+def test_the_page_and_the_workbook_show_the_same_branch_tables(
+    client, editor, people, choice_questions
+) -> None:
+    quiz = fixed_quiz(choice_questions, pass_percent=None, attempts_allowed=0)
+    take(quiz, people["zhao"], right=True)
+    take(quiz, people["sun"], right=[True, False])
+    client.force_login(editor)
+    page = client.get(reverse("quizzes_quiz_results", args=[quiz.pk]))
+    html = page.content.decode()
+    results = page.context["results"]
+    export = client.get(reverse("quizzes_quiz_results_export", args=[quiz.pk]))
+    workbook = load_workbook(io.BytesIO(export.content))
+    sheets = {sheet.title: sheet for sheet in workbook.worksheets}
+    for table, title in (
+        (results.branch_table(), "各支部"),
+        (results.not_yet_branch_table(), "各支部未提交情况"),
+    ):
+        assert f'data-testid="{table.testid}"' in html
+        written = [list(row) for row in sheets[title].iter_rows(values_only=True)]
+        assert written == table.sheet_rows()
+    total = results.branch_table().total
+    # No pass mark: the page says "—" where the workbook leaves the cell empty.
+    assert (str(total.cells[2]), str(total.cells[3])) == ("75.00%", "—")
+    assert sheets["各支部"].cell(row=4, column=5).value is None
 
 
 @pytest.mark.parametrize("url_name", ["quizzes_quiz_results", "quizzes_quiz_results_export"])
