@@ -109,15 +109,9 @@ class MemberPasswordChangeForm(PasswordChangeForm):
         return password
 
 
-class PointsHistoryFilterForm(forms.Form):
-    """Filters for a member's own points history; every field is optional."""
+class DateRangeForm(forms.Form):
+    """Two optional dates, from and to; the end may not be before the start."""
 
-    rule = forms.ModelChoiceField(
-        label=_("Rule"),
-        queryset=PointsRule.objects.order_by("sort_order", "code"),
-        required=False,
-        empty_label=_("All rules"),
-    )
     date_from = forms.DateField(
         label=pgettext_lazy("date range", "From"),
         required=False,
@@ -137,11 +131,26 @@ class PointsHistoryFilterForm(forms.Form):
         return cleaned
 
 
+class PointsHistoryFilterForm(DateRangeForm):
+    """Filters for a member's own points history; every field is optional."""
+
+    field_order = ("rule", "date_from", "date_to")
+
+    rule = forms.ModelChoiceField(
+        label=_("Rule"),
+        queryset=PointsRule.objects.order_by("sort_order", "code"),
+        required=False,
+        empty_label=_("All rules"),
+    )
+
+
 MAX_CUSTOM_RANGE_DAYS = 366
 
 
-class LeaderboardForm(forms.Form):
+class LeaderboardForm(DateRangeForm):
     """Which ranking to show: period, metric and the organisation whose branches compete."""
+
+    field_order = ("period", "metric", "scope", "date_from", "date_to")
 
     period = forms.ChoiceField(
         label=_("Period"), choices=Period.choices, initial=Period.WEEK, required=False
@@ -155,24 +164,12 @@ class LeaderboardForm(forms.Form):
     scope = forms.ModelChoiceField(
         label=_("Organisation"), queryset=Organization.objects.none(), required=False
     )
-    date_from = forms.DateField(
-        label=pgettext_lazy("date range", "From"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
-    date_to = forms.DateField(
-        label=pgettext_lazy("date range", "To"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
+        cleaned = super().clean()
         start, end = cleaned.get("date_from"), cleaned.get("date_to")
         if bool(start) != bool(end):
             raise forms.ValidationError(_("Give both dates for a custom range, or neither."))
-        if start and end and end < start:
-            raise forms.ValidationError(_("The end date is before the start date."))
         if start and end and (end - start).days >= MAX_CUSTOM_RANGE_DAYS:
             raise forms.ValidationError(
                 _("A custom range can be at most %(days)d days; use a year or all time.")

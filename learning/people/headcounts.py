@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 from django.db import connection, transaction
 
-from learning.common.raw_sql import chunks, sql_date, sql_table
+from learning.common.raw_sql import chunks, rows_insert_or_add, sql_date, sql_table
 from learning.models import HeadcountChange, Organization
 from learning.models.points import OrganizationHeadcount
 
@@ -35,30 +35,28 @@ def headcount_record(changes: Iterable[tuple[int, datetime.date, int]]) -> None:
     per_organization: dict[int, int] = defaultdict(int)
     for organization_id, _day, delta in rows:
         per_organization[organization_id] += delta
-    table = sql_table(HeadcountChange)
     with connection.cursor() as cursor:
-        for chunk in chunks(rows, 300):
-            cursor.execute(
-                f"INSERT INTO {table} (organization_id, day, delta) VALUES "
-                + ", ".join(["(%s, %s, %s)"] * len(chunk))
-                + f" ON CONFLICT (organization_id, day) DO UPDATE"
-                f" SET delta = {table}.delta + excluded.delta",
-                [value for row in chunk for value in row],
-            )
+        rows_insert_or_add(
+            cursor,
+            model=HeadcountChange,
+            columns=("organization_id", "day", "delta"),
+            conflict=("organization_id", "day"),
+            added="delta",
+            rows=rows,
+        )
     branches = organization_branches(per_organization)
     # Every organisation gets its row, even when its changes add up to nothing: the
     # row says which branch its changes on other days belong to.
     totals = [(org, branches.get(org), delta) for org, delta in sorted(per_organization.items())]
-    table = sql_table(OrganizationHeadcount)
     with connection.cursor() as cursor:
-        for chunk in chunks(totals, 300):
-            cursor.execute(
-                f"INSERT INTO {table} (organization_id, branch_id, members) VALUES "
-                + ", ".join(["(%s, %s, %s)"] * len(chunk))
-                + f" ON CONFLICT (organization_id) DO UPDATE"
-                f" SET members = {table}.members + excluded.members",
-                [value for row in chunk for value in row],
-            )
+        rows_insert_or_add(
+            cursor,
+            model=OrganizationHeadcount,
+            columns=("organization_id", "branch_id", "members"),
+            conflict=("organization_id",),
+            added="members",
+            rows=totals,
+        )
 
 
 def headcount_branches_refresh() -> int:
