@@ -1,4 +1,7 @@
-"""Shared fixtures: a small organisation tree and people in each role."""
+"""Shared fixtures: a small organisation tree, people in each role, the content sections.
+
+They are built by the factories in ``tests.factories``.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +15,10 @@ from django.conf import settings
 from django.test import TransactionTestCase
 
 from learning.models import Member, Organization
-from learning.people import roles, services
+from learning.people import roles
 from learning.points.db import ledger_maintenance
-from tests.factories import MemberFactory, OrganizationFactory
+from tests.factories.pages import Content, site_content
+from tests.factories.people import MemberFactory, OrganizationFactory, secretary_of
 
 # Benchmarks run with `make bench`, never in the normal suite.
 collect_ignore_glob = [] if os.environ.get("DANGJIAN_BENCH") else ["benchmarks/*"]
@@ -123,28 +127,34 @@ def tree(db: None) -> Tree:
 @pytest.fixture
 def secretary_a(tree: Tree) -> Member:
     """Secretary of 第一党总支: sees 第一党总支 and everything below it, nothing else."""
-    secretary = MemberFactory(
-        username="secretary_a", display_name="王书记", organization=tree.branch_a1
+    return secretary_of(tree.general_a, "secretary_a", "王书记", member_of=tree.branch_a1)
+
+
+def _of_the_committee(tree: Tree, username: str, display_name: str, role: str) -> Member:
+    return MemberFactory(
+        username=username,
+        display_name=display_name,
+        organization=tree.committee,
+        role_names=[role],
     )
-    services.secretary_assign(member=secretary, organization=tree.general_a)
-    return secretary
 
 
 @pytest.fixture
 def administrator(tree: Tree) -> Member:
-    return MemberFactory(
-        username="admin_user",
-        display_name="管理员",
-        organization=tree.committee,
-        role_names=[roles.ADMINISTRATOR],
-    )
+    return _of_the_committee(tree, "admin_user", "管理员", roles.ADMINISTRATOR)
 
 
 @pytest.fixture
 def editor(tree: Tree) -> Member:
-    return MemberFactory(
-        username="editor_user",
-        display_name="编辑甲",
-        organization=tree.committee,
-        role_names=[roles.EDITOR],
-    )
+    return _of_the_committee(tree, "editor_user", "编辑甲", roles.EDITOR)
+
+
+@pytest.fixture
+def approver(tree: Tree) -> Member:
+    return _of_the_committee(tree, "approver_user", "审核甲", roles.APPROVER)
+
+
+@pytest.fixture
+def content(db: None) -> Content:
+    """The home page with a course index (/courses/) and a policy index (/policies/)."""
+    return site_content()

@@ -23,9 +23,8 @@ from django.urls import reverse
 from wagtail.documents.models import Document
 from wagtail.images.tests.utils import get_test_image_file
 
-from learning.people import roles
-from tests.cms.conftest import add_course, add_lesson, content  # noqa: F401 (fixture)
-from tests.factories import MemberFactory
+from tests.factories.pages import add_course, add_lesson
+from tests.factories.people import MemberFactory
 
 # Names that stay as they are in a Chinese interface. Keep it short: each entry is a name
 # or a file format, never a word of the interface.
@@ -294,19 +293,9 @@ def test_what_nobody_sees_is_not_read():
 
 
 @pytest.fixture
-def approver(tree):
-    return MemberFactory(
-        username="approver_user",
-        display_name="审核甲",
-        organization=tree.committee,
-        role_names=[roles.APPROVER],
-    )
-
-
-@pytest.fixture
-def admin_content(content, editor, tree):  # noqa: F811 (the content fixture)
+def admin_content(content, editor, tree):
     """A course with a lesson waiting for approval, an image, a document and a member."""
-    course = add_course(content.courses, "党史学习")
+    course = add_course("党史学习")
     lesson = add_lesson(course, "待审课时")
     lesson.save_revision(user=editor)
     workflow = lesson.get_workflow()

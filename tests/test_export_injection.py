@@ -20,11 +20,11 @@ from openpyxl import load_workbook
 from learning.common.spreadsheets import csv_row, is_formula_like, sheet_append, spreadsheet_text
 from learning.models import Organization
 from quizzes.bank.formats.xlsx import parse_xlsx
-from quizzes.taking.attempts import attempt_answer_save, attempt_start, attempt_submit
-from tests.factories import MemberFactory, OrganizationFactory
-from tests.learning.study_content import add_course, assign
-from tests.quizzes.factories import question_create, single_choice
-from tests.quizzes.quiz_factories import fixed_quiz, right_answer
+from tests.factories.pages import add_course
+from tests.factories.people import MemberFactory, OrganizationFactory
+from tests.factories.questions import question_create, single_choice
+from tests.factories.quizzes import fixed_quiz, take
+from tests.factories.study import assign
 
 pytestmark = pytest.mark.django_db
 
@@ -87,16 +87,7 @@ def hostile_member(hostile_branch):
 
 def test_quiz_results_export_writes_names_as_text(client, administrator, hostile_member):
     quiz = fixed_quiz([question_create(single_choice(stem="中共一大在哪一年召开？"))])
-    attempt = attempt_start(quiz=quiz, member=hostile_member)
-    item = attempt.questions.get()
-    attempt_answer_save(
-        attempt=attempt,
-        member=hostile_member,
-        position=1,
-        response=right_answer(item.snapshot),
-        seq=1,
-    )
-    attempt_submit(attempt=attempt, member=hostile_member)
+    take(quiz, hostile_member)
     client.force_login(administrator)
     response = client.get(reverse("quizzes_quiz_results_export", args=[quiz.pk]))
     assert response.status_code == 200

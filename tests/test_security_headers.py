@@ -19,8 +19,8 @@ from wagtail.embeds.models import Embed
 
 from learning.models import Member, Screen
 from tests.conftest import Tree
-from tests.factories import DEFAULT_PASSWORD, MemberFactory
-from tests.learning.study_content import add_course, lessons_of
+from tests.factories.pages import add_course, lessons_of
+from tests.factories.people import DEFAULT_PASSWORD, MemberFactory
 
 REPO = Path(__file__).resolve().parent.parent
 HSTS = "max-age=31536000; includeSubDomains; preload"

@@ -474,7 +474,7 @@ def measure_queries(
 ) -> dict[str, Any]:
     """Latency, hit counts and recall for every query on both backends."""
     from learning.people import roles
-    from tests.factories import MemberFactory
+    from tests.factories.people import MemberFactory
 
     client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
     client.force_login(MemberFactory(username="bench-member", role_names=[roles.MEMBER]))

@@ -15,7 +15,8 @@ from learning.people import roles, services
 from learning.points.ledger import points_award
 from tests.browser.conftest import MOBILE
 from tests.browser.test_journeys import assert_no_horizontal_scroll, log_in
-from tests.factories import DEFAULT_PASSWORD
+from tests.factories.pages import add_course, add_draft_lesson, add_lesson
+from tests.factories.people import MemberFactory, secretary_of
 
 pytestmark = [
     pytest.mark.browser,
@@ -25,17 +26,6 @@ pytestmark = [
 NewPage = Callable[..., Any]
 Screenshot = Callable[[Any, str], Path]
 LAPTOP = {"width": 1366, "height": 768}
-
-
-def _member(username: str, name: str, organization: Any, **fields: Any) -> Any:
-    return services.member_create(
-        username=username,
-        display_name=name,
-        organization=organization,
-        password=DEFAULT_PASSWORD,
-        role_names=fields.pop("role_names", [roles.MEMBER]),
-        **fields,
-    )
 
 
 def setup_organisations() -> None:
@@ -52,11 +42,10 @@ def setup_organisations() -> None:
     other_branch = services.organization_create(
         name="第三党支部", code="ZB3", kind="branch", parent=other
     )
-    secretary = _member("wangshuji", "王书记", general)
-    services.secretary_assign(member=secretary, organization=general)
-    zhang = _member("zhanghong", "张红", branch)
-    _member("lisi", "李四", branch)
-    outsider = _member("waibu", "外支部王五", other_branch)
+    secretary_of(general, "wangshuji", "王书记")
+    zhang = MemberFactory(username="zhanghong", display_name="张红", organization=branch)
+    MemberFactory(username="lisi", display_name="李四", organization=branch)
+    outsider = MemberFactory(username="waibu", display_name="外支部王五", organization=other_branch)
     points_award(member=zhang, rule_code="lesson_completed", key="z", occurred_at=timezone.now())
     points_award(member=outsider, rule_code="lesson_completed", key="o", occurred_at=timezone.now())
 
@@ -114,20 +103,17 @@ def test_secretary_on_a_phone_finds_members_and_the_home_panel(
 def test_approver_approving_on_the_dashboard_is_told_it_was_published(
     new_page: NewPage, screenshot: Screenshot
 ) -> None:
-    from cms.models import CourseIndexPage, CoursePage, HomePage, LessonPage
-
     committee = services.organization_create(name="某党委", code="DW", kind="committee")
-    editor = _member("bianji", "编辑甲", committee, role_names=[roles.EDITOR])
-    _member("shenhe", "审核乙", committee, role_names=[roles.APPROVER])
-    home = HomePage.objects.get()
-    courses = home.add_child(instance=CourseIndexPage(title="课程", slug="courses"))
-    course = courses.add_child(instance=CoursePage(title="党史学习", summary="概要"))
-    lesson = course.add_child(
-        instance=LessonPage(title="待审课时", body=[("rich_text", "<p>正文</p>")])
+    editor = MemberFactory(
+        username="bianji", display_name="编辑甲", organization=committee, role_names=[roles.EDITOR]
     )
-    lesson.unpublish()
-    lesson.save_revision(user=editor)
-    lesson.get_workflow().start(lesson, editor)
+    MemberFactory(
+        username="shenhe",
+        display_name="审核乙",
+        organization=committee,
+        role_names=[roles.APPROVER],
+    )
+    lesson = add_draft_lesson(add_course(), "待审课时", by=editor, submit=True)
 
     page = new_page(LAPTOP)
     log_in(page, "shenhe")
@@ -150,16 +136,12 @@ def test_approver_approving_on_the_dashboard_is_told_it_was_published(
 def test_editor_reads_the_explorer_and_the_editor_in_chinese(
     new_page: NewPage, screenshot: Screenshot
 ) -> None:
-    from cms.models import CourseIndexPage, CoursePage, HomePage, LessonPage
-
     committee = services.organization_create(name="某党委", code="DW", kind="committee")
-    _member("bianji", "编辑甲", committee, role_names=[roles.EDITOR])
-    home = HomePage.objects.get()
-    courses = home.add_child(instance=CourseIndexPage(title="课程", slug="courses"))
-    course = courses.add_child(instance=CoursePage(title="党史学习", summary="概要"))
-    lesson = course.add_child(
-        instance=LessonPage(title="第一课", body=[("rich_text", "<p>正文</p>")])
+    MemberFactory(
+        username="bianji", display_name="编辑甲", organization=committee, role_names=[roles.EDITOR]
     )
+    course = add_course()
+    lesson = add_lesson(course, "第一课")
 
     page = new_page(LAPTOP)
     log_in(page, "bianji")

@@ -15,11 +15,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from learning.models import StudyDay
-from learning.people import roles, services
+from learning.people import services
 from tests.browser.conftest import DESKTOP, MOBILE, SMALL_MOBILE
 from tests.browser.test_journeys import assert_no_horizontal_scroll, log_in
-from tests.factories import DEFAULT_PASSWORD
-from tests.learning.study_content import add_course, assign, complete, lessons_of
+from tests.factories.pages import add_course, lessons_of
+from tests.factories.people import MemberFactory, secretary_of
+from tests.factories.study import assign, complete
 
 pytestmark = [
     pytest.mark.browser,
@@ -38,21 +39,8 @@ def setup_study() -> dict[str, Any]:
     branch = services.organization_create(
         name="第三党支部", code="ZB3", kind="branch", parent=general
     )
-    member = services.member_create(
-        username="zhanghong",
-        display_name="张红",
-        organization=branch,
-        password=DEFAULT_PASSWORD,
-        role_names=[roles.MEMBER],
-    )
-    secretary = services.member_create(
-        username="wangshuji",
-        display_name="王书记",
-        organization=general,
-        password=DEFAULT_PASSWORD,
-        role_names=[roles.MEMBER],
-    )
-    services.secretary_assign(member=secretary, organization=general)
+    member = MemberFactory(username="zhanghong", display_name="张红", organization=branch)
+    secretary = secretary_of(general, "wangshuji", "王书记")
     today = timezone.localdate()
     history = add_course(
         "党史学习教育专题：中国共产党的百年奋斗历程",

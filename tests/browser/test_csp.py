@@ -43,10 +43,11 @@ from tests.browser.test_publish_and_search import admin_log_in
 from tests.browser.test_question_import import FIXED as GIFT
 from tests.browser.test_quizzes import member_in_a_branch, right_choice_text
 from tests.browser.test_screens import FULL_HD, LOADING, make_screen, next_refresh
-from tests.factories import DEFAULT_PASSWORD
-from tests.learning.study_content import add_course, assign, complete, lessons_of
-from tests.quizzes.factories import question_create, single_choice
-from tests.quizzes.quiz_factories import bank_of_each_type, fixed_quiz
+from tests.factories.pages import add_course, lessons_of
+from tests.factories.people import MemberFactory
+from tests.factories.questions import bank_of_each_type, question_create, single_choice
+from tests.factories.quizzes import fixed_quiz
+from tests.factories.study import assign, complete
 
 pytestmark = [
     pytest.mark.browser,
@@ -433,11 +434,10 @@ def test_admin_pages_work_under_the_admin_policy(new_page: NewPage, screenshot: 
     from django.core.files.images import ImageFile
 
     committee = services.organization_create(name="某党委", code="DW", kind="committee")
-    editor = services.member_create(
+    editor = MemberFactory(
         username="bianji",
         display_name="李编辑",
         organization=committee,
-        password=DEFAULT_PASSWORD,
         role_names=[roles.EDITOR],
     )
     Image.objects.create(title="党旗", file=ImageFile(io.BytesIO(png()), name="flag.png"))

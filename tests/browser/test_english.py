@@ -24,8 +24,8 @@ from tests.browser.conftest import DESKTOP, MOBILE
 from tests.browser.test_journeys import assert_no_horizontal_scroll, log_in
 from tests.browser.test_quiz_practice import choice_id
 from tests.browser.test_quizzes import member_in_a_branch
-from tests.quizzes.factories import question_create, single_choice
-from tests.quizzes.quiz_factories import fixed_quiz
+from tests.factories.questions import question_create, single_choice
+from tests.factories.quizzes import fixed_quiz
 
 pytestmark = [
     pytest.mark.browser,

@@ -18,14 +18,14 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from learning.people import roles, services
+from learning.people import roles
 from quizzes.models import Attempt, Question, QuestionCategory, Quiz
 from tests.browser.conftest import MOBILE
 from tests.browser.test_journeys import assert_no_horizontal_scroll, log_in
 from tests.browser.test_quizzes import member_in_a_branch
-from tests.factories import DEFAULT_PASSWORD
-from tests.quizzes.factories import question_create, single_choice
-from tests.quizzes.quiz_factories import fixed_quiz
+from tests.factories.people import DEFAULT_PASSWORD, MemberFactory
+from tests.factories.questions import question_create, single_choice
+from tests.factories.quizzes import fixed_quiz
 
 pytestmark = [
     pytest.mark.browser,
@@ -117,11 +117,10 @@ def test_an_editor_sees_which_questions_are_locked_and_until_when(
     _exam(exam_questions)
     root = QuestionCategory.objects.get(name="党史")
     QuestionCategory.objects.filter(pk=root.pk).update(exam_only=True)
-    editor = services.member_create(
+    editor = MemberFactory(
         username="bianji",
         display_name="编辑甲",
         organization=None,
-        password=DEFAULT_PASSWORD,
         role_names=[roles.EDITOR],
     )
     page = new_page(LAPTOP)

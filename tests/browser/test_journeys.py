@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,13 +10,13 @@ from urllib.parse import urlsplit
 import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
-from openpyxl import Workbook
 from wagtail.models import Site
 
 from learning.models import Member, Organization
 from learning.people import roles, services
 from tests.browser.conftest import DESKTOP, MOBILE, SMALL_MOBILE
-from tests.factories import DEFAULT_PASSWORD
+from tests.factories.people import DEFAULT_PASSWORD, MemberFactory
+from tests.factories.sheets import members_xlsx
 
 pytestmark = [
     pytest.mark.browser,
@@ -46,11 +45,9 @@ def member_in_branch(**overrides: Any) -> Member:
         "username": "zhanghong",
         "display_name": "张红",
         "organization": branch_tree(),
-        "password": DEFAULT_PASSWORD,
-        "role_names": [roles.MEMBER],
         **overrides,
     }
-    return services.member_create(**fields)
+    return MemberFactory(**fields)
 
 
 def log_in(page: Any, username: str, password: str = DEFAULT_PASSWORD) -> None:
@@ -193,17 +190,6 @@ def test_member_link_to_admin_only_for_staff(new_page: NewPage) -> None:
     assert page.locator("main a[href='/admin/']").count() == 0
 
 
-def _sheet(rows: list[list[Any]]) -> bytes:
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.append(["用户名", "姓名", "手机", "组织编码"])
-    for row in rows:
-        sheet.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
 def _upload(page: Any, content: bytes, *, dry_run: bool = False) -> None:
     page.set_input_files(
         "#id_file",
@@ -237,18 +223,18 @@ def test_administrator_imports_members_and_sees_problems_by_row(
     assert page.locator(f"a[href='{reverse('learning_member_import_template')}']").is_visible()
     screenshot(page, "desktop-1280-admin-import")
 
-    _upload(page, _sheet([["liming", "李明", "12345", "ZB3"], ["", "王芳", "", "NOPE"]]))
+    _upload(page, members_xlsx([["liming", "李明", "12345", "ZB3"], ["", "王芳", "", "NOPE"]]))
     problems = page.locator("table.listing tbody tr")
     assert problems.count() >= 2
     assert problems.first.locator("td").first.inner_text() == "2"
     assert not Member.objects.filter(username="liming").exists()
     screenshot(page, "desktop-1280-admin-import-problems")
 
-    _upload(page, _sheet([["liming", "李明", "13900139000", "ZB3"]]), dry_run=True)
+    _upload(page, members_xlsx([["liming", "李明", "13900139000", "ZB3"]]), dry_run=True)
     assert page.locator("table.listing").count() == 0
     assert not Member.objects.filter(username="liming").exists()
 
-    _upload(page, _sheet([["liming", "李明", "13900139000", "ZB3"]]))
+    _upload(page, members_xlsx([["liming", "李明", "13900139000", "ZB3"]]))
     assert Member.objects.filter(username="liming", must_change_password=True).exists()
     assert page.locator("main code").inner_text().strip()
     screenshot(page, "desktop-1280-admin-import-done")

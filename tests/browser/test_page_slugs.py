@@ -14,10 +14,11 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
-from cms.models import CourseIndexPage, CoursePage, HomePage, LessonPage
+from cms.models import CoursePage, LessonPage
 from tests.browser.conftest import DESKTOP, MOBILE
 from tests.browser.test_journeys import log_in
 from tests.browser.test_publish_and_search import admin_log_in, people
+from tests.factories.pages import add_course, add_lesson
 
 pytestmark = [
     pytest.mark.browser,
@@ -31,15 +32,9 @@ TITLE = "读原著学原理：深刻领会新思想的世界观和方法论"
 
 
 def course_five() -> CoursePage:
-    home = HomePage.objects.get()
-    courses = home.add_child(instance=CourseIndexPage(title="课程", slug="courses"))
-    course = courses.add_child(
-        instance=CoursePage(title="理论学习", slug="course-5", summary="读原著。")
-    )
+    course = add_course("理论学习", slug="course-5", summary="读原著。")
     course.save_revision().publish()
-    first = course.add_child(
-        instance=LessonPage(title="第一课", slug="lesson-5-1", body=[("rich_text", "<p>一</p>")])
-    )
+    first = add_lesson(course, "第一课", "一", slug="lesson-5-1")
     first.save_revision().publish()
     return course
 
@@ -113,9 +108,7 @@ def test_a_number_another_editor_took_meanwhile_is_not_an_error(
     open_tab_of(editor, "#id_slug")
     assert editor.locator("#id_slug").input_value() == "lesson-5-2"
     # Another editor saves a lesson in the same course while this form is open.
-    course.add_child(
-        instance=LessonPage(title="第二课", slug="lesson-5-2", body=[("rich_text", "<p>二</p>")])
-    )
+    add_lesson(course, "第二课", "二", slug="lesson-5-2")
     open_tab_of(editor, "#id_title")
     editor.locator("#body-root .c-sf-add-button").first.click()
     editor.get_by_role("option", name="正文").click()

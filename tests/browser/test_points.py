@@ -10,11 +10,11 @@ import pytest
 from django.urls import reverse
 
 from learning.models import Member
-from learning.people import roles, services
+from learning.people import services
 from learning.points.ledger import points_award
 from tests.browser.conftest import MOBILE
 from tests.browser.test_journeys import assert_no_horizontal_scroll, log_in
-from tests.factories import DEFAULT_PASSWORD
+from tests.factories.people import MemberFactory
 
 pytestmark = [
     pytest.mark.browser,
@@ -35,20 +35,13 @@ def organisation_with_activity() -> Member:
         services.organization_create(name=name, code=code, kind="branch", parent=general)
         for name, code in [("第一党支部", "ZB1"), ("第二党支部", "ZB2"), ("第三党支部", "ZB3")]
     ]
-    me = services.member_create(
-        username="zhanghong",
-        display_name="张红",
-        organization=branches[2],
-        password=DEFAULT_PASSWORD,
-        role_names=[roles.MEMBER],
-    )
+    me = MemberFactory(username="zhanghong", display_name="张红", organization=branches[2])
     names = ["李明", "王芳", "赵强", "刘洋", "陈静", "杨帆"]
     for index, name in enumerate(names):
-        colleague = services.member_create(
+        colleague = MemberFactory(
             username=f"m{index}",
             display_name=name,
             organization=branches[index % 3],
-            password=DEFAULT_PASSWORD,
         )
         points_award(member=colleague, rule_code="exam_passed", key=f"exam:{index}")
         if index % 2:

@@ -20,11 +20,12 @@ from django.conf import settings
 from django.urls import reverse
 from wagtail.models import Page
 
-from cms.models import CourseIndexPage, CoursePage, HomePage, LessonPage
+from cms.models import CoursePage, LessonPage
 from learning.people import roles, services
 from tests.browser.conftest import DESKTOP, SMALL_MOBILE
 from tests.browser.test_journeys import assert_no_horizontal_scroll, log_in
-from tests.factories import DEFAULT_PASSWORD
+from tests.factories.pages import add_course, add_lesson
+from tests.factories.people import DEFAULT_PASSWORD, MemberFactory
 
 pytestmark = [
     pytest.mark.browser,
@@ -41,10 +42,7 @@ LESSON_TEXT = f"党员带头参与{WORD}志愿服务，在社区宣传绿色生�
 
 
 def course_to_write_in() -> CoursePage:
-    home = HomePage.objects.get()
-    courses = home.add_child(instance=CourseIndexPage(title="课程", slug="courses"))
-    course = CoursePage(title="党员志愿服务", slug="volunteering", summary="党员在社区。")
-    courses.add_child(instance=course)
+    course = add_course("党员志愿服务", slug="volunteering", summary="党员在社区。")
     course.save_revision().publish()
     return course
 
@@ -59,11 +57,10 @@ def people() -> None:
         ("shenhe", "王审核", roles.APPROVER),
         ("zhanghong", "张红", roles.MEMBER),
     ):
-        services.member_create(
+        MemberFactory(
             username=username,
             display_name=name,
             organization=branch if role == roles.MEMBER else committee,
-            password=DEFAULT_PASSWORD,
             role_names=[role],
         )
 
@@ -173,10 +170,7 @@ def test_a_member_searches_a_quoted_phrase_after_the_index_was_updated(
     """
     course = course_to_write_in()
     people()
-    lesson = LessonPage(
-        title=LESSON_TITLE, slug="lesson-5-1", body=[("rich_text", f"<p>{LESSON_TEXT}</p>")]
-    )
-    course.add_child(instance=lesson)
+    lesson = add_lesson(course, LESSON_TITLE, LESSON_TEXT, slug="lesson-5-1")
     lesson.save_revision().publish()
     lesson.title = f"{LESSON_TITLE}（修订）"
     lesson.save_revision().publish()

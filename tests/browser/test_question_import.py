@@ -13,7 +13,7 @@ from learning.people import roles, services
 from quizzes.models import Question
 from tests.browser.conftest import DESKTOP
 from tests.browser.test_journeys import log_in
-from tests.factories import DEFAULT_PASSWORD
+from tests.factories.people import MemberFactory
 
 pytestmark = [
     pytest.mark.browser,
@@ -43,11 +43,10 @@ def test_an_editor_fixes_a_gift_file_and_imports_it(
     new_page: NewPage, screenshot: Screenshot
 ) -> None:
     committee = services.organization_create(name="某党委", code="DW", kind="committee")
-    services.member_create(
+    MemberFactory(
         username="bianji",
         display_name="李编辑",
         organization=committee,
-        password=DEFAULT_PASSWORD,
         role_names=[roles.EDITOR],
     )
     page = new_page(DESKTOP)
@@ -97,14 +96,13 @@ def test_an_editor_fixes_a_gift_file_and_imports_it(
 def test_an_editor_fixes_a_bad_row_of_an_xlsx_and_imports_it(
     new_page: NewPage, screenshot: Screenshot
 ) -> None:
-    from tests.quizzes.factories import make_xlsx, row
+    from tests.factories.sheets import make_xlsx, row
 
     committee = services.organization_create(name="某党委", code="DW", kind="committee")
-    services.member_create(
+    MemberFactory(
         username="bianji",
         display_name="李编辑",
         organization=committee,
-        password=DEFAULT_PASSWORD,
         role_names=[roles.EDITOR],
     )
     good = row("单选", "中国共产党第一次全国代表大会在哪一年召开？", ["1919", "1921", "1927"], "B")

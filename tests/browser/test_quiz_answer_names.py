@@ -19,8 +19,8 @@ from quizzes.taking.attempts import attempt_start
 from tests.browser.conftest import MOBILE
 from tests.browser.test_journeys import assert_no_horizontal_scroll, log_in
 from tests.browser.test_quizzes import member_in_a_branch
-from tests.quizzes.factories import question_create, single_choice
-from tests.quizzes.quiz_factories import fixed_quiz, multiple_choice
+from tests.factories.questions import multiple_choice, question_create, single_choice
+from tests.factories.quizzes import fixed_quiz
 
 pytestmark = [
     pytest.mark.browser,

@@ -20,8 +20,8 @@ from quizzes.taking.attempts import attempt_start, challenge_quiz
 from tests.browser.conftest import MOBILE
 from tests.browser.test_journeys import assert_no_horizontal_scroll, log_in
 from tests.browser.test_quizzes import member_in_a_branch
-from tests.quizzes.factories import question_create, single_choice
-from tests.quizzes.quiz_factories import fill_blank, fixed_quiz, multiple_choice
+from tests.factories.questions import fill_blank, multiple_choice, question_create, single_choice
+from tests.factories.quizzes import fixed_quiz
 
 pytestmark = [
     pytest.mark.browser,

@@ -17,7 +17,7 @@ from quizzes.taking.attempts import attempt_answer_check, attempt_start, challen
 from tests.browser.conftest import MOBILE
 from tests.browser.test_journeys import assert_no_horizontal_scroll, log_in
 from tests.browser.test_quizzes import member_in_a_branch
-from tests.quizzes.factories import question_create, single_choice
+from tests.factories.questions import question_create, single_choice
 
 pytestmark = [
     pytest.mark.browser,

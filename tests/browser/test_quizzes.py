@@ -13,14 +13,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from learning.models import PointsEntry
-from learning.people import roles, services
+from learning.people import services
 from quizzes.models import Attempt, Question, Quiz
 from quizzes.taking.attempts import daily_quiz_make
 from tests.browser.conftest import MOBILE
 from tests.browser.test_journeys import assert_no_horizontal_scroll, log_in
-from tests.factories import DEFAULT_PASSWORD
-from tests.quizzes.factories import question_create, single_choice
-from tests.quizzes.quiz_factories import bank_of_each_type, fixed_quiz, true_false
+from tests.factories.people import MemberFactory
+from tests.factories.questions import bank_of_each_type, question_create, single_choice, true_false
+from tests.factories.quizzes import fixed_quiz
 
 pytestmark = [
     pytest.mark.browser,
@@ -36,13 +36,7 @@ def member_in_a_branch() -> Any:
     branch = services.organization_create(
         name="第一党支部", code="ZB1", kind="branch", parent=committee
     )
-    return services.member_create(
-        username="zhanghong",
-        display_name="张红",
-        organization=branch,
-        password=DEFAULT_PASSWORD,
-        role_names=[roles.MEMBER],
-    )
+    return MemberFactory(username="zhanghong", display_name="张红", organization=branch)
 
 
 def right_choice_text(page: Any, fieldset: Any, question_id: int, *, right: bool = True) -> None:

@@ -13,14 +13,15 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from learning.people import roles, services
-from quizzes.taking.attempts import attempt_answer_save, attempt_start, attempt_submit
+from learning.people import services
+from quizzes.taking.attempts import attempt_start
 from tests.browser.conftest import MOBILE
 from tests.browser.test_journeys import assert_no_horizontal_scroll, log_in
-from tests.factories import DEFAULT_PASSWORD
-from tests.learning.study_content import add_course, assign, complete, lessons_of
-from tests.quizzes.factories import question_create, single_choice
-from tests.quizzes.quiz_factories import fixed_quiz, right_answer
+from tests.factories.pages import add_course, lessons_of
+from tests.factories.people import MemberFactory, secretary_of
+from tests.factories.questions import question_create, single_choice
+from tests.factories.quizzes import fixed_quiz, take
+from tests.factories.study import assign, complete
 
 pytestmark = [
     pytest.mark.browser,
@@ -48,38 +49,18 @@ def _people() -> dict[str, Any]:
         name="第三党支部", code="ZB3", kind="branch", parent=other_general
     )
 
-    def member(username: str, name: str, organization: Any) -> Any:
-        return services.member_create(
-            username=username,
-            display_name=name,
-            organization=organization,
-            password=DEFAULT_PASSWORD,
-            role_names=[roles.MEMBER],
-        )
-
     people = {
-        "zhang": member("zhanghong", "张红", branches[0]),
-        "li": member("liming", "李明", branches[0]),
-        "wang": member("wangfang", "王芳", branches[1]),
-        "zhao": member("zhaolei", "赵磊", branches[1]),
-        "outsider": member("zhouwai", "周外", outside),
-    }
-    secretary = member("wangshuji", "王书记", general)
-    services.secretary_assign(member=secretary, organization=general)
-    return {"committee": committee, "general": general, "secretary": secretary, **people}
-
-
-def _take(quiz: Any, member: Any) -> Any:
-    attempt = attempt_start(quiz=quiz, member=member)
-    for item in attempt.questions.order_by("position"):
-        attempt_answer_save(
-            attempt=attempt,
-            member=member,
-            position=item.position,
-            response=right_answer(item.snapshot),
-            seq=1,
+        key: MemberFactory(username=username, display_name=name, organization=organization)
+        for key, username, name, organization in (
+            ("zhang", "zhanghong", "张红", branches[0]),
+            ("li", "liming", "李明", branches[0]),
+            ("wang", "wangfang", "王芳", branches[1]),
+            ("zhao", "zhaolei", "赵磊", branches[1]),
+            ("outsider", "zhouwai", "周外", outside),
         )
-    return attempt_submit(attempt=attempt, member=member)
+    }
+    secretary = secretary_of(general, "wangshuji", "王书记")
+    return {"committee": committee, "general": general, "secretary": secretary, **people}
 
 
 def test_secretary_sees_who_has_not_taken_the_exam_or_finished_the_course(
@@ -90,8 +71,8 @@ def test_secretary_sees_who_has_not_taken_the_exam_or_finished_the_course(
     exam = fixed_quiz(
         [question], title="党章党规考试", kind="exam", organizations=[people["committee"]]
     )
-    _take(exam, people["zhang"])
-    _take(exam, people["outsider"])
+    take(exam, people["zhang"])
+    take(exam, people["outsider"])
     attempt_start(quiz=exam, member=people["wang"])
 
     page = new_page(LAPTOP, locale="zh-CN")
@@ -133,10 +114,10 @@ def test_member_sees_a_held_attempt_as_held_in_their_history(
     people = _people()
     question = question_create(single_choice(stem="党的最高领导机关是？"))
     fast = fixed_quiz([question], title="每周答题：党章", min_seconds_per_question=90)
-    held = _take(fast, people["zhang"])
+    held = take(fast, people["zhang"])
     assert held.too_fast
     normal = fixed_quiz([question], title="专项答题：党史", min_seconds_per_question=0)
-    _take(normal, people["zhang"])
+    take(normal, people["zhang"])
 
     page = new_page(MOBILE)
     log_in(page, "zhanghong")

@@ -9,11 +9,12 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
-from cms.models import CourseIndexPage, CoursePage, HomePage, LessonPage
-from learning.people import roles, services
+from cms.models import LessonPage
+from learning.people import services
 from tests.browser.conftest import MOBILE
 from tests.browser.test_journeys import assert_no_horizontal_scroll, log_in
-from tests.factories import DEFAULT_PASSWORD
+from tests.factories.pages import add_course, add_lesson
+from tests.factories.people import MemberFactory
 
 pytestmark = [
     pytest.mark.browser,
@@ -30,11 +31,7 @@ PARAGRAPH = (
 
 
 def lesson_to_study() -> LessonPage:
-    home = HomePage.objects.get()
-    courses = home.add_child(instance=CourseIndexPage(title="课程", slug="courses"))
-    course = courses.add_child(
-        instance=CoursePage(title="党史学习", slug="history", summary="学习党的百年奋斗历程。")
-    )
+    course = add_course("党史学习", slug="history")
     body = [
         ("heading", {"text": "一、开天辟地", "level": "h2"}),
         *[("rich_text", f"<p>{PARAGRAPH}</p>") for _ in range(6)],
@@ -42,10 +39,9 @@ def lesson_to_study() -> LessonPage:
         ("key_points", {"title": "学习要点", "points": ["党的成立", "初心使命"]}),
         ("callout", {"kind": "important", "text": "<p>学完本课请参加课后测验。</p>"}),
     ]
-    lesson = LessonPage(
-        title="第一课 中国共产党的成立", slug="founding", body=body, min_study_minutes=0
+    return add_lesson(
+        course, "第一课 中国共产党的成立", body=body, slug="founding", min_study_minutes=0
     )
-    return course.add_child(instance=lesson)
 
 
 def test_member_studies_a_lesson_to_the_end_and_earns_points(
@@ -56,13 +52,7 @@ def test_member_studies_a_lesson_to_the_end_and_earns_points(
     branch = services.organization_create(
         name="第三党支部", code="ZB3", kind="branch", parent=committee
     )
-    services.member_create(
-        username="zhanghong",
-        display_name="张红",
-        organization=branch,
-        password=DEFAULT_PASSWORD,
-        role_names=[roles.MEMBER],
-    )
+    MemberFactory(username="zhanghong", display_name="张红", organization=branch)
     page = new_page(MOBILE)
     log_in(page, "zhanghong")
     page.goto(lesson.url)

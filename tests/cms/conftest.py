@@ -1,48 +1,31 @@
-"""Fixtures for content pages: a home page with a course index and a policy index."""
+"""Fixtures for the search backend tests: an index directory of their own, the backend on it."""
 
 from __future__ import annotations
 
-import datetime
-from dataclasses import dataclass
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-from wagtail.models import Page
+from modelsearch.backends import get_search_backend
 
-from cms.models import (
-    CourseIndexPage,
-    CoursePage,
-    HomePage,
-    LessonPage,
-    PolicyIndexPage,
-)
-
-
-@dataclass
-class Content:
-    home: HomePage
-    courses: CourseIndexPage
-    policies: PolicyIndexPage
+from cms.search.backend import WhooshSearchBackend
+from cms.search.signals import register_signal_handlers
+from cms.search.storage import forget_searchers
 
 
 @pytest.fixture
-def content(db: None) -> Content:
-    home = HomePage.objects.get()
-    courses = home.add_child(instance=CourseIndexPage(title="课程", slug="courses"))
-    policies = home.add_child(instance=PolicyIndexPage(title="政策文件", slug="policies"))
-    return Content(home=home, courses=courses, policies=policies)
+def index_dir(tmp_path: Path, settings) -> Iterator[Path]:
+    directory = tmp_path / "search-index"
+    settings.SEARCH_INDEX_DIR = directory
+    settings.WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "cms.search.backend"}}
+    forget_searchers()
+    yield directory
+    forget_searchers()
 
 
-def add_course(parent: Page, title: str = "党史学习", **fields: object) -> CoursePage:
-    fields.setdefault("summary", "学习党的百年奋斗历程。")
-    return parent.add_child(instance=CoursePage(title=title, **fields))
-
-
-def add_lesson(
-    course: CoursePage, title: str, body: list | None = None, **fields: object
-) -> LessonPage:
-    body = body or [("rich_text", "<p>中国共产党成立于一九二一年。</p>")]
-    return course.add_child(instance=LessonPage(title=title, body=body, **fields))
-
-
-def day(text: str) -> datetime.date:
-    return datetime.date.fromisoformat(text)
+@pytest.fixture
+def backend(index_dir: Path) -> WhooshSearchBackend:
+    register_signal_handlers()
+    search_backend = get_search_backend()
+    assert isinstance(search_backend, WhooshSearchBackend)
+    return search_backend

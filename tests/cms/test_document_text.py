@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 from django.core.files.base import ContentFile
 from django.core.management import call_command
-from docx import Document as DocxDocument
 from pypdf import PdfWriter
 from wagtail.documents import get_document_model
 from wagtail.models import Page
@@ -25,28 +24,13 @@ from cms.extraction import clean_text, document_text_extract, extract_text
 from cms.models import DocumentText, LessonPage, PolicyDocumentPage
 from cms.tasks import document_text_extract_task
 from demo.files import DEMO_FILES
-from tests.cms.conftest import Content, add_course, add_lesson, day
+from tests.factories.documents import docx_bytes, upload
+from tests.factories.pages import Content, add_course, add_lesson, add_policy
 
 Document = get_document_model()
 
 STANDARDS_PDF = next(f for f in DEMO_FILES if f.page_slug == "policy-2025-organisation-02").path
 PDF_ONLY_WORD = "佐证材料"  # in the annex of that PDF, in no page's text
-
-
-def docx_bytes(*paragraphs: str, table: list[list[str]] | None = None) -> bytes:
-    document = DocxDocument()
-    document.add_heading("会议纪要", level=1)
-    for text in paragraphs:
-        document.add_paragraph(text)
-    if table:
-        grid = document.add_table(rows=len(table), cols=len(table[0]))
-        for row, values in zip(grid.rows, table, strict=True):
-            for cell, value in zip(row.cells, values, strict=True):
-                cell.text = value
-    document.add_paragraph("以上纪要，请各党支部遵照执行。")
-    buffer = io.BytesIO()
-    document.save(buffer)
-    return buffer.getvalue()
 
 
 def encrypted_pdf(*, user_password: str) -> bytes:
@@ -183,23 +167,9 @@ def commit(django_capture_on_commit_callbacks) -> Callable[[], Any]:
     return lambda: django_capture_on_commit_callbacks(execute=True)
 
 
-def upload(title: str, filename: str, data: bytes) -> Any:
-    document = Document(title=title)
-    document.file.save(filename, ContentFile(data), save=False)
-    document.save()
-    return document
-
-
 def replace_file(document: Any, filename: str, data: bytes) -> None:
     document.file.save(filename, ContentFile(data), save=False)
     document.save()
-
-
-def add_policy(content: Content, title: str, **fields: object) -> PolicyDocumentPage:
-    fields.setdefault("issuing_body", "青禾新区机关党委组织部")
-    fields.setdefault("issue_date", day("2025-04-08"))
-    fields.setdefault("body", [("rich_text", "<p>现印发给你们，请认真组织实施。</p>")])
-    return content.policies.add_child(instance=PolicyDocumentPage(title=title, **fields))
 
 
 def found(query: str, model: type[Page] = Page) -> list[str]:
@@ -222,8 +192,8 @@ def test_an_upload_is_extracted_once_the_transaction_commits(
 def test_a_word_only_in_the_attached_pdf_finds_the_policy_page(content: Content, commit) -> None:
     with commit():
         document = upload("考评细则", "rules.pdf", STANDARDS_PDF.read_bytes())
-        add_policy(content, "关于标准化建设的通知", original_file=document)
-        add_policy(content, "另一份通知")
+        add_policy("关于标准化建设的通知", original_file=document)
+        add_policy("另一份通知")
     assert found(PDF_ONLY_WORD) == ["关于标准化建设的通知"]
     assert found(PDF_ONLY_WORD, PolicyDocumentPage) == ["关于标准化建设的通知"]
     assert found("花名册") == ["关于标准化建设的通知"]  # another word of the annex
@@ -233,9 +203,8 @@ def test_a_word_only_in_the_attached_pdf_finds_the_policy_page(content: Content,
 def test_a_hit_in_the_page_itself_ranks_above_one_in_its_file(content: Content, commit) -> None:
     with commit():
         document = upload("考评细则", "rules.pdf", STANDARDS_PDF.read_bytes())
-        add_policy(content, "附件里提到", original_file=document)
+        add_policy("附件里提到", original_file=document)
         add_policy(
-            content,
             "正文里提到",
             body=[("rich_text", "<p>考评不要求另行制作佐证材料。</p>")],
         )
@@ -246,7 +215,7 @@ def test_a_hit_in_the_page_itself_ranks_above_one_in_its_file(content: Content, 
 def test_text_extracted_after_publishing_reindexes_the_page(content: Content, commit) -> None:
     document = upload("考评细则", "rules.pdf", STANDARDS_PDF.read_bytes())  # not yet read
     with commit():
-        add_policy(content, "关于标准化建设的通知", original_file=document)
+        add_policy("关于标准化建设的通知", original_file=document)
     assert found(PDF_ONLY_WORD) == []
     with commit():
         document_text_extract(document_id=document.pk)
@@ -259,7 +228,7 @@ def test_files_attached_in_the_body_of_lessons_and_policies_are_searched(
     with commit():
         minutes = upload("会议纪要", "minutes.docx", docx_bytes("部署红色教育基地参观活动。"))
         rules = upload("考评细则", "rules.pdf", STANDARDS_PDF.read_bytes())
-        course = add_course(content.courses)
+        course = add_course()
         add_lesson(
             course,
             "第一课",
@@ -269,7 +238,6 @@ def test_files_attached_in_the_body_of_lessons_and_policies_are_searched(
             ],
         )
         add_policy(
-            content,
             "关于标准化建设的通知",
             body=[("attachment", {"document": rules, "description": ""})],
         )
@@ -281,7 +249,7 @@ def test_files_attached_in_the_body_of_lessons_and_policies_are_searched(
 def test_replacing_the_file_extracts_it_again(content: Content, commit) -> None:
     with commit():
         document = upload("会议纪要", "minutes.docx", docx_bytes("部署红色教育基地参观活动。"))
-        add_policy(content, "关于参观活动的通知", original_file=document)
+        add_policy("关于参观活动的通知", original_file=document)
     first = DocumentText.objects.get(document=document)
     assert found("红色教育基地") == ["关于参观活动的通知"]
 
@@ -349,7 +317,7 @@ def test_a_bad_upload_records_an_error_and_does_not_raise(
 ) -> None:
     with commit():
         document = upload("坏文件", filename, data or encrypted_pdf(user_password="secret"))
-        add_policy(content, "关于标准化建设的通知", original_file=document)
+        add_policy("关于标准化建设的通知", original_file=document)
     text = DocumentText.objects.get(document=document)
     assert text.status == DocumentText.Status.FAILED
     assert error in text.error and text.text == ""
@@ -368,9 +336,9 @@ def test_a_missing_file_records_an_error(db: None, commit) -> None:
 def test_a_draft_pages_attachment_is_not_found(content: Content, commit) -> None:
     with commit():
         document = upload("考评细则", "rules.pdf", STANDARDS_PDF.read_bytes())
-        draft = add_policy(content, "草稿通知", original_file=document, live=False)
+        draft = add_policy("草稿通知", original_file=document, live=False)
         draft.save_revision()
-        published = add_policy(content, "已发布的通知")
+        published = add_policy("已发布的通知")
         # A live page whose unpublished draft adds the file: the live text has no file.
         published.original_file = document
         published.save_revision()
@@ -381,7 +349,7 @@ def test_a_draft_pages_attachment_is_not_found(content: Content, commit) -> None
 def test_deleting_the_document_removes_its_text_from_search(content: Content, commit) -> None:
     with commit():
         document = upload("考评细则", "rules.pdf", STANDARDS_PDF.read_bytes())
-        add_policy(content, "关于标准化建设的通知", original_file=document)
+        add_policy("关于标准化建设的通知", original_file=document)
     assert found(PDF_ONLY_WORD) == ["关于标准化建设的通知"]
     with commit():
         document.delete()
@@ -402,11 +370,11 @@ def test_the_command_reads_documents_uploaded_before_the_feature(db: None) -> No
 def test_a_hit_only_in_the_attached_file_shows_that_files_text_as_the_snippet(
     content: Content, commit, client, tree
 ) -> None:
-    from tests.factories import MemberFactory
+    from tests.factories.people import MemberFactory
 
     with commit():
         document = upload("考评细则", "rules.pdf", STANDARDS_PDF.read_bytes())
-        add_policy(content, "关于标准化建设的通知", original_file=document)
+        add_policy("关于标准化建设的通知", original_file=document)
     client.force_login(MemberFactory(organization=tree.branch_a1))
     response = client.get("/search/", {"q": PDF_ONLY_WORD})
     hits = response.context["hits"]

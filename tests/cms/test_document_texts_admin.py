@@ -6,8 +6,8 @@ import pytest
 from django.urls import reverse
 
 from cms.models import DocumentText
-from tests.cms.test_document_text import docx_bytes, upload
-from tests.factories import MemberFactory
+from tests.factories.documents import docx_bytes, upload
+from tests.factories.people import MemberFactory
 
 pytestmark = pytest.mark.django_db
 

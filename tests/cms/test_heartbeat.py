@@ -9,13 +9,13 @@ from django.test import Client
 from django.urls import reverse
 
 from learning.models import LessonProgress
-from tests.cms.conftest import add_course, add_lesson
-from tests.factories import MemberFactory
+from tests.factories.pages import add_course, add_lesson
+from tests.factories.people import MemberFactory
 
 
 @pytest.fixture
 def lesson(content):
-    course = add_course(content.courses)
+    course = add_course()
     return add_lesson(course, "第一课", min_study_minutes=1)
 
 

@@ -12,13 +12,13 @@ from PIL import Image as PillowImage
 from wagtail.images.models import Image
 
 from learning.models import LessonProgress
-from tests.cms.conftest import add_course, add_lesson
-from tests.factories import MemberFactory
+from tests.factories.pages import add_course, add_lesson
+from tests.factories.people import MemberFactory
 
 
 @pytest.fixture
 def lesson(content):
-    return add_lesson(add_course(content.courses), "第一课", min_study_minutes=1)
+    return add_lesson(add_course(), "第一课", min_study_minutes=1)
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.cms.conftest import add_course
+from tests.factories.pages import add_course
 
 pytestmark = pytest.mark.django_db
 
@@ -47,6 +47,6 @@ def test_index_pages_keep_the_editors_titles_in_chinese(client, intros):
 
 
 def test_a_course_links_back_to_its_section_in_the_language(client, content):
-    course = add_course(content.courses, slug="history")
+    course = add_course(slug="history")
     assert '">Courses</a></nav>' in _get(client, course.url, "en")
     assert '">课程</a></nav>' in _get(client, course.url, "zh-hans")

@@ -6,17 +6,17 @@ import pytest
 from django.urls import reverse
 
 from quizzes.models import Attempt, Quiz
-from tests.cms.conftest import add_course, add_lesson
-from tests.factories import MemberFactory
-from tests.quizzes.factories import question_create, single_choice
-from tests.quizzes.quiz_factories import fixed_quiz
+from tests.factories.pages import add_course, add_lesson
+from tests.factories.people import MemberFactory
+from tests.factories.questions import question_create, single_choice
+from tests.factories.quizzes import fixed_quiz
 
 pytestmark = pytest.mark.django_db
 
 
 def test_a_lesson_offers_its_published_quiz_and_the_member_can_take_it(client, content, tree):
     quiz = fixed_quiz([question_create(single_choice())], kind=Quiz.Kind.LESSON, title="第一课小测")
-    lesson = add_lesson(add_course(content.courses), "第一课", quiz=quiz)
+    lesson = add_lesson(add_course(), "第一课", quiz=quiz)
     member = MemberFactory(organization=tree.branch_a1)
     client.force_login(member)
     page = client.get(lesson.url).content.decode()
@@ -29,7 +29,7 @@ def test_a_lesson_offers_its_published_quiz_and_the_member_can_take_it(client, c
 
 def test_an_unpublished_lesson_quiz_is_not_offered(client, content, tree):
     quiz = fixed_quiz([question_create(single_choice())], kind=Quiz.Kind.LESSON, is_published=False)
-    lesson = add_lesson(add_course(content.courses), "第二课", quiz=quiz)
+    lesson = add_lesson(add_course(), "第二课", quiz=quiz)
     client.force_login(MemberFactory(organization=tree.branch_a1))
     assert 'data-testid="lesson-quiz"' not in client.get(lesson.url).content.decode()
 

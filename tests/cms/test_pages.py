@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import io
 
 import pytest
@@ -11,7 +12,7 @@ from PIL import Image as PillowImage
 from wagtail.images.models import Image
 
 from cms.models import CourseCategory, LessonPage, PolicyCategory, PolicyDocumentPage
-from tests.cms.conftest import add_course, add_lesson, day
+from tests.factories.pages import add_course, add_lesson, add_policy
 
 
 def make_image(title: str = "党旗", size: tuple[int, int] = (1600, 900)) -> Image:
@@ -23,13 +24,13 @@ def make_image(title: str = "党旗", size: tuple[int, int] = (1600, 900)) -> Im
 def test_lessons_live_only_under_courses(content):
     assert not LessonPage.can_create_at(content.home)
     assert not LessonPage.can_create_at(content.courses)
-    course = add_course(content.courses)
+    course = add_course()
     assert LessonPage.can_create_at(course)
     assert not PolicyDocumentPage.can_create_at(content.courses)
 
 
 def test_course_lists_its_lessons_in_order(client, content):
-    course = add_course(content.courses, category=CourseCategory.objects.create(name="党史"))
+    course = add_course(category=CourseCategory.objects.create(name="党史"))
     for title in ("第一课 开天辟地", "第二课 星火燎原", "第三课 改革开放"):
         add_lesson(course, title)
     page = client.get(course.url).content.decode()
@@ -39,7 +40,7 @@ def test_course_lists_its_lessons_in_order(client, content):
 
 def test_lesson_renders_every_block(client, content, django_assert_max_num_queries):
     image = make_image()
-    course = add_course(content.courses)
+    course = add_course()
     lesson = add_lesson(
         course,
         "第一课",
@@ -87,14 +88,12 @@ def test_policy_listing_filters_by_year_body_category_and_status(client, content
         ("关于加强基层党建的意见", "市委组织部", "2023-05-10", speeches, "effective"),
         ("旧版工作规则", "中共中央", "2019-03-01", rules, "repealed"),
     ]:
-        content.policies.add_child(
-            instance=PolicyDocumentPage(
-                title=title,
-                issuing_body=body,
-                issue_date=day(issued),
-                category=category,
-                status=status,
-            )
+        add_policy(
+            title,
+            issuing_body=body,
+            issue_date=datetime.date.fromisoformat(issued),
+            category=category,
+            status=status,
         )
     url = content.policies.url
 
@@ -116,15 +115,13 @@ def test_policy_listing_filters_by_year_body_category_and_status(client, content
 
 
 def test_policy_page_shows_its_metadata(client, content):
-    document = content.policies.add_child(
-        instance=PolicyDocumentPage(
-            title="中国共产党章程",
-            document_number="党章〔2022〕",
-            issuing_body="中国共产党全国代表大会",
-            issue_date=day("2022-10-22"),
-            status="amended",
-            body=[("rich_text", "<p>总纲</p>")],
-        )
+    document = add_policy(
+        "中国共产党章程",
+        "总纲",
+        document_number="党章〔2022〕",
+        issuing_body="中国共产党全国代表大会",
+        issue_date=datetime.date(2022, 10, 22),
+        status="amended",
     )
     page = client.get(document.url).content.decode()
     for text in ("党章〔2022〕", "中国共产党全国代表大会", "2022-10-22", "总纲"):
@@ -135,11 +132,11 @@ def test_home_shows_my_points_today_and_new_content(
     client, content, tree, django_assert_max_num_queries
 ):
     from learning.points.ledger import points_award
-    from tests.factories import MemberFactory
+    from tests.factories.people import MemberFactory
 
     member = MemberFactory(organization=tree.branch_a1)
     points_award(member=member, rule_code="exam_passed", key="exam")
-    course = add_course(content.courses)
+    course = add_course()
     add_lesson(course, "新课时：党的二十大精神")
     client.force_login(member)
     with django_assert_max_num_queries(25):

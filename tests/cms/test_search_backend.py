@@ -10,7 +10,6 @@ import multiprocessing
 import threading
 import time
 import unicodedata
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -31,9 +30,9 @@ from cms.search.analysis import (
 )
 from cms.search.backend import WhooshSearchBackend
 from cms.search.highlight import highlight
-from cms.search.signals import register_signal_handlers
-from cms.search.storage import CURRENT, IndexBusyError, IndexStore, forget_searchers
-from tests.cms.conftest import Content, add_course, add_lesson
+from cms.search.storage import CURRENT, IndexBusyError, IndexStore
+from tests.factories.documents import upload
+from tests.factories.pages import Content, add_course, add_lesson
 
 # --- analysis (no database) -----------------------------------------------------------
 
@@ -139,30 +138,12 @@ def test_highlight_cuts_a_window_around_the_hits() -> None:
 
 
 @pytest.fixture
-def index_dir(tmp_path: Path, settings) -> Iterator[Path]:
-    directory = tmp_path / "search-index"
-    settings.SEARCH_INDEX_DIR = directory
-    settings.WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "cms.search.backend"}}
-    forget_searchers()
-    yield directory
-    forget_searchers()
-
-
-@pytest.fixture
-def backend(index_dir: Path) -> WhooshSearchBackend:
-    register_signal_handlers()
-    search_backend = get_search_backend()
-    assert isinstance(search_backend, WhooshSearchBackend)
-    return search_backend
-
-
-@pytest.fixture
 def course(content: Content) -> CoursePage:
-    return add_course(content.courses, title="党风廉政建设专题", summary="学习纪律处分条例。")
+    return add_course(title="党风廉政建设专题", summary="学习纪律处分条例。")
 
 
 def _lesson(course: CoursePage, title: str, text: str = "学习内容。") -> LessonPage:
-    return add_lesson(course, title, body=[("rich_text", f"<p>{text}</p>")])
+    return add_lesson(course, title, text)
 
 
 def _titles(results: object) -> set[str]:
@@ -210,7 +191,7 @@ def test_related_tags_are_searchable_once_the_transaction_commits(
         "default": {"BACKEND": "cms.search.backend", "WRITE_QUEUE": "search"}
     }
     with django_capture_on_commit_callbacks(execute=True):
-        course = add_course(content.courses, title="第一课程")
+        course = add_course(title="第一课程")
         course.tags.add("巡视整改")
         course.save()
     assert _titles(get_search_backend().search("巡视整改", CoursePage)) == {"第一课程"}
@@ -219,20 +200,15 @@ def test_related_tags_are_searchable_once_the_transaction_commits(
 def test_documents_are_found_by_title_and_tags_within_a_collection(
     backend: WhooshSearchBackend, db: None
 ) -> None:
-    from django.core.files.base import ContentFile
     from wagtail.documents.models import Document
     from wagtail.models import Collection
 
     root = Collection.get_first_root_node()
     branch = root.add_child(name="支部材料")
-    rules = Document(title="党费收缴使用管理规定", collection=branch)
-    rules.file.save("rules.txt", ContentFile(b"x"), save=False)
-    rules.save()
+    rules = upload("党费收缴使用管理规定", "rules.txt", b"x", collection=branch)
     rules.tags.add("组织生活")
     backend.add(Document.objects.get(pk=rules.pk))  # tags are saved after post_save
-    other = Document(title="会议纪要", collection=root)
-    other.file.save("notes.txt", ContentFile(b"x"), save=False)
-    other.save()
+    upload("会议纪要", "notes.txt", b"x", collection=root)
 
     assert {doc.title for doc in backend.search("党费", Document)} == {"党费收缴使用管理规定"}
     assert {doc.title for doc in backend.search("组织生活", Document)} == {"党费收缴使用管理规定"}
@@ -331,8 +307,8 @@ def test_empty_query_finds_nothing(backend: WhooshSearchBackend, course: CourseP
 def test_filters_used_by_wagtail_page_queries(
     backend: WhooshSearchBackend, content: Content
 ) -> None:
-    first = add_course(content.courses, title="学习课程一")
-    second = add_course(content.courses, title="学习课程二")
+    first = add_course(title="学习课程一")
+    second = add_course(title="学习课程二")
     in_first = _lesson(first, "学习第一课")
     in_first.save_revision().publish()  # sets first_published_at
     _lesson(second, "学习第二课")
@@ -402,7 +378,7 @@ def test_facets_count_content_types(backend: WhooshSearchBackend, course: Course
 def test_admin_page_search_uses_the_index(
     backend: WhooshSearchBackend, course: CoursePage, client, tree
 ) -> None:
-    from tests.factories import MemberFactory
+    from tests.factories.people import MemberFactory
 
     _lesson(course, "全面从严治党")
     _lesson(course, "党史学习教育")
@@ -435,8 +411,8 @@ def test_update_replaces_and_delete_removes(
 def test_unpublish_and_move_update_filter_values(
     backend: WhooshSearchBackend, content: Content
 ) -> None:
-    first = add_course(content.courses, title="课程一")
-    second = add_course(content.courses, title="课程二")
+    first = add_course(title="课程一")
+    second = add_course(title="课程二")
     lesson = _lesson(first, "党章学习")
     lesson.unpublish()
     assert _titles(Page.objects.live().search("党章")) == set()

@@ -7,11 +7,7 @@ search miss what the last commit changed.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
-from modelsearch.backends import get_search_backend
 from modelsearch.query import And, Not, Phrase, PlainText
 from wagtail.models import Page
 from whoosh import query as wq
@@ -20,9 +16,8 @@ from whoosh import sorting
 from cms.models import CoursePage, LessonPage
 from cms.search.backend import WhooshSearchBackend
 from cms.search.evaluate import _PostingsCache, evaluate, facet_counts
-from cms.search.signals import register_signal_handlers
-from cms.search.storage import cached_searcher, filter_documents, forget_searchers
-from tests.cms.conftest import Content, add_course, add_lesson
+from cms.search.storage import cached_searcher, filter_documents
+from tests.factories.pages import Content, add_course, add_lesson
 
 LESSONS = {
     "党员教育管理": "加强党员教育管理，党员要学习党章。",
@@ -49,30 +44,8 @@ QUERIES = [
 
 
 @pytest.fixture
-def index_dir(tmp_path: Path, settings) -> Iterator[Path]:
-    directory = tmp_path / "search-index"
-    settings.SEARCH_INDEX_DIR = directory
-    settings.WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "cms.search.backend"}}
-    forget_searchers()
-    yield directory
-    forget_searchers()
-
-
-@pytest.fixture
-def backend(index_dir: Path) -> WhooshSearchBackend:
-    register_signal_handlers()
-    search_backend = get_search_backend()
-    assert isinstance(search_backend, WhooshSearchBackend)
-    return search_backend
-
-
-@pytest.fixture
 def course(content: Content) -> CoursePage:
-    return add_course(content.courses, title="党员教育专题", summary="学习党章，学习党史。")
-
-
-def _lesson(course: CoursePage, title: str, text: str) -> LessonPage:
-    return add_lesson(course, title, body=[("rich_text", f"<p>{text}</p>")])
+    return add_course(title="党员教育专题", summary="学习党章，学习党史。")
 
 
 def _titles(results: object) -> list[str]:
@@ -84,7 +57,7 @@ def test_ranking_equals_whoosh_scoring_each_document_alone(
     backend: WhooshSearchBackend, course: CoursePage, search_query: object
 ) -> None:
     for title, text in LESSONS.items():
-        _lesson(course, title, text)
+        add_lesson(course, title, text)
     results = backend.search(search_query, Page)
     found = results._searcher_and_filter()
     assert found is not None
@@ -115,7 +88,7 @@ def test_facet_counts_equal_whoosh_grouping(
     backend: WhooshSearchBackend, course: CoursePage
 ) -> None:
     for title, text in LESSONS.items():
-        _lesson(course, title, text)
+        add_lesson(course, title, text)
     results = backend.search("学习", Page)
     searcher, allowed = results._searcher_and_filter()  # type: ignore[misc]
     compiled = results.query_compiler.compile_query()
@@ -133,10 +106,10 @@ def test_facet_counts_equal_whoosh_grouping(
 def test_a_page_published_after_a_search_is_found_by_the_next_one(
     backend: WhooshSearchBackend, course: CoursePage
 ) -> None:
-    _lesson(course, "学习一", "学习党章。")
+    add_lesson(course, "学习一", "学习党章。")
     assert _titles(backend.search("学习", LessonPage)) == ["学习一"]  # caches postings
 
-    second = _lesson(course, "学习二", "学习党史，学习党章，学习。")
+    second = add_lesson(course, "学习二", "学习党史，学习党章，学习。")
 
     assert set(_titles(backend.search("学习", LessonPage))) == {"学习一", "学习二"}
     assert backend.search("学习", LessonPage).count() == 2
@@ -154,13 +127,13 @@ def test_a_page_published_after_a_search_is_found_by_the_next_one(
 def test_the_cache_belongs_to_one_searcher_and_a_commit_replaces_it(
     backend: WhooshSearchBackend, course: CoursePage
 ) -> None:
-    _lesson(course, "学习一", "学习。")
+    add_lesson(course, "学习一", "学习。")
     store = backend.get_index_for_model(LessonPage).store
     before = cached_searcher(store)
     assert before is not None
     assert _titles(backend.search("学习", LessonPage)) == ["学习一"]
 
-    _lesson(course, "学习二", "学习。")
+    add_lesson(course, "学习二", "学习。")
 
     after = cached_searcher(store)
     assert after is not None and after is not before
@@ -171,8 +144,8 @@ def test_the_cache_belongs_to_one_searcher_and_a_commit_replaces_it(
 def test_queries_it_does_not_evaluate_fall_back_to_whoosh(
     backend: WhooshSearchBackend, course: CoursePage
 ) -> None:
-    _lesson(course, "党史学习", "学习党史。")
-    _lesson(course, "党章学习", "学习党章。")
+    add_lesson(course, "党史学习", "学习党史。")
+    add_lesson(course, "党章学习", "学习党章。")
     results = backend.search("学习", LessonPage)
     searcher, allowed = results._searcher_and_filter()  # type: ignore[misc]
 
@@ -187,7 +160,7 @@ def test_queries_it_does_not_evaluate_fall_back_to_whoosh(
 def test_an_empty_filter_or_index_finds_nothing(
     backend: WhooshSearchBackend, course: CoursePage
 ) -> None:
-    _lesson(course, "学习一", "学习。")
+    add_lesson(course, "学习一", "学习。")
     searcher = cached_searcher(backend.get_index_for_model(LessonPage).store)
     assert searcher is not None
     compiled = backend.search("学习", LessonPage).query_compiler.compile_query()

@@ -32,8 +32,8 @@ from cms.site_search import (
     suggested_words,
 )
 from learning.people import roles
-from tests.cms.conftest import Content, add_course, add_lesson
-from tests.factories import MemberFactory
+from tests.factories.pages import Content, add_course, add_lesson, add_policy
+from tests.factories.people import MemberFactory
 
 SEARCH_URL = "/search/"
 
@@ -63,15 +63,14 @@ def _days_ago(days: int) -> datetime.datetime:
 
 def _lesson(course: CoursePage, title: str, text: str, **fields: object) -> LessonPage:
     fields.setdefault("first_published_at", _days_ago(1))
-    return add_lesson(course, title, body=[("rich_text", f"<p>{text}</p>")], **fields)
+    return add_lesson(course, title, text, **fields)
 
 
-def _policy(content: Content, title: str, text: str, **fields: object) -> PolicyDocumentPage:
+def _policy(title: str, text: str, **fields: object) -> PolicyDocumentPage:
     fields.setdefault("issue_date", timezone.localdate())
     fields.setdefault("issuing_body", "青禾新区机关党委办公室")
     fields.setdefault("first_published_at", _days_ago(1))
-    page = PolicyDocumentPage(title=title, body=[("rich_text", f"<p>{text}</p>")], **fields)
-    return content.policies.add_child(instance=page)
+    return add_policy(title, text, **fields)
 
 
 def _search(client: Any, **params: str) -> str:
@@ -90,7 +89,6 @@ def _result_titles(client: Any, **params: str) -> list[str]:
 def course(content: Content, indexed: Callable[[], Any]) -> CoursePage:
     with indexed():
         return add_course(
-            content.courses,
             title="党史学习",
             summary="学习党的百年奋斗历程。",
             first_published_at=_days_ago(1),
@@ -175,7 +173,7 @@ def test_the_kind_filter_narrows_results_and_shows_counts(
     with indexed():
         _lesson(course, "党史第一课", "学习党史。")
         _lesson(course, "党史第二课", "学习党史。")
-        _policy(content, "关于开展党史学习教育的通知", "各支部要组织党史学习。")
+        _policy("关于开展党史学习教育的通知", "各支部要组织党史学习。")
     assert len(_result_titles(member_client, q="党史")) == 4  # course, two lessons, document
     assert _result_titles(member_client, q="党史", kind="policy") == ["关于开展党史学习教育的通知"]
     assert _result_titles(member_client, q="党史", kind="course") == ["党史学习"]
@@ -196,14 +194,12 @@ def test_the_date_filter_uses_the_date_members_see(
         _lesson(course, "旧课时", "巡视整改", first_published_at=_days_ago(400))
         # Documents count by their issue date, whenever they were put on the site.
         _policy(
-            content,
             "新文件",
             "巡视整改",
             issue_date=today - datetime.timedelta(days=3),
             first_published_at=_days_ago(3),
         )
         _policy(
-            content,
             "旧文件",
             "巡视整改",
             issue_date=today - datetime.timedelta(days=900),
@@ -274,7 +270,7 @@ def test_drafts_unpublished_and_private_pages_are_never_found(
         edited.title = "修改中的课时（草稿）"
         edited.body = [("rich_text", "<p>尚未审核的廉洁自律准则。</p>")]
         edited.save_revision()  # a draft awaiting approval: not live
-        private_course = add_course(content.courses, title="内部课程", summary="内部。")
+        private_course = add_course(title="内部课程", summary="内部。")
         _lesson(private_course, "内部课时", "廉洁自律准则。")
         PageViewRestriction.objects.create(
             page=private_course, restriction_type=PageViewRestriction.LOGIN
@@ -359,7 +355,7 @@ def test_members_see_a_search_link_in_the_top_bar(member_client: Any, db: None) 
 QUERY_BOUND = 11
 
 
-def _mixed_content(content: Content, course: CoursePage, count: int) -> None:
+def _mixed_content(course: CoursePage, count: int) -> None:
     """Lessons with an image and an attachment (which must not cost a query each), documents."""
     image = Image.objects.create(title="合影", file=get_test_image_file())
     document = Document.objects.create(title="附件", file=ContentFile(b"x", name="a.txt"))
@@ -371,7 +367,7 @@ def _mixed_content(content: Content, course: CoursePage, count: int) -> None:
             ("attachment", {"document": document, "description": "全面领导"}),
         ]
         if number % 3 == 0:
-            _policy(content, f"文件{number}", "坚持和加强党的全面领导。")
+            _policy(f"文件{number}", "坚持和加强党的全面领导。")
         else:
             add_lesson(course, f"课时{number}", body=body, first_published_at=_days_ago(2))
 
@@ -384,12 +380,12 @@ def test_the_number_of_queries_does_not_grow_with_the_results(
     django_assert_max_num_queries: Callable[[int], AbstractContextManager[Any]],
 ) -> None:
     with indexed():
-        _mixed_content(content, course, 3)
+        _mixed_content(course, 3)
     with django_assert_max_num_queries(QUERY_BOUND):
         few = member_client.get(SEARCH_URL, {"q": "全面领导"})
     assert len(few.context["hits"]) == 3
     with indexed():
-        _mixed_content(content, course, 30)
+        _mixed_content(course, 30)
     kinds = set()
     for number in ("1", "2", "3", "4"):
         with django_assert_max_num_queries(QUERY_BOUND):

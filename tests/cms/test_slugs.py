@@ -15,11 +15,11 @@ from django.urls import reverse
 from wagtail.models import Page
 from wagtail.test.utils.form_data import nested_form_data, rich_text, streamfield
 
-from cms.models import CoursePage, LessonPage, PolicyDocumentPage
+from cms.models import LessonPage, PolicyDocumentPage
 from cms.slugs import next_numbered_slug
 from learning.people import roles
-from tests.cms.conftest import add_course, add_lesson
-from tests.factories import MemberFactory
+from tests.factories.pages import add_course, add_lesson, add_policy
+from tests.factories.people import MemberFactory
 
 CHINESE_TITLE = "读原著学原理：深刻领会新思想的世界观和方法论"
 
@@ -43,8 +43,8 @@ def test_next_numbered_slug_follows_the_highest_number(
 
 
 def test_a_chinese_title_gives_numbered_slugs(content) -> None:
-    first = add_course(content.courses, title="党史学习")
-    second = add_course(content.courses, title="理论学习")
+    first = add_course(title="党史学习")
+    second = add_course(title="理论学习")
     lesson = add_lesson(second, CHINESE_TITLE)
     assert (first.slug, second.slug) == ("course-1", "course-2")
     assert lesson.slug == "lesson-2-1"
@@ -54,7 +54,7 @@ def test_a_chinese_title_gives_numbered_slugs(content) -> None:
 
 
 def test_an_english_title_or_a_slug_given_is_kept(content) -> None:
-    course = add_course(content.courses, title="Party history", slug="party-history")
+    course = add_course(title="Party history", slug="party-history")
     assert course.slug == "party-history"
     assert add_lesson(course, "Reading the classics").slug == "reading-the-classics"
     # Under a course not named course-N, numbered lessons are lesson-M.
@@ -62,20 +62,14 @@ def test_an_english_title_or_a_slug_given_is_kept(content) -> None:
 
 
 def test_a_chinese_slug_is_replaced_by_a_numbered_one(content) -> None:
-    course = add_course(content.courses, slug="course-5")
+    course = add_course(slug="course-5")
     lesson = add_lesson(course, CHINESE_TITLE, slug="读原著学原理")
     assert lesson.slug == "lesson-5-1"
 
 
 def test_policy_documents_are_numbered_by_year(content) -> None:
     def add(title: str, issued: str) -> PolicyDocumentPage:
-        return content.policies.add_child(
-            instance=PolicyDocumentPage(
-                title=title,
-                issuing_body="青禾新区机关党委办公室",
-                issue_date=datetime.date.fromisoformat(issued),
-            )
-        )
+        return add_policy(title, issue_date=datetime.date.fromisoformat(issued))
 
     assert add("关于开展主题党日活动的通知", "2026-03-01").slug == "policy-2026-01"
     assert add("关于做好党费收缴工作的通知", "2026-05-10").slug == "policy-2026-02"
@@ -111,7 +105,7 @@ def lesson_form(title: str, slug: str) -> dict:
 def test_editor_creates_a_lesson_with_a_chinese_title_through_the_admin(
     editor_client, content, slug_from_the_admin_script: str
 ) -> None:
-    course = add_course(content.courses, slug="course-5")
+    course = add_course(slug="course-5")
     add_lesson(course, "第一课", slug="lesson-5-1")
     url = reverse("wagtailadmin_pages:add", args=["cms", "lessonpage", course.pk])
 
@@ -148,7 +142,7 @@ def test_a_policy_document_from_the_admin_is_numbered_by_its_year_of_issue(
 
 
 def test_the_admin_offers_the_numbered_slug_on_a_new_lesson(editor_client, content) -> None:
-    course = add_course(content.courses, slug="course-5")
+    course = add_course(slug="course-5")
     add_lesson(course, "第一课", slug="lesson-5-1")
     response = editor_client.get(
         reverse("wagtailadmin_pages:add", args=["cms", "lessonpage", course.pk])
@@ -158,7 +152,7 @@ def test_the_admin_offers_the_numbered_slug_on_a_new_lesson(editor_client, conte
 
 
 def test_the_editor_may_choose_an_ascii_slug(editor_client, content) -> None:
-    course = add_course(content.courses, slug="course-5")
+    course = add_course(slug="course-5")
     url = reverse("wagtailadmin_pages:add", args=["cms", "lessonpage", course.pk])
     response = editor_client.post(url, lesson_form(CHINESE_TITLE, "du-yuan-zhu"))
     assert response.status_code == 302
@@ -168,7 +162,7 @@ def test_the_editor_may_choose_an_ascii_slug(editor_client, content) -> None:
 def test_a_changed_slug_leaves_the_old_address_redirecting(
     client, content, django_capture_on_commit_callbacks
 ) -> None:
-    course = add_course(content.courses, slug="course-5")
+    course = add_course(slug="course-5")
     course.save_revision().publish()
     lesson = add_lesson(course, CHINESE_TITLE)
     lesson.save_revision().publish()
@@ -188,7 +182,7 @@ def test_a_changed_slug_leaves_the_old_address_redirecting(
 
 
 def test_a_course_made_in_code_without_a_title_slug_still_saves(content) -> None:
-    course = content.courses.add_child(instance=CoursePage(title="！！！", summary="。"))
+    course = add_course("！！！", summary="。")
     assert course.slug == "course-1"
 
 
@@ -196,7 +190,7 @@ def test_two_editors_adding_lessons_at_once_both_get_a_numbered_slug(
     editor_client, content
 ) -> None:
     # Both open the add form and are offered lesson-5-2; the other editor saves first.
-    course = add_course(content.courses, slug="course-5")
+    course = add_course(slug="course-5")
     add_lesson(course, "第一课", slug="lesson-5-1")
     url = reverse("wagtailadmin_pages:add", args=["cms", "lessonpage", course.pk])
     offered = editor_client.get(url).context["form"].initial["slug"]
@@ -214,7 +208,7 @@ def test_two_editors_adding_lessons_at_once_both_get_a_numbered_slug(
 def test_an_ascii_slug_the_editor_typed_that_a_sibling_has_is_refused(
     editor_client, content
 ) -> None:
-    course = add_course(content.courses, slug="course-5")
+    course = add_course(slug="course-5")
     add_lesson(course, "第一课", slug="du-yuan-zhu")
     url = reverse("wagtailadmin_pages:add", args=["cms", "lessonpage", course.pk])
     response = editor_client.post(url, lesson_form(CHINESE_TITLE, "du-yuan-zhu"))
@@ -227,7 +221,7 @@ def test_a_renamed_lessons_old_number_is_not_given_to_a_new_lesson(
 ) -> None:
     # lesson-5-2 is renamed: its old address redirects to it. A new lesson numbered
     # lesson-5-2 would take that address, and links members already have would open it.
-    course = add_course(content.courses, slug="course-5")
+    course = add_course(slug="course-5")
     course.save_revision().publish()
     add_lesson(course, "第一课", slug="lesson-5-1").save_revision().publish()
     renamed = add_lesson(course, "第二课", slug="lesson-5-2")

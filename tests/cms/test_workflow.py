@@ -14,25 +14,12 @@ from wagtail.models import WorkflowState
 from wagtail.test.utils.form_data import nested_form_data, rich_text, streamfield
 
 from cms.tasks import publish_scheduled
-from learning.people import roles
-from tests.cms.conftest import add_course, add_lesson
-from tests.factories import MemberFactory
-
-
-@pytest.fixture
-def approver(tree):
-    return MemberFactory(
-        username="approver_user", organization=tree.committee, role_names=[roles.APPROVER]
-    )
+from tests.factories.pages import add_course, add_draft_lesson
 
 
 @pytest.fixture
 def draft_lesson(content, editor):
-    course = add_course(content.courses)
-    lesson = add_lesson(course, "待审课时")
-    lesson.unpublish()
-    lesson.save_revision(user=editor)
-    return lesson
+    return add_draft_lesson(add_course(), "待审课时", by=editor)
 
 
 def test_editor_cannot_publish_but_approver_can(draft_lesson, editor, approver):

@@ -7,27 +7,12 @@ from django.urls import reverse
 from wagtail.models import TaskState
 from wagtail.test.utils.form_data import nested_form_data, rich_text, streamfield
 
-from learning.people import roles
-from tests.cms.conftest import add_course, add_lesson
-from tests.factories import MemberFactory
-
-
-@pytest.fixture
-def approver(tree):
-    return MemberFactory(
-        username="approver_user", organization=tree.committee, role_names=[roles.APPROVER]
-    )
+from tests.factories.pages import add_course, add_draft_lesson, add_lesson
 
 
 @pytest.fixture
 def submitted_lesson(content, editor):
-    course = add_course(content.courses)
-    lesson = add_lesson(course, "待审课时")
-    lesson.unpublish()
-    lesson.save_revision(user=editor)
-    lesson.get_workflow().start(lesson, editor)
-    lesson.refresh_from_db()
-    return lesson
+    return add_draft_lesson(add_course(), "待审课时", by=editor, submit=True)
 
 
 def _messages(response) -> list[str]:

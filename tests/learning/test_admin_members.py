@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from learning.models import Member, Membership
 from learning.people import roles
-from tests.factories import MemberFactory
+from tests.factories.people import MemberFactory
 
 
 @pytest.fixture

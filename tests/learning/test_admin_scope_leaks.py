@@ -13,7 +13,7 @@ from wagtail.log_actions import log
 
 from learning.models import Member
 from learning.people import roles
-from tests.factories import MemberFactory
+from tests.factories.people import MemberFactory
 
 
 @pytest.fixture

@@ -9,7 +9,9 @@ from django.urls import reverse
 from wagtail.log_actions import log
 
 from learning.models import Assignment
-from tests.learning.study_content import add_course, assign, secretary_of
+from tests.factories.pages import add_course
+from tests.factories.people import secretary_of
+from tests.factories.study import assign
 
 START = datetime.date(2026, 11, 26)
 DUE = datetime.date(2026, 11, 30)

@@ -7,7 +7,6 @@ subtree's.
 
 from __future__ import annotations
 
-import datetime
 import io
 import zipfile
 
@@ -17,21 +16,12 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from learning.study.assignment_report import assignment_report
-from tests.factories import MemberFactory
-from tests.learning.study_content import (
-    add_course,
-    assign,
-    complete,
-    lessons_of,
-    open_lesson,
-    secretary_of,
-)
+from tests.factories.pages import add_course, lessons_of
+from tests.factories.people import MemberFactory, secretary_of
+from tests.factories.study import assign, complete, open_lesson
+from tests.factories.times import days
 
 pytestmark = pytest.mark.django_db
-
-
-def days(n: int) -> datetime.timedelta:
-    return datetime.timedelta(days=n)
 
 
 @pytest.fixture

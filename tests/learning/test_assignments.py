@@ -26,23 +26,13 @@ from learning.study.assignments import (
     completion_status,
     member_assignments,
 )
-from tests.factories import MemberFactory
-from tests.learning.study_content import (
-    add_course,
-    assign,
-    at,
-    complete,
-    lessons_of,
-    open_lesson,
-    secretary_of,
-)
+from tests.factories.pages import add_course, lessons_of
+from tests.factories.people import MemberFactory, secretary_of
+from tests.factories.study import assign, complete, open_lesson
+from tests.factories.times import at, days
 
 TODAY = datetime.date(2026, 11, 26)
 DUE = datetime.date(2026, 11, 30)
-
-
-def days(n: int) -> datetime.timedelta:
-    return datetime.timedelta(days=n)
 
 
 @pytest.fixture

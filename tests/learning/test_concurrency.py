@@ -11,7 +11,7 @@ from django.db import connection
 
 from learning.models import Membership
 from learning.people import services
-from tests.factories import MemberFactory
+from tests.factories.people import MemberFactory
 
 
 @pytest.mark.postgres

@@ -7,24 +7,13 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 
 from learning.models import Member, Membership
 from learning.people import roles
 from learning.people.member_import import COLUMNS, members_import, parse_member_rows
-from tests.factories import MemberFactory
-
-
-def make_xlsx(rows: list[list[object]], header: list[str] | None = None) -> bytes:
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.append(header or COLUMNS)
-    for row in rows:
-        sheet.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
+from tests.factories.people import MemberFactory
+from tests.factories.sheets import members_xlsx
 
 GOOD_ROWS = [
     ["wangfang", "王芳", "13800000001", "ZB1"],
@@ -35,7 +24,7 @@ GOOD_ROWS = [
 
 def test_a_clean_sheet_imports_every_member_with_membership_and_role(tree):
     result = members_import(
-        file=io.BytesIO(make_xlsx(GOOD_ROWS)), initial_password="Chushi-mima-2026"
+        file=io.BytesIO(members_xlsx(GOOD_ROWS)), initial_password="Chushi-mima-2026"
     )
     assert result.ok, result.problems
     assert result.created == 3
@@ -63,7 +52,7 @@ def test_a_clean_sheet_imports_every_member_with_membership_and_role(tree):
 def test_one_bad_row_writes_nothing_and_names_row_and_column(tree, bad_row, column, fragment):
     before = Member.objects.count()
     rows = [*GOOD_ROWS, bad_row]
-    result = members_import(file=io.BytesIO(make_xlsx(rows)))
+    result = members_import(file=io.BytesIO(members_xlsx(rows)))
     assert not result.ok
     assert Member.objects.count() == before
     assert Membership.objects.count() == 0
@@ -78,14 +67,14 @@ def test_one_bad_row_writes_nothing_and_names_row_and_column(tree, bad_row, colu
 def test_username_or_phone_already_taken_is_reported(tree):
     MemberFactory(username="taken", organization=tree.branch_a1, phone="13900000000")
     rows = [["taken", "甲", "", "ZB1"], ["fresh", "乙", "13900000000", "ZB1"]]
-    result = members_import(file=io.BytesIO(make_xlsx(rows)))
+    result = members_import(file=io.BytesIO(members_xlsx(rows)))
     assert [(p.row, p.column) for p in result.problems] == [(2, "用户名"), (3, "手机")]
     assert not Member.objects.filter(username="fresh").exists()
 
 
 def test_duplicates_inside_the_file_are_reported_on_each_row(tree):
     rows = [["same", "甲", "13800000001", "ZB1"], ["same", "乙", "13800000001", "ZB1"]]
-    result = members_import(file=io.BytesIO(make_xlsx(rows)))
+    result = members_import(file=io.BytesIO(members_xlsx(rows)))
     assert {(p.row, p.column) for p in result.problems} == {
         (2, "用户名"),
         (3, "用户名"),
@@ -95,7 +84,7 @@ def test_duplicates_inside_the_file_are_reported_on_each_row(tree):
 
 
 def test_missing_header_column_is_reported(tree):
-    result = members_import(file=io.BytesIO(make_xlsx([["a", "b"]], header=["用户名", "姓名"])))
+    result = members_import(file=io.BytesIO(members_xlsx([["a", "b"]], header=["用户名", "姓名"])))
     assert not result.ok
     assert "组织编码" in result.problems[0].message
 
@@ -107,7 +96,7 @@ def test_a_file_that_is_not_xlsx_is_a_clear_problem(tree):
 
 
 def test_dry_run_reports_but_writes_nothing(tree):
-    result = members_import(file=io.BytesIO(make_xlsx(GOOD_ROWS)), dry_run=True)
+    result = members_import(file=io.BytesIO(members_xlsx(GOOD_ROWS)), dry_run=True)
     assert result.ok
     assert len(result.rows) == 3
     assert not Member.objects.filter(username="wangfang").exists()
@@ -118,7 +107,7 @@ def test_secretary_cannot_import_into_an_organisation_outside_their_subtree(tree
 
     rows = [["inside1", "甲", "", "ZB1"], ["outside1", "乙", "", "ZB3"]]
     result = members_import(
-        file=io.BytesIO(make_xlsx(rows)),
+        file=io.BytesIO(members_xlsx(rows)),
         allowed_organizations=organizations_visible_to(secretary_a),
     )
     assert [(p.row, p.column) for p in result.problems] == [(3, "组织编码")]
@@ -139,9 +128,9 @@ def test_blank_rows_are_skipped_and_headers_may_be_english():
 
 def test_command_imports_and_refuses_a_bad_file(tree, tmp_path):
     good = tmp_path / "good.xlsx"
-    good.write_bytes(make_xlsx(GOOD_ROWS))
+    good.write_bytes(members_xlsx(GOOD_ROWS))
     bad = tmp_path / "bad.xlsx"
-    bad.write_bytes(make_xlsx([["x1", "甲", "", "NOPE"]]))
+    bad.write_bytes(members_xlsx([["x1", "甲", "", "NOPE"]]))
     with pytest.raises(CommandError):
         call_command("import_members", str(bad))
     call_command("import_members", str(good), "--dry-run")
@@ -154,12 +143,12 @@ def test_admin_import_page_shows_problems_and_writes_nothing(client, tree, secre
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     client.force_login(secretary_a)
-    upload = SimpleUploadedFile("m.xlsx", make_xlsx([["x1", "甲", "", "ZB3"]]))
+    upload = SimpleUploadedFile("m.xlsx", members_xlsx([["x1", "甲", "", "ZB3"]]))
     response = client.post(reverse("learning_member_import"), {"file": upload})
     assert response.status_code == 200
     assert not response.context["result"].ok
     assert not Member.objects.filter(username="x1").exists()
-    upload = SimpleUploadedFile("m.xlsx", make_xlsx([["x1", "甲", "", "ZB1"]]))
+    upload = SimpleUploadedFile("m.xlsx", members_xlsx([["x1", "甲", "", "ZB1"]]))
     response = client.post(reverse("learning_member_import"), {"file": upload})
     assert response.context["result"].created == 1
     assert Member.objects.get(username="x1").organization == tree.branch_a1

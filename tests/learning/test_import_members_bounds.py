@@ -30,8 +30,8 @@ from learning.people.member_import import (
     parse_member_rows,
     read_xlsx_rows,
 )
-from tests.learning.import_strategies import Sample, sample, workbooks
-from tests.learning.xlsx_attacks import (
+from tests.factories.import_strategies import Sample, sample, workbooks
+from tests.factories.xlsx_attacks import (
     MiB,
     big_cell_xlsx,
     bomb_xlsx,

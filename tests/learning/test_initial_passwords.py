@@ -22,7 +22,7 @@ from openpyxl import load_workbook
 
 from learning.people.hashers import InitialPasswordHasher
 from learning.people.member_import import generate_initial_password, members_import
-from tests.learning.test_import_members import make_xlsx
+from tests.factories.sheets import members_xlsx
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +39,7 @@ def _login(client, username: str, password: str) -> bool:
 
 
 def test_each_imported_member_has_their_own_password_and_no_other_works(client, tree):
-    result = members_import(file=io.BytesIO(make_xlsx(ROWS)))
+    result = members_import(file=io.BytesIO(members_xlsx(ROWS)))
     assert result.ok, result.problems
     passwords = {credential.username: credential.password for credential in result.credentials}
     assert set(passwords) == {"liufang", "chenjie", "sunli"}
@@ -66,7 +66,7 @@ def test_initial_passwords_are_readable_random_and_accepted_by_the_validators():
 
 
 def test_an_initial_password_is_hashed_cheaply_and_rehashed_when_first_used(client, tree):
-    result = members_import(file=io.BytesIO(make_xlsx(ROWS[:1])))
+    result = members_import(file=io.BytesIO(members_xlsx(ROWS[:1])))
     member = get_user_model().objects.get(username="liufang")
     assert member.password.startswith(InitialPasswordHasher.algorithm + "$")
     assert _login(client, "liufang", result.credentials[0].password)
@@ -81,7 +81,7 @@ def test_the_import_page_shows_each_password_once_and_as_a_sheet(client, secreta
     client.force_login(secretary_a)
     form = client.get(reverse("learning_member_import")).content.decode()
     assert 'name="initial_password"' not in form
-    upload = SimpleUploadedFile("m.xlsx", make_xlsx(ROWS))
+    upload = SimpleUploadedFile("m.xlsx", members_xlsx(ROWS))
     response = client.post(reverse("learning_member_import"), {"file": upload})
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
@@ -101,7 +101,7 @@ def test_the_import_page_shows_each_password_once_and_as_a_sheet(client, secreta
 
 def test_the_command_writes_the_passwords_to_a_private_sheet(tree, tmp_path, capsys):
     source = tmp_path / "members.xlsx"
-    source.write_bytes(make_xlsx(ROWS))
+    source.write_bytes(members_xlsx(ROWS))
     out = tmp_path / "passwords.xlsx"
     call_command("import_members", str(source), "--credentials", str(out))
     assert stat.S_IMODE(out.stat().st_mode) == 0o600

@@ -21,7 +21,7 @@ from learning.people import services
 from learning.points import leaderboards
 from learning.points.leaderboards import branch_ranking
 from learning.points.ledger import points_award
-from tests.factories import MemberFactory
+from tests.factories.people import MemberFactory
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 TODAY = datetime.date(2026, 11, 26)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import zoneinfo
 
 import pytest
 
@@ -15,36 +14,12 @@ from learning.points.leaderboards import (
     organization_headcount,
     subtree_figures,
 )
-from learning.points.ledger import points_award
 from learning.points.member_rankings import member_rank_in, member_ranking
-from tests.factories import MemberFactory
+from tests.factories.people import MemberFactory
+from tests.factories.points import give
 
-SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 TODAY = datetime.date(2026, 11, 26)
 JOINED = datetime.date(2026, 1, 1)
-
-
-def at(day: datetime.date, hour: int = 10) -> datetime.datetime:
-    return datetime.datetime(day.year, day.month, day.day, hour, tzinfo=SHANGHAI)
-
-
-def give(member, points: int, day: datetime.date = TODAY, key: str | None = None) -> None:
-    """Award exactly ``points`` with the uncapped exam rule (10) and reflection rule (2)."""
-    exams, rest = divmod(points, 10)
-    for i in range(exams):
-        points_award(
-            member=member,
-            rule_code="exam_passed",
-            key=f"{key or member.pk}:{day}:e{i}",
-            occurred_at=at(day),
-        )
-    for i in range(rest // 2):
-        points_award(
-            member=member,
-            rule_code="reflection_accepted",
-            key=f"{key or member.pk}:{day}:r{i}",
-            occurred_at=at(day),
-        )
 
 
 def members(organization, count: int, joined: datetime.date = JOINED):
@@ -57,9 +32,9 @@ def small_active_big_idle(tree):
     small = members(tree.branch_a1, 3)
     big = members(tree.branch_b1, 30)
     for member in small:
-        give(member, 20)
+        give(member, 20, TODAY)
     for member in big[:2]:
-        give(member, 40)
+        give(member, 40, TODAY)
     return small, big
 
 
@@ -93,14 +68,14 @@ def test_participation_rate_is_the_share_of_members_active(tree, small_active_bi
 
 def test_ties_share_a_rank_and_keep_tree_order(tree):
     for branch in (tree.branch_a1, tree.branch_a2, tree.branch_b1):
-        give(members(branch, 4)[0], 10)
+        give(members(branch, 4)[0], 10, TODAY)
     rows = ranking(tree, Metric.PER_MEMBER)
     assert [(row.name, row.rank) for row in rows] == [
         ("第一党支部", 1),
         ("第二党支部", 1),
         ("第三党支部", 1),
     ]
-    give(members(tree.branch_b1, 1)[0], 10)  # 第三党支部 now 20 points / 5 members
+    give(members(tree.branch_b1, 1)[0], 10, TODAY)  # 第三党支部 now 20 points / 5 members
     rows = ranking(tree, Metric.TOTAL)
     assert [(row.name, row.rank) for row in rows] == [
         ("第三党支部", 1),
@@ -132,7 +107,7 @@ def test_member_counts_come_from_the_periods_last_day(tree):
 
 def test_groups_count_towards_their_branch(tree):
     grouped = members(tree.group_a1, 2)
-    give(grouped[0], 10)
+    give(grouped[0], 10, TODAY)
     row = next(r for r in ranking(tree, Metric.TOTAL) if r.name == "第一党支部")
     assert (row.points, row.members, row.active_members) == (10, 2, 1)
 
@@ -170,9 +145,9 @@ def test_periods_do_not_leak_into_each_other(tree):
 
 def test_member_ranking_ties_and_my_rank(tree):
     a, b, c = members(tree.branch_a1, 3)
-    give(a, 10)
-    give(b, 10)
-    give(c, 2)
+    give(a, 10, TODAY)
+    give(b, 10, TODAY)
+    give(c, 2, TODAY)
     week = period_range(Period.WEEK, TODAY)
     rows = member_ranking(root=tree.committee, date_range=week)
     assert [(row.member_id, row.rank, row.points) for row in rows] == [
@@ -205,8 +180,8 @@ def test_subtree_figures_for_today(tree, small_active_big_idle):
 def test_a_party_group_that_hides_names_is_left_out_of_member_rankings(tree):
     in_group = members(tree.group_a1, 1)[0]
     in_branch = members(tree.branch_a1, 1)[0]
-    give(in_group, 10)
-    give(in_branch, 2)
+    give(in_group, 10, TODAY)
+    give(in_branch, 2, TODAY)
     tree.group_a1.hide_member_names = True
     tree.group_a1.save()
     week = period_range(Period.WEEK, TODAY)

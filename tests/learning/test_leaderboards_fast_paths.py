@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime
 import random
-import zoneinfo
 from fractions import Fraction
 
 import pytest
@@ -20,26 +19,12 @@ from learning.points.leaderboards import Metric, branch_ranking, organization_he
 from learning.points.ledger import points_award
 from learning.points.ledger_check import ledger_differences
 from learning.points.member_rankings import member_ranking
-from tests.factories import MemberFactory
+from tests.factories.people import MemberFactory
+from tests.factories.points import give
+from tests.factories.times import at
 
-SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 TODAY = datetime.date(2026, 11, 26)
 JOINED = datetime.date(2026, 1, 1)
-
-
-def at(day: datetime.date) -> datetime.datetime:
-    return datetime.datetime(day.year, day.month, day.day, 10, tzinfo=SHANGHAI)
-
-
-def give(member, points: int, day: datetime.date, key: str) -> None:
-    """Exactly ``points`` with the uncapped exam (10) and reflection (2) rules."""
-    exams, rest = divmod(points, 10)
-    for i in range(exams):
-        points_award(member=member, rule_code="exam_passed", key=f"{key}:e{i}", occurred_at=at(day))
-    for i in range(rest // 2):
-        points_award(
-            member=member, rule_code="reflection_accepted", key=f"{key}:r{i}", occurred_at=at(day)
-        )
 
 
 # --- branch ranking keys -------------------------------------------------------------

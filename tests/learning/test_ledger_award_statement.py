@@ -19,7 +19,7 @@ from learning.common import versions
 from learning.models import Member, MemberRuleDayPoints, PointsEntry
 from learning.points.ledger import AwardStatus, points_award
 from learning.points.ledger_check import ledger_differences
-from tests.factories import MemberFactory
+from tests.factories.people import MemberFactory
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 NOON = datetime.datetime(2026, 11, 26, 12, 0, tzinfo=SHANGHAI)

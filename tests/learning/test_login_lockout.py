@@ -23,7 +23,7 @@ from django.urls import reverse
 from learning.models import Member, SubtreeLogEntry
 from learning.people import audit
 from learning.people.auth import client_ip_address, lockout_response
-from tests.factories import DEFAULT_PASSWORD, MemberFactory
+from tests.factories.people import DEFAULT_PASSWORD, MemberFactory
 
 OFFICE = "10.1.1.1"
 LOCKED_MESSAGE = "请在 15 分钟后再试"

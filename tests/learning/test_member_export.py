@@ -11,7 +11,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from learning.models import Member
-from tests.factories import MemberFactory
+from tests.factories.people import MemberFactory
 
 HEADER = ["用户名", "姓名", "手机号", "组织编码", "组织", "角色", "启用", "最近登录"]
 

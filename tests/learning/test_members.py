@@ -12,7 +12,7 @@ from django.urls import reverse
 from learning.models import Member, Membership
 from learning.people import roles, services
 from learning.people.selectors import member_organization_on, organization_member_count_on
-from tests.factories import DEFAULT_PASSWORD, MemberFactory
+from tests.factories.people import DEFAULT_PASSWORD, MemberFactory
 
 D = datetime.date
 

@@ -16,20 +16,12 @@ from learning.study.my_learning import (
     member_today_tasks,
     member_weekly_study,
 )
-from tests.factories import MemberFactory
-from tests.learning.study_content import (
-    add_course,
-    assign,
-    complete,
-    lessons_of,
-    open_lesson,
-)
+from tests.factories.pages import add_course, add_lesson, lessons_of
+from tests.factories.people import MemberFactory
+from tests.factories.study import assign, complete, open_lesson
+from tests.factories.times import days
 
 TODAY = datetime.date(2026, 11, 26)  # a Thursday
-
-
-def days(n: int) -> datetime.timedelta:
-    return datetime.timedelta(days=n)
 
 
 @pytest.fixture
@@ -71,12 +63,10 @@ def test_courses_are_split_into_in_progress_and_completed(member, courses):
 
 
 def test_a_new_lesson_reopens_a_completed_course(member, courses):
-    from cms.models import LessonPage
-
     course = courses["rules"]
     complete(member, lessons_of(course)[0], TODAY)
     assert len(member_courses(member).completed) == 1
-    course.add_child(instance=LessonPage(title="准则", slug="code", body=[]))
+    add_lesson(course, "准则", slug="code", body=[])
     mine = member_courses(member)
     assert mine.completed == [] and mine.in_progress[0].percent == 50
 

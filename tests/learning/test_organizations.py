@@ -11,7 +11,7 @@ from learning.people.selectors import (
     organizations_as_indented_list,
     organizations_visible_to,
 )
-from tests.factories import MemberFactory, OrganizationFactory
+from tests.factories.people import MemberFactory, OrganizationFactory
 
 
 def test_subtree_contains_the_node_and_all_descendants_only(tree):

@@ -13,8 +13,8 @@ from django.urls import reverse
 
 from learning.models import Member, SubtreeLogEntry
 from learning.people import audit
-from tests.factories import DEFAULT_PASSWORD, MemberFactory
-from tests.learning.test_import_members import make_xlsx
+from tests.factories.people import DEFAULT_PASSWORD, MemberFactory
+from tests.factories.sheets import members_xlsx
 
 CHOSEN = "Daiti-mima-2026-x"
 
@@ -157,7 +157,7 @@ def test_imported_members_must_change_their_initial_password_and_the_import_is_l
 ):
     client.force_login(secretary_a)
     upload = SimpleUploadedFile(
-        "m.xlsx", make_xlsx([["x1", "甲", "", "ZB1"], ["x2", "乙", "", "ZB2"]])
+        "m.xlsx", members_xlsx([["x1", "甲", "", "ZB1"], ["x2", "乙", "", "ZB2"]])
     )
     response = client.post(reverse("learning_member_import"), {"file": upload})
     assert response.context["result"].created == 2

@@ -9,7 +9,7 @@ from django.utils import timezone
 from learning.models import PointsEntry, PointsRule, Screen
 from learning.people import roles
 from learning.points.ledger import points_award
-from tests.factories import MemberFactory
+from tests.factories.people import MemberFactory
 
 
 @pytest.fixture

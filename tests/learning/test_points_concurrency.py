@@ -18,7 +18,7 @@ from learning.common.periods import Period
 from learning.models import BranchPeriodTotal, PointsEntry
 from learning.points.ledger import AwardResult, points_award
 from learning.points.ledger_check import ledger_differences
-from tests.factories import MemberFactory
+from tests.factories.people import MemberFactory
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 NOON = datetime.datetime(2026, 11, 26, 12, 0, tzinfo=SHANGHAI)

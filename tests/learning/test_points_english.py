@@ -8,7 +8,7 @@ from django.utils import translation
 
 from learning.models import PointsRule
 from learning.points.ledger import points_award
-from tests.factories import MemberFactory
+from tests.factories.people import MemberFactory
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from learning.models.points import LedgerAppendOnlyError
 from learning.people import services
 from learning.points.ledger import AwardStatus, points_award, points_reverse
 from learning.points.ledger_check import ledger_differences
-from tests.factories import MemberFactory
+from tests.factories.people import MemberFactory
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 NOON = datetime.datetime(2026, 11, 26, 12, 0, tzinfo=SHANGHAI)

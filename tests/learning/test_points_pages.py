@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from learning.points.ledger import points_award
-from tests.factories import MemberFactory
+from tests.factories.people import MemberFactory
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from learning.study.progress import (
     lesson_heartbeat,
     lesson_heartbeats,
 )
-from tests.factories import MemberFactory
+from tests.factories.people import MemberFactory
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 START = datetime.datetime(2026, 11, 26, 9, 0, tzinfo=SHANGHAI)

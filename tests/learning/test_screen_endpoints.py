@@ -18,7 +18,7 @@ from learning.people import services
 from learning.points.ledger import points_award
 from learning.points.screens import page_version
 from tests.conftest import Tree
-from tests.factories import MemberFactory
+from tests.factories.people import MemberFactory
 
 JOINED = datetime.date(2026, 1, 1)
 # Distinctive names, so finding one in a response cannot be a coincidence.

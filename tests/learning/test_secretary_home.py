@@ -16,17 +16,18 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from learning.people import roles, services
+from learning.people import roles
 from learning.points.ledger import points_award
 from learning.study.assignments import assignment_create
 from learning.study.headline import organisation_headline, scope_members, secretary_scope
 from quizzes.models import Quiz
 from quizzes.results.admin_home import quizzes_not_taken_count
 from quizzes.taking.attempts import attempt_start, attempt_submit
-from tests.factories import MemberFactory
-from tests.learning.study_content import SHANGHAI, add_course
-from tests.quizzes.factories import question_create, single_choice
-from tests.quizzes.quiz_factories import fixed_quiz
+from tests.factories.pages import add_course
+from tests.factories.people import MemberFactory, secretary_of
+from tests.factories.questions import question_create, single_choice
+from tests.factories.quizzes import fixed_quiz
+from tests.factories.times import SHANGHAI
 
 # A Thursday; its week runs from Monday 23 to Sunday 29 November 2026.
 NOW = datetime.datetime(2026, 11, 26, 15, 0, tzinfo=SHANGHAI)
@@ -183,8 +184,7 @@ def test_the_home_panel_costs_a_bounded_number_of_queries(
 
 
 def test_another_secretary_sees_only_their_own_subtree(tree, subtree, client):
-    other = MemberFactory(username="zhao_shuji", display_name="赵书记", organization=tree.branch_b1)
-    services.secretary_assign(member=other, organization=tree.general_b)
+    other = secretary_of(tree.general_b, "zhao_shuji", "赵书记", member_of=tree.branch_b1)
     headline = organisation_headline(user=other, now=NOW)
     assert [root.name for root in headline.roots] == ["第二党总支"]
     assert headline.members == 2  # 赵书记 and 外支部王五

@@ -11,7 +11,7 @@ from django.utils import timezone
 from learning.models import PointsRule, StudyDay
 from learning.points.ledger import points_award
 from learning.study.progress import StudyTimeToday, study_time_today
-from tests.factories import MemberFactory
+from tests.factories.people import MemberFactory
 
 DAY = datetime.date(2026, 11, 26)
 

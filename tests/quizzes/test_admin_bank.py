@@ -8,25 +8,17 @@ import pytest
 from django.urls import reverse
 from wagtail.test.utils.form_data import inline_formset, nested_form_data
 
-from learning.people import roles
 from quizzes.bank.formats.base import ParsedQuestion
 from quizzes.bank.selectors import category_by_path
 from quizzes.models import Question, QuestionCategory
-from tests.factories import MemberFactory
-from tests.quizzes.factories import question_create, single_choice
+from tests.factories.people import MemberFactory
+from tests.factories.questions import question_create, single_choice
 
 pytestmark = pytest.mark.django_db
 
 LIST_URL = "wagtailsnippets_quizzes_question:list"
 EDIT_URL = "wagtailsnippets_quizzes_question:edit"
 ADD_URL = "wagtailsnippets_quizzes_question:add"
-
-
-@pytest.fixture
-def approver(tree):
-    return MemberFactory(
-        username="approver_user", organization=tree.committee, role_names=[roles.APPROVER]
-    )
 
 
 @pytest.fixture

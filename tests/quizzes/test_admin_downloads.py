@@ -11,8 +11,8 @@ from openpyxl import load_workbook
 from quizzes.bank.formats.gift import parse_gift
 from quizzes.bank.formats.table import COLUMNS
 from quizzes.bank.selectors import category_by_path
-from tests.factories import MemberFactory
-from tests.quizzes.factories import question_create, single_choice
+from tests.factories.people import MemberFactory
+from tests.factories.questions import question_create, single_choice
 
 pytestmark = pytest.mark.django_db
 

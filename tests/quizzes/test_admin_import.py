@@ -8,8 +8,9 @@ from django.urls import reverse
 
 from quizzes.bank import import_jobs
 from quizzes.models import Question, QuestionCategory, QuestionImport
-from tests.factories import MemberFactory
-from tests.quizzes.factories import make_xlsx, question_create, row
+from tests.factories.people import MemberFactory
+from tests.factories.questions import question_create
+from tests.factories.sheets import make_xlsx, row
 
 pytestmark = pytest.mark.django_db
 

@@ -15,9 +15,9 @@ from wagtail.test.utils.form_data import inline_formset, nested_form_data
 from quizzes.bank.selectors import category_by_path
 from quizzes.models import DailyQuizSettings, Question, Quiz
 from quizzes.taking.attempts import attempt_start
-from tests.factories import MemberFactory
-from tests.quizzes.factories import question_create, single_choice
-from tests.quizzes.quiz_factories import drawn_quiz, fixed_quiz, short_answer
+from tests.factories.people import MemberFactory
+from tests.factories.questions import question_create, short_answer, single_choice
+from tests.factories.quizzes import drawn_quiz, fixed_quiz
 
 pytestmark = pytest.mark.django_db
 

@@ -11,17 +11,15 @@ from django.core.cache import cache
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from quizzes.models import Attempt, AttemptQuestion, Question, Quiz
+from quizzes.models import AttemptQuestion, Question, Quiz
 from quizzes.results.statistics_cache import statistics_stamp
-from quizzes.taking.attempts import attempt_answer_save, attempt_start, attempt_submit
-from tests.factories import MemberFactory
-from tests.quizzes.factories import question_create, single_choice
-from tests.quizzes.quiz_factories import (
+from tests.factories.people import MemberFactory
+from tests.factories.questions import question_create, single_choice, true_false
+from tests.factories.quizzes import (
+    answer_to_grade,
     fixed_quiz,
-    right_answer,
-    short_answer,
-    true_false,
-    wrong_answer,
+    quiz_with_short_answer,
+    take,
 )
 
 pytestmark = pytest.mark.django_db
@@ -56,20 +54,6 @@ def choice_questions(db) -> list[Question]:
         question_create(single_choice(stem="中共一大在哪一年召开？")),
         question_create(true_false()),
     ]
-
-
-def take(quiz: Quiz, member, *, right: bool | list[bool] = True) -> Attempt:
-    """Start, answer every question (right or wrong, per question if a list) and submit."""
-    attempt = attempt_start(quiz=quiz, member=member)
-    items = list(attempt.questions.order_by("position"))
-    verdicts = right if isinstance(right, list) else [right] * len(items)
-    for item, correct in zip(items, verdicts, strict=True):
-        snapshot = item.snapshot
-        response = right_answer(snapshot) if correct else wrong_answer(snapshot)
-        attempt_answer_save(
-            attempt=attempt, member=member, position=item.position, response=response, seq=1
-        )
-    return attempt_submit(attempt=attempt, member=member)
 
 
 # --- Results -------------------------------------------------------------------------------
@@ -230,15 +214,7 @@ def test_a_too_fast_attempt_is_flagged_and_a_secretary_accepts_it(
 
 @pytest.fixture
 def essay_quiz(db) -> Quiz:
-    essay = question_create(short_answer())
-    single = question_create(single_choice(stem="党的最高领导机关是？"))
-    return _results_quiz([single, essay])
-
-
-def _waiting(member) -> AttemptQuestion:
-    return AttemptQuestion.objects.get(
-        attempt__member=member, state=AttemptQuestion.State.NEEDS_GRADING
-    )
+    return quiz_with_short_answer(pass_percent=60, attempts_allowed=0)
 
 
 def test_a_secretary_grades_only_their_subtree(client, secretary_a, people, essay_quiz) -> None:
@@ -253,7 +229,7 @@ def test_a_secretary_grades_only_their_subtree(client, secretary_a, people, essa
     assert "从群众中来" in rows[0]["reference_answer"]
     assert "简述党的群众路线" in page.content.decode()
 
-    theirs = _waiting(people["li"])
+    theirs = answer_to_grade(people["li"])
     response = client.post(
         reverse("quizzes_grade", args=[theirs.pk]),
         {f"item-{theirs.pk}-percent": "100", f"item-{theirs.pk}-comment": ""},
@@ -266,7 +242,7 @@ def test_a_secretary_grades_only_their_subtree(client, secretary_a, people, essa
 def test_grading_scores_the_attempt(client, secretary_a, people, essay_quiz) -> None:
     attempt = take(essay_quiz, people["zhao"])
     assert attempt.needs_grading and attempt.score == Decimal(1)
-    item = _waiting(people["zhao"])
+    item = answer_to_grade(people["zhao"])
     client.force_login(secretary_a)
     response = client.post(
         reverse("quizzes_grade", args=[item.pk]),
@@ -289,7 +265,7 @@ def test_an_out_of_range_mark_is_refused_and_changes_nothing(
     client, editor, people, essay_quiz
 ) -> None:
     take(essay_quiz, people["li"])
-    item = _waiting(people["li"])
+    item = answer_to_grade(people["li"])
     client.force_login(editor)
     response = client.post(
         reverse("quizzes_grade", args=[item.pk]), {f"item-{item.pk}-percent": "150"}
@@ -302,7 +278,7 @@ def test_an_out_of_range_mark_is_refused_and_changes_nothing(
 
 def test_a_member_without_rights_cannot_see_or_grade(client, member, people, essay_quiz) -> None:
     take(essay_quiz, people["zhao"])
-    item = _waiting(people["zhao"])
+    item = answer_to_grade(people["zhao"])
     client.force_login(member)
     assert client.get(reverse("quizzes_grading")).status_code in (302, 403)
     response = client.post(

@@ -16,17 +16,16 @@ from rest_framework.test import APIClient
 from learning.models import Member, PointsEntry
 from quizzes.models import Attempt, Question, Quiz, WrongAnswer
 from quizzes.taking.attempts import attempt_start, daily_quiz_make
-from tests.factories import DEFAULT_PASSWORD, MemberFactory
-from tests.quizzes.factories import question_create, single_choice
-from tests.quizzes.quiz_factories import (
+from tests.factories.people import DEFAULT_PASSWORD, MemberFactory
+from tests.factories.questions import (
     fill_blank,
-    fixed_quiz,
     multiple_choice,
-    right_answer,
+    question_create,
     short_answer,
+    single_choice,
     true_false,
-    wrong_answer,
 )
+from tests.factories.quizzes import fixed_quiz, right_answer, wrong_answer
 
 pytestmark = pytest.mark.django_db
 

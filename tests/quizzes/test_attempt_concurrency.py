@@ -13,9 +13,10 @@ import pytest
 from learning.models import PointsEntry
 from quizzes.models import Attempt, Quiz
 from quizzes.taking.attempts import attempt_answer_save, attempt_start, attempt_submit
-from tests.factories import MemberFactory
+from tests.factories.people import MemberFactory
+from tests.factories.questions import bank_of_each_type
+from tests.factories.quizzes import answer_all, fixed_quiz
 from tests.learning.test_points_concurrency import run_concurrently
-from tests.quizzes.quiz_factories import bank_of_each_type, fixed_quiz, right_answer
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 REQUESTS = 8
@@ -33,14 +34,7 @@ def test_submitting_at_once_scores_and_awards_once(tree):
     member = MemberFactory(organization=tree.branch_a1)
     quiz = fixed_quiz(list(bank_of_each_type().values()), kind=Quiz.Kind.TOPIC)
     attempt = attempt_start(quiz=quiz, member=member)
-    for item in attempt.questions.all():
-        attempt_answer_save(
-            attempt=attempt,
-            member=member,
-            position=item.position,
-            response=right_answer(item.snapshot),
-            seq=1,
-        )
+    answer_all(attempt, member)
     later = attempt.started_at + datetime.timedelta(minutes=5)
     results = run_concurrently(
         [lambda: attempt_submit(attempt=attempt, member=member, at=later)] * REQUESTS

@@ -24,17 +24,15 @@ from quizzes.taking.attempts import (
     daily_quiz_make,
 )
 from quizzes.taking.practice import wrong_answer_practise, wrong_answer_remove, wrong_answers_of
-from tests.factories import MemberFactory
-from tests.quizzes.factories import question_create, single_choice
-from tests.quizzes.quiz_factories import (
+from tests.factories.people import MemberFactory
+from tests.factories.questions import (
     bank_of_each_type,
-    drawn_quiz,
-    fixed_quiz,
-    later,
-    right_answer,
+    question_create,
     short_answer,
-    wrong_answer,
+    single_choice,
 )
+from tests.factories.quizzes import answer_all, drawn_quiz, fixed_quiz, right_answer, wrong_answer
+from tests.factories.times import later
 
 pytestmark = pytest.mark.django_db
 
@@ -51,14 +49,6 @@ def bank(db):
 
 def items_of(attempt: Attempt) -> list[AttemptQuestion]:
     return list(attempt.questions.order_by("position"))
-
-
-def answer_all(attempt: Attempt, member, *, right: bool = True) -> None:
-    for item in items_of(attempt):
-        response = right_answer(item.snapshot) if right else wrong_answer(item.snapshot)
-        attempt_answer_save(
-            attempt=attempt, member=member, position=item.position, response=response, seq=1
-        )
 
 
 # --- Starting and freezing --------------------------------------------------------------

@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from django.utils import translation
 
 from quizzes.models import Question, QuestionCategory
-from tests.quizzes.factories import make_csv, make_xlsx, row
+from tests.factories.sheets import make_csv, make_xlsx, row
 
 pytestmark = pytest.mark.django_db
 DATA = Path(__file__).parent / "data"

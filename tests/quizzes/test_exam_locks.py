@@ -21,16 +21,15 @@ from rest_framework.test import APIClient
 
 from quizzes.models import Attempt, Question, QuestionCategory, Quiz, QuizDrawRule, WrongAnswer
 from quizzes.taking.attempts import (
-    attempt_answer_save,
     attempt_start,
     attempt_submit,
     challenge_quiz,
     daily_quiz_make,
 )
 from quizzes.taking.locks import exam_locks
-from tests.factories import DEFAULT_PASSWORD, MemberFactory
-from tests.quizzes.factories import question_create, single_choice
-from tests.quizzes.quiz_factories import fixed_quiz, right_answer, wrong_answer
+from tests.factories.people import DEFAULT_PASSWORD, MemberFactory
+from tests.factories.questions import question_create, single_choice
+from tests.factories.quizzes import fixed_quiz, right_answer, take
 
 pytestmark = pytest.mark.django_db
 
@@ -180,24 +179,11 @@ def test_questions_come_back_to_practice_the_moment_the_exam_closes(browser, ban
 # --- the wrong-answer book --------------------------------------------------------------
 
 
-def _first_attempt_all_wrong(exam: Quiz, member) -> Attempt:
-    attempt = attempt_start(quiz=exam, member=member)
-    for item in attempt.questions.all():
-        attempt_answer_save(
-            attempt=attempt,
-            member=member,
-            position=item.position,
-            response=wrong_answer(item.snapshot),
-            seq=1,
-        )
-    return attempt_submit(attempt=attempt, member=member)
-
-
 def test_the_wrong_answer_book_holds_exam_questions_until_the_exam_closes(
     app, browser, member, bank
 ):
     exam = _exam(bank)
-    first = _first_attempt_all_wrong(exam, member)
+    first = take(exam, member, right=False)
     booked = WrongAnswer.objects.filter(member=member)
     assert booked.count() == 5
 
@@ -257,7 +243,7 @@ def test_the_wrong_answer_book_holds_exam_questions_until_the_exam_closes(
 
 def test_the_exam_review_holds_answers_while_others_can_still_sit_it(app, browser, member, bank):
     exam = _exam(bank)
-    attempt = _first_attempt_all_wrong(exam, member)
+    attempt = take(exam, member, right=False)
 
     detail = app.get(reverse("quizzes_api:attempt", args=[attempt.pk]))
     assert detail.status_code == 200
@@ -386,7 +372,7 @@ def test_what_a_secretary_sees_of_an_open_exam_holds_no_question_or_answer(
     import zipfile
 
     exam = _exam(bank)
-    _first_attempt_all_wrong(exam, member)
+    take(exam, member, right=False)
     client.force_login(secretary_a)
     pages = [
         client.get(reverse("quizzes_quiz_results", args=[exam.pk])),

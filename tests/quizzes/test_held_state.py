@@ -13,10 +13,9 @@ from rest_framework.test import APIClient
 
 from quizzes.models import Attempt, Question, Quiz
 from quizzes.taking.attempts import attempt_accept_fast
-from tests.factories import DEFAULT_PASSWORD, MemberFactory
-from tests.quizzes.factories import question_create, single_choice
-from tests.quizzes.quiz_factories import fixed_quiz
-from tests.quizzes.test_admin_results import take
+from tests.factories.people import DEFAULT_PASSWORD, MemberFactory
+from tests.factories.questions import question_create, single_choice
+from tests.factories.quizzes import fixed_quiz, take
 
 pytestmark = pytest.mark.django_db
 

@@ -22,9 +22,9 @@ from rest_framework.test import APIClient
 from learning.models import Member
 from quizzes.models import Attempt, AttemptQuestion, Quiz, WrongAnswer
 from quizzes.taking.attempts import attempt_start
-from tests.factories import DEFAULT_PASSWORD, MemberFactory
-from tests.quizzes.factories import question_create, single_choice
-from tests.quizzes.quiz_factories import fixed_quiz, short_answer
+from tests.factories.people import DEFAULT_PASSWORD, MemberFactory
+from tests.factories.questions import question_create, short_answer, single_choice
+from tests.factories.quizzes import fixed_quiz
 
 pytestmark = pytest.mark.django_db
 

@@ -24,7 +24,8 @@ from quizzes.bank.formats.base import MAX_PROBLEMS
 from quizzes.bank.formats.gift import parse_gift
 from quizzes.bank.formats.xlsx import SHEET_LIMITS
 from quizzes.models import Question, QuestionImport
-from tests.learning.xlsx_attacks import (
+from tests.factories.sheets import make_csv, make_xlsx, row
+from tests.factories.xlsx_attacks import (
     SHEET_HEAD,
     SHEET_HEAD_WITHOUT_SIZE,
     SHEET_TAIL,
@@ -41,7 +42,6 @@ from tests.learning.xlsx_attacks import (
     timed,
     zip_parts,
 )
-from tests.quizzes.factories import make_csv, make_xlsx, row
 
 HEADER = ("题型", "题干", "选项A", "选项B", "答案", "分类")
 GOOD_ROW = ("单选", "中共一大在哪一年召开？", "1919", "1921", "B", "党史")

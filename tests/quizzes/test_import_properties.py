@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from quizzes.bank.formats import parse_questions
 from quizzes.bank.formats.base import MAX_PROBLEMS, ParseResult
-from tests.learning.import_strategies import (
+from tests.factories.import_strategies import (
     Sample,
     huge_or_plain,
     random_bytes,
@@ -28,7 +28,7 @@ from tests.learning.import_strategies import (
     soup,
     workbooks,
 )
-from tests.learning.xlsx_attacks import (
+from tests.factories.xlsx_attacks import (
     SHEET_HEAD,
     SHEET_HEAD_WITHOUT_SIZE,
     SHEET_TAIL,

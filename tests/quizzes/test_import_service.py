@@ -19,8 +19,9 @@ from quizzes.bank.services import (
     questions_import,
 )
 from quizzes.models import Blank, Choice, Question, QuestionCategory, QuestionTag, TaggedQuestion
-from tests.factories import MemberFactory
-from tests.quizzes.factories import make_xlsx, question_create, row, single_choice
+from tests.factories.people import MemberFactory
+from tests.factories.questions import question_create, single_choice
+from tests.factories.sheets import make_xlsx, row
 
 pytestmark = pytest.mark.django_db
 

@@ -10,9 +10,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from quizzes.taking.attempts import attempt_start, daily_quiz_make
-from tests.factories import MemberFactory
-from tests.quizzes.factories import question_create
-from tests.quizzes.quiz_factories import fixed_quiz, true_false, wrong_answer
+from tests.factories.people import MemberFactory
+from tests.factories.questions import question_create, true_false
+from tests.factories.quizzes import fixed_quiz, wrong_answer
 
 pytestmark = pytest.mark.django_db
 

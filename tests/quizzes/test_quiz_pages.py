@@ -11,16 +11,15 @@ from django.utils import timezone
 
 from quizzes.models import Attempt, Quiz, QuizDrawRule, WrongAnswer
 from quizzes.taking.attempts import attempt_start, daily_quiz_make
-from tests.factories import DEFAULT_PASSWORD, MemberFactory
-from tests.quizzes.factories import question_create, single_choice
-from tests.quizzes.quiz_factories import (
+from tests.factories.people import DEFAULT_PASSWORD, MemberFactory
+from tests.factories.questions import (
     bank_of_each_type,
     fill_blank,
-    fixed_quiz,
     multiple_choice,
-    right_answer,
-    wrong_answer,
+    question_create,
+    single_choice,
 )
+from tests.factories.quizzes import fixed_quiz, right_answer, wrong_answer
 
 pytestmark = pytest.mark.django_db
 

@@ -17,11 +17,9 @@ from openpyxl import load_workbook
 from quizzes.models import Question, Quiz
 from quizzes.results.reports import quiz_results
 from quizzes.taking.attempts import attempt_start
-from tests.factories import MemberFactory
-from tests.learning.study_content import secretary_of
-from tests.quizzes.factories import question_create, single_choice
-from tests.quizzes.quiz_factories import fixed_quiz
-from tests.quizzes.test_admin_results import take
+from tests.factories.people import MemberFactory, secretary_of
+from tests.factories.questions import question_create, single_choice
+from tests.factories.quizzes import fixed_quiz, take
 
 pytestmark = pytest.mark.django_db
 
@@ -51,10 +49,7 @@ def secretary_b(tree):
 
 
 def _quiz(questions: list[Question], audience=()) -> Quiz:
-    quiz = fixed_quiz(questions, attempts_allowed=0)
-    quiz.organizations.set(audience)
-    quiz.save()  # a parental many-to-many is written on save
-    return quiz
+    return fixed_quiz(questions, attempts_allowed=0, organizations=list(audience))
 
 
 def _not_yet(results) -> dict[str, bool]:

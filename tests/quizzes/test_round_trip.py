@@ -26,7 +26,7 @@ from quizzes.bank.normalise import BLANK_MARKER, normalise_answer
 from quizzes.bank.selectors import category_by_path, questions_as_parsed, questions_for_export
 from quizzes.bank.services import questions_import
 from quizzes.models import Question
-from tests.quizzes.factories import make_xlsx, row
+from tests.factories.sheets import make_xlsx, row
 
 Type = Question.Type
 DATA = Path(__file__).parent / "data"

@@ -15,7 +15,7 @@ from quizzes.bank.formats.csvfile import parse_csv
 from quizzes.bank.formats.table import join_blank_answers, split_blank_answers
 from quizzes.bank.formats.xlsx import parse_xlsx, question_import_template
 from quizzes.models import Question
-from tests.quizzes.factories import make_csv, make_xlsx, row
+from tests.factories.sheets import make_csv, make_xlsx, row
 
 Type = Question.Type
 

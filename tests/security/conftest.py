@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 
 from learning.models import Member
 from tests.conftest import Tree
-from tests.factories import MemberFactory
+from tests.factories.people import MemberFactory
 
 
 def signed_in(member: Member, *, api: bool = False, **options: Any) -> Client:

@@ -19,11 +19,12 @@ from rest_framework.test import APIClient
 
 from learning.models import Member, PointsEntry
 from quizzes.models import Attempt, Quiz
-from quizzes.taking.attempts import attempt_answer_save, attempt_start
+from quizzes.taking.attempts import attempt_start
 from tests.conftest import Tree
-from tests.factories import MemberFactory
+from tests.factories.people import MemberFactory
+from tests.factories.questions import bank_of_each_type
+from tests.factories.quizzes import answer_all, fixed_quiz
 from tests.learning.test_points_concurrency import run_concurrently
-from tests.quizzes.quiz_factories import bank_of_each_type, fixed_quiz, right_answer
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 REQUESTS = 8
@@ -36,14 +37,7 @@ def _answered_attempt(member: Member) -> Attempt:
     Attempt.objects.filter(pk=attempt.pk).update(
         started_at=attempt.started_at - datetime.timedelta(minutes=10)
     )
-    for item in attempt.questions.all():
-        attempt_answer_save(
-            attempt=attempt,
-            member=member,
-            position=item.position,
-            response=right_answer(item.snapshot),
-            seq=1,
-        )
+    answer_all(attempt, member)
     return attempt
 
 

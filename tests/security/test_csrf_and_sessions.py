@@ -37,11 +37,11 @@ from learning.models import LessonProgress, Member, PointsEntry
 from quizzes.models import Attempt, AttemptQuestion, Quiz, WrongAnswer
 from quizzes.taking.attempts import attempt_start, attempt_submit
 from tests.conftest import Tree
-from tests.factories import DEFAULT_PASSWORD, MemberFactory
-from tests.learning.study_content import add_course
-from tests.quizzes.factories import question_create
-from tests.quizzes.quiz_factories import bank_of_each_type, fixed_quiz, right_answer
-from tests.quizzes.quiz_factories import short_answer as short_answer_question
+from tests.factories.pages import add_course
+from tests.factories.people import DEFAULT_PASSWORD, MemberFactory
+from tests.factories.questions import bank_of_each_type, question_create
+from tests.factories.questions import short_answer as short_answer_question
+from tests.factories.quizzes import fixed_quiz, right_answer
 from tests.security.conftest import signed_in
 
 pytestmark = pytest.mark.django_db

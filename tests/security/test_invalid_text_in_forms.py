@@ -13,8 +13,8 @@ from django.urls import reverse
 
 from learning.models import Member, Organization
 from quizzes.models import AttemptQuestion, QuestionCategory
-from tests.factories import MemberFactory
-from tests.quizzes.test_admin_results import _waiting, essay_quiz, take  # noqa: F401
+from tests.factories.people import MemberFactory
+from tests.factories.quizzes import answer_to_grade, quiz_with_short_answer, take
 
 pytestmark = pytest.mark.django_db
 
@@ -81,11 +81,10 @@ def test_a_grader_comment_with_a_control_character_is_refused(
     client,
     secretary_a,
     tree,
-    essay_quiz,  # noqa: F811
 ):
     member: Member = MemberFactory(username="li_grade", organization=tree.branch_a1)
-    take(essay_quiz, member)
-    item = _waiting(member)
+    take(quiz_with_short_answer(pass_percent=60, attempts_allowed=0), member)
+    item = answer_to_grade(member)
     client.force_login(secretary_a)
     response = client.post(
         reverse("quizzes_grade", args=[item.pk]),

@@ -25,8 +25,9 @@ from django.utils import timezone
 
 from learning.models import Member, PointsEntry
 from quizzes.models import Attempt, AttemptQuestion, Quiz, WrongAnswer
-from quizzes.taking.attempts import attempt_answer_save, attempt_start, attempt_submit
-from tests.quizzes.quiz_factories import bank_of_each_type, fixed_quiz, right_answer, wrong_answer
+from quizzes.taking.attempts import attempt_answer_save, attempt_start
+from tests.factories.questions import bank_of_each_type
+from tests.factories.quizzes import fixed_quiz, right_answer, take, wrong_answer
 from tests.security.conftest import signed_in
 
 pytestmark = pytest.mark.django_db
@@ -76,16 +77,7 @@ def targets(victim: Member) -> Targets:
         seq=3,
     )
     done_quiz = fixed_quiz([bank["single"], bank["true_false"]], title=DONE_TITLE)
-    done_attempt = attempt_start(quiz=done_quiz, member=victim)
-    for item in done_attempt.questions.all():
-        attempt_answer_save(
-            attempt=done_attempt,
-            member=victim,
-            position=item.position,
-            response=wrong_answer(item.snapshot),
-            seq=1,
-        )
-    done_attempt = attempt_submit(attempt=done_attempt, member=victim)
+    done_attempt = take(done_quiz, victim, right=False)
     entry = WrongAnswer.objects.get(member=victim, question=bank["single"])
     return Targets(
         member=victim,

@@ -42,10 +42,11 @@ from learning.points.ledger import points_award
 from quizzes.models import Attempt, AttemptQuestion, Quiz
 from quizzes.taking.attempts import attempt_answer_save, attempt_start, attempt_submit
 from tests.conftest import Tree
-from tests.factories import MemberFactory
-from tests.learning.study_content import add_course, assign
-from tests.quizzes.factories import question_create, single_choice
-from tests.quizzes.quiz_factories import fixed_quiz, right_answer, short_answer
+from tests.factories.pages import add_course
+from tests.factories.people import MemberFactory
+from tests.factories.questions import question_create, short_answer, single_choice
+from tests.factories.quizzes import fixed_quiz, right_answer
+from tests.factories.study import assign
 from tests.security.conftest import signed_in
 
 pytestmark = pytest.mark.django_db

@@ -20,7 +20,8 @@ from django.urls import reverse
 from learning.models import Member
 from quizzes.models import Attempt
 from quizzes.taking.attempts import MAX_SEQ, attempt_answer_save, attempt_start
-from tests.quizzes.quiz_factories import bank_of_each_type, fixed_quiz, right_answer, wrong_answer
+from tests.factories.questions import bank_of_each_type
+from tests.factories.quizzes import fixed_quiz, right_answer, wrong_answer
 from tests.security.conftest import signed_in
 
 pytestmark = pytest.mark.django_db

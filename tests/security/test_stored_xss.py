@@ -34,10 +34,10 @@ from learning.people import services
 from learning.points.ledger import points_award
 from quizzes.models import Attempt, AttemptQuestion, Question, Quiz, WrongAnswer
 from tests.conftest import Tree
-from tests.factories import MemberFactory
-from tests.learning.study_content import course_index
-from tests.quizzes.factories import question_create, single_choice
-from tests.quizzes.quiz_factories import fixed_quiz, short_answer
+from tests.factories.pages import add_course
+from tests.factories.people import MemberFactory
+from tests.factories.questions import question_create, short_answer, single_choice
+from tests.factories.quizzes import fixed_quiz
 from tests.security.conftest import signed_in
 
 pytestmark = pytest.mark.django_db
@@ -153,9 +153,7 @@ def world(
     running = Attempt.objects.get(member=member, quiz=quiz, state=Attempt.State.IN_PROGRESS)
 
     # The editor writes the lesson in the admin; it is published as an approver would.
-    course = course_index().add_child(
-        instance=CoursePage(title=poison("XCOURSE"), slug="xss-course", summary="概要")
-    )
+    course = add_course(poison("XCOURSE"), slug="xss-course", summary="概要")
     editor_client = signed_in(editor)
     form = nested_form_data(
         {

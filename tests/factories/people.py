@@ -1,4 +1,8 @@
-"""factory_boy factories that create rows through the services, as the product does."""
+"""Organisations, members and secretaries, created through the people services as the product does.
+
+``OrganizationFactory`` and ``MemberFactory`` are factory_boy factories; every member they
+make can log in with ``DEFAULT_PASSWORD``.
+"""
 
 from __future__ import annotations
 
@@ -48,3 +52,21 @@ class MemberFactory(factory.django.DjangoModelFactory):
         return services.member_create(
             password=password, role_names=role_names or [roles.MEMBER], **kwargs
         )
+
+
+def secretary_of(
+    organization: Organization,
+    username: str,
+    display_name: str,
+    *,
+    member_of: Organization | None = None,
+) -> Member:
+    """A secretary of ``organization``'s subtree (the role comes with the appointment).
+
+    The secretary is a member of ``member_of``, by default of ``organization`` itself.
+    """
+    secretary = MemberFactory(
+        username=username, display_name=display_name, organization=member_of or organization
+    )
+    services.secretary_assign(member=secretary, organization=organization)
+    return secretary

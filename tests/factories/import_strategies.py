@@ -10,7 +10,7 @@ import zipfile
 
 from hypothesis import strategies as st
 
-from tests.learning.xlsx_attacks import (
+from tests.factories.xlsx_attacks import (
     SHEET_HEAD,
     SHEET_HEAD_WITHOUT_SIZE,
     SHEET_TAIL,
