@@ -44,14 +44,10 @@ from quizzes.models import (
     QuizDrawRule,
     QuizQuestion,
 )
-from quizzes.taking.attempts import (
-    AttemptError,
-    attempt_answer_save,
-    attempt_question_grade,
-    attempt_start,
-    attempt_submit,
-    daily_quiz_make,
-)
+from quizzes.taking.attempts import attempt_answer_save, attempt_start
+from quizzes.taking.daily import daily_quiz_make
+from quizzes.taking.errors import AttemptError
+from quizzes.taking.submitting import attempt_question_grade, attempt_submit
 
 RANDOM_SEED = people_data.RANDOM_SEED
 DAILY_QUESTIONS = 5

@@ -17,7 +17,7 @@ def question_import_run(import_id: str) -> str | None:
 @shared_task(name="quizzes.submit_overdue_attempts")
 def submit_overdue_attempts() -> int:
     """Submit attempts whose deadline has passed (beat runs this every 30 seconds)."""
-    from quizzes.taking.attempts import attempts_submit_overdue
+    from quizzes.taking.submitting import attempts_submit_overdue
 
     return attempts_submit_overdue()
 
@@ -25,7 +25,7 @@ def submit_overdue_attempts() -> int:
 @shared_task(name="quizzes.make_daily_quiz")
 def make_daily_quiz() -> int:
     """Make today's daily quiz if no request has made it yet; safe to run twice."""
-    from quizzes.taking.attempts import daily_quiz_make
+    from quizzes.taking.daily import daily_quiz_make
 
     return daily_quiz_make().pk
 

@@ -18,7 +18,8 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from quizzes.models import Attempt, Quiz, WrongAnswer
-from quizzes.taking.attempts import MAX_SEQ, attempts_left
+from quizzes.taking.attempts import MAX_SEQ
+from quizzes.taking.availability import attempts_left
 from quizzes.taking.practice import practice_question
 from quizzes.taking.presenting import checked_feedback, seconds_left
 

@@ -48,19 +48,10 @@ from quizzes.api.serializers import (
     WrongAnswerSerializer,
 )
 from quizzes.models import Attempt, Quiz, WrongAnswer
-from quizzes.taking.attempts import (
-    LISTED_KINDS,
-    AttemptError,
-    attempt_answer_check,
-    attempt_answer_save,
-    attempt_start,
-    attempt_submit,
-    challenge_quiz,
-    daily_quiz_make,
-    daily_quiz_of,
-    quiz_records_of,
-    quizzes_open_to,
-)
+from quizzes.taking.attempts import attempt_answer_check, attempt_answer_save, attempt_start
+from quizzes.taking.availability import LISTED_KINDS, quiz_records_of, quizzes_open_to
+from quizzes.taking.daily import challenge_quiz, daily_quiz_make, daily_quiz_of
+from quizzes.taking.errors import AttemptError
 from quizzes.taking.locks import exam_locks
 from quizzes.taking.practice import (
     wrong_answer_practise,
@@ -69,6 +60,7 @@ from quizzes.taking.practice import (
     wrong_answers_of,
 )
 from quizzes.taking.presenting import attempt_items, review_allowed
+from quizzes.taking.submitting import attempt_submit
 
 logger = logging.getLogger(__name__)
 

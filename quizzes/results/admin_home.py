@@ -17,7 +17,7 @@ from wagtail.admin.ui.components import Component
 from learning.models import Member
 from learning.study.headline import organisation_headline, scope_members, secretary_scope
 from quizzes.models import Attempt, Quiz
-from quizzes.taking.attempts import quizzes_open_at
+from quizzes.taking.availability import quizzes_open_at
 
 # Quizzes a member is expected to take while they are open. The daily quiz and practice
 # are habits, not obligations, and lesson quizzes belong to their lesson.

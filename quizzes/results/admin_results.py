@@ -42,7 +42,8 @@ from quizzes.results.scope import (
     results_scope_paths,
 )
 from quizzes.results.statistics_cache import quiz_statistics_for, quiz_statistics_request
-from quizzes.taking.attempts import AttemptError, attempt_accept_fast, attempt_question_grade
+from quizzes.taking.errors import AttemptError
+from quizzes.taking.submitting import attempt_accept_fast, attempt_question_grade
 
 GRADING_PER_PAGE = 20
 RESULTS_PER_PAGE = 50

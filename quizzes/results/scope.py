@@ -22,7 +22,7 @@ from learning.people.selectors import (
     user_is_administrator,
 )
 from quizzes.models import Attempt, AttemptQuestion, Quiz
-from quizzes.taking.attempts import LISTED_KINDS
+from quizzes.taking.availability import LISTED_KINDS
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser

@@ -23,9 +23,12 @@ from learning.points.ledger import points_award
 from quizzes.bank.selectors import question_snapshot
 from quizzes.models import Question, QuestionCategory, Quiz, WrongAnswer
 from quizzes.taking import scoring
-from quizzes.taking.attempts import MASTERED_AFTER, AttemptError
+from quizzes.taking.errors import AttemptError
 from quizzes.taking.locks import ExamLocks, exam_locks
 from quizzes.taking.presenting import correct_answer_text, question_view
+
+# A question leaves the wrong-answer book after this many correct answers in a row.
+MASTERED_AFTER = 2
 
 # Why a question of the wrong-answer book cannot be practised for now.
 HELD_MESSAGE = gettext_lazy(

@@ -26,20 +26,15 @@ from django.views.decorators.http import require_POST
 
 from learning.common.json_body import JSONBodyError, json_body_parse
 from quizzes.models import Attempt, QuestionCategory, Quiz, WrongAnswer
-from quizzes.taking.attempts import (
+from quizzes.taking.attempts import attempt_answer_check, attempt_answer_save, attempt_start
+from quizzes.taking.availability import (
     LISTED_KINDS,
-    AttemptError,
-    attempt_answer_check,
-    attempt_answer_save,
-    attempt_start,
-    attempt_submit,
     attempts_left,
-    challenge_quiz,
-    daily_quiz_make,
-    daily_quiz_of,
     quiz_records_of,
     quizzes_open_to,
 )
+from quizzes.taking.daily import challenge_quiz, daily_quiz_make, daily_quiz_of
+from quizzes.taking.errors import AttemptError
 from quizzes.taking.locks import ExamLocks, exam_locks
 from quizzes.taking.practice import (
     HELD_MESSAGE,
@@ -60,6 +55,7 @@ from quizzes.taking.presenting import (
     seconds_left,
     with_images,
 )
+from quizzes.taking.submitting import attempt_submit
 
 ERROR_STATUS = {
     "not_yours": 404,
@@ -235,16 +231,23 @@ def _error(error: AttemptError) -> JsonResponse:
     )
 
 
+def _answer_request(request: HttpRequest, pk: int) -> tuple[Attempt, dict[str, Any], int]:
+    """The member's own attempt, the answer request's body and its question's position."""
+    attempt = _own_attempt(request, pk)
+    body = _json_body(request)
+    position = body.get("position")
+    if not isinstance(position, int) or isinstance(position, bool):
+        raise AttemptError(_("There is no such question in this attempt."), "invalid")
+    return attempt, body, position
+
+
 @login_required
 @require_POST
 @_refuses_bad_bodies
 def attempt_save(request: HttpRequest, pk: int) -> JsonResponse:
-    attempt = _own_attempt(request, pk)
-    body = _json_body(request)
-    position, seq = body.get("position"), body.get("seq")
-    if not isinstance(position, int) or isinstance(position, bool):
-        return _error(AttemptError(_("There is no such question in this attempt."), "invalid"))
     try:
+        attempt, body, position = _answer_request(request, pk)
+        seq = body.get("seq")
         saved = attempt_answer_save(
             attempt=attempt,
             member=request.user,
@@ -271,12 +274,9 @@ def attempt_save(request: HttpRequest, pk: int) -> JsonResponse:
 @require_POST
 @_refuses_bad_bodies
 def attempt_check(request: HttpRequest, pk: int) -> JsonResponse:
-    attempt = _own_attempt(request, pk)
-    body = _json_body(request)
-    position, seq = body.get("position"), body.get("seq")
-    if not isinstance(position, int) or isinstance(position, bool):
-        return _error(AttemptError(_("There is no such question in this attempt."), "invalid"))
     try:
+        attempt, body, position = _answer_request(request, pk)
+        seq = body.get("seq")
         verdict = attempt_answer_check(
             attempt=attempt,
             member=request.user,

@@ -36,7 +36,8 @@ from learning.models import StudyDay
 from learning.people import roles, services
 from learning.points.ledger import points_award
 from quizzes.models import Attempt, QuestionImport, Quiz, WrongAnswer
-from quizzes.taking.attempts import attempt_answer_check, attempt_start, challenge_quiz
+from quizzes.taking.attempts import attempt_answer_check, attempt_start
+from quizzes.taking.daily import challenge_quiz
 from tests.browser.conftest import DESKTOP, MOBILE
 from tests.browser.test_journeys import assert_no_horizontal_scroll, log_in
 from tests.browser.test_publish_and_search import admin_log_in

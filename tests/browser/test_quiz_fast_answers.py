@@ -16,7 +16,8 @@ import pytest
 from django.urls import reverse
 
 from quizzes.models import Attempt, AttemptQuestion, Question, Quiz
-from quizzes.taking.attempts import attempt_start, challenge_quiz
+from quizzes.taking.attempts import attempt_start
+from quizzes.taking.daily import challenge_quiz
 from tests.browser.conftest import MOBILE
 from tests.browser.test_journeys import assert_no_horizontal_scroll, log_in
 from tests.browser.test_quizzes import member_in_a_branch

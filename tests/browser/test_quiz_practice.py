@@ -13,7 +13,8 @@ from django.urls import reverse
 
 from learning.models import PointsEntry
 from quizzes.models import Attempt, Question, Quiz, WrongAnswer
-from quizzes.taking.attempts import attempt_answer_check, attempt_start, challenge_quiz
+from quizzes.taking.attempts import attempt_answer_check, attempt_start
+from quizzes.taking.daily import challenge_quiz
 from tests.browser.conftest import MOBILE
 from tests.browser.test_journeys import assert_no_horizontal_scroll, log_in
 from tests.browser.test_quizzes import member_in_a_branch

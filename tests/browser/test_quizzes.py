@@ -15,7 +15,7 @@ from django.utils import timezone
 from learning.models import PointsEntry
 from learning.people import services
 from quizzes.models import Attempt, Question, Quiz
-from quizzes.taking.attempts import daily_quiz_make
+from quizzes.taking.daily import daily_quiz_make
 from tests.browser.conftest import MOBILE
 from tests.browser.test_journeys import assert_no_horizontal_scroll, log_in
 from tests.factories.people import MemberFactory

@@ -35,7 +35,9 @@ def test_an_unpublished_lesson_quiz_is_not_offered(client, content, tree):
 
 
 def test_home_shows_todays_daily_quiz_and_when_it_is_done(client, content, tree):
-    from quizzes.taking.attempts import attempt_start, attempt_submit, daily_quiz_make
+    from quizzes.taking.attempts import attempt_start
+    from quizzes.taking.daily import daily_quiz_make
+    from quizzes.taking.submitting import attempt_submit
 
     for number in range(5):
         question_create(single_choice(stem=f"第{number}题：党的根本宗旨是什么？"))

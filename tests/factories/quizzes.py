@@ -10,7 +10,8 @@ from typing import Any
 
 from learning.models import Member
 from quizzes.models import Attempt, AttemptQuestion, Question, Quiz, QuizDrawRule, QuizQuestion
-from quizzes.taking.attempts import attempt_answer_save, attempt_start, attempt_submit
+from quizzes.taking.attempts import attempt_answer_save, attempt_start
+from quizzes.taking.submitting import attempt_submit
 from tests.factories.questions import question_create, short_answer, single_choice
 
 

@@ -22,7 +22,8 @@ from learning.study.assignments import assignment_create
 from learning.study.headline import organisation_headline, scope_members, secretary_scope
 from quizzes.models import Quiz
 from quizzes.results.admin_home import quizzes_not_taken_count
-from quizzes.taking.attempts import attempt_start, attempt_submit
+from quizzes.taking.attempts import attempt_start
+from quizzes.taking.submitting import attempt_submit
 from tests.factories.pages import add_course
 from tests.factories.people import MemberFactory, secretary_of
 from tests.factories.questions import question_create, single_choice

@@ -15,7 +15,8 @@ from rest_framework.test import APIClient
 
 from learning.models import Member, PointsEntry
 from quizzes.models import Attempt, Question, Quiz, WrongAnswer
-from quizzes.taking.attempts import attempt_start, daily_quiz_make
+from quizzes.taking.attempts import attempt_start
+from quizzes.taking.daily import daily_quiz_make
 from tests.factories.people import DEFAULT_PASSWORD, MemberFactory
 from tests.factories.questions import (
     fill_blank,

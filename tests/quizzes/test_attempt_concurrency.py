@@ -12,7 +12,8 @@ import pytest
 
 from learning.models import PointsEntry
 from quizzes.models import Attempt, Quiz
-from quizzes.taking.attempts import attempt_answer_save, attempt_start, attempt_submit
+from quizzes.taking.attempts import attempt_answer_save, attempt_start
+from quizzes.taking.submitting import attempt_submit
 from tests.factories.people import MemberFactory
 from tests.factories.questions import bank_of_each_type
 from tests.factories.quizzes import answer_all, fixed_quiz

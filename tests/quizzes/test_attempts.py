@@ -11,19 +11,16 @@ from django.utils import timezone
 
 from learning.models import PointsEntry
 from quizzes.models import Attempt, AttemptQuestion, Question, Quiz, QuizDrawRule, WrongAnswer
-from quizzes.taking.attempts import (
-    AttemptError,
+from quizzes.taking.attempts import attempt_answer_check, attempt_answer_save, attempt_start
+from quizzes.taking.daily import challenge_quiz, daily_quiz_make
+from quizzes.taking.errors import AttemptError
+from quizzes.taking.practice import wrong_answer_practise, wrong_answer_remove, wrong_answers_of
+from quizzes.taking.submitting import (
     attempt_accept_fast,
-    attempt_answer_check,
-    attempt_answer_save,
     attempt_question_grade,
-    attempt_start,
     attempt_submit,
     attempts_submit_overdue,
-    challenge_quiz,
-    daily_quiz_make,
 )
-from quizzes.taking.practice import wrong_answer_practise, wrong_answer_remove, wrong_answers_of
 from tests.factories.people import MemberFactory
 from tests.factories.questions import (
     bank_of_each_type,
@@ -604,6 +601,6 @@ def test_a_check_with_an_absurd_seq_is_refused(member, db, seq):
     ("allowed", "used", "left"), [(0, 5, None), (1, 0, 1), (3, 1, 2), (2, 2, 0), (2, 5, 0)]
 )
 def test_attempts_left_counts_down_and_zero_allowed_means_no_limit(allowed, used, left) -> None:
-    from quizzes.taking.attempts import attempts_left
+    from quizzes.taking.availability import attempts_left
 
     assert attempts_left(Quiz(attempts_allowed=allowed), used) == left

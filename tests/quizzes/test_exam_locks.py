@@ -20,13 +20,10 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from quizzes.models import Attempt, Question, QuestionCategory, Quiz, QuizDrawRule, WrongAnswer
-from quizzes.taking.attempts import (
-    attempt_start,
-    attempt_submit,
-    challenge_quiz,
-    daily_quiz_make,
-)
+from quizzes.taking.attempts import attempt_start
+from quizzes.taking.daily import challenge_quiz, daily_quiz_make
 from quizzes.taking.locks import exam_locks
+from quizzes.taking.submitting import attempt_submit
 from tests.factories.people import DEFAULT_PASSWORD, MemberFactory
 from tests.factories.questions import question_create, single_choice
 from tests.factories.quizzes import fixed_quiz, right_answer, take

@@ -12,7 +12,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from quizzes.models import Attempt, Question, Quiz
-from quizzes.taking.attempts import attempt_accept_fast
+from quizzes.taking.submitting import attempt_accept_fast
 from tests.factories.people import DEFAULT_PASSWORD, MemberFactory
 from tests.factories.questions import question_create, single_choice
 from tests.factories.quizzes import fixed_quiz, take

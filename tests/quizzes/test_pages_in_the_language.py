@@ -9,7 +9,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from quizzes.taking.attempts import attempt_start, daily_quiz_make
+from quizzes.taking.attempts import attempt_start
+from quizzes.taking.daily import daily_quiz_make
 from tests.factories.people import MemberFactory
 from tests.factories.questions import question_create, true_false
 from tests.factories.quizzes import fixed_quiz, wrong_answer

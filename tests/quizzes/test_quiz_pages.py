@@ -10,7 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from quizzes.models import Attempt, Quiz, QuizDrawRule, WrongAnswer
-from quizzes.taking.attempts import attempt_start, daily_quiz_make
+from quizzes.taking.attempts import attempt_start
+from quizzes.taking.daily import daily_quiz_make
 from tests.factories.people import DEFAULT_PASSWORD, MemberFactory
 from tests.factories.questions import (
     bank_of_each_type,

@@ -35,7 +35,8 @@ from rest_framework.test import APIClient
 from cms.models import LessonPage
 from learning.models import LessonProgress, Member, PointsEntry
 from quizzes.models import Attempt, AttemptQuestion, Quiz, WrongAnswer
-from quizzes.taking.attempts import attempt_start, attempt_submit
+from quizzes.taking.attempts import attempt_start
+from quizzes.taking.submitting import attempt_submit
 from tests.conftest import Tree
 from tests.factories.pages import add_course
 from tests.factories.people import DEFAULT_PASSWORD, MemberFactory

@@ -40,7 +40,8 @@ from learning.models import (
 from learning.people import services
 from learning.points.ledger import points_award
 from quizzes.models import Attempt, AttemptQuestion, Quiz
-from quizzes.taking.attempts import attempt_answer_save, attempt_start, attempt_submit
+from quizzes.taking.attempts import attempt_answer_save, attempt_start
+from quizzes.taking.submitting import attempt_submit
 from tests.conftest import Tree
 from tests.factories.pages import add_course
 from tests.factories.people import MemberFactory
