@@ -55,10 +55,10 @@ from quizzes.bank.formats.base import (
     ImportProblem,
     ParsedChoice,
     ParsedQuestion,
-    check_question,
     default_weights,
     option_field,
 )
+from quizzes.bank.formats.checks import check_question
 from quizzes.bank.formats.table import join_blank_answers, split_blank_answers
 from quizzes.bank.selectors import category_path_names, question_snapshot
 from quizzes.models import Question, QuestionCategory, QuestionTag

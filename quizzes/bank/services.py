@@ -19,11 +19,11 @@ from quizzes.bank.formats.base import (
     ParsedQuestion,
     ParseResult,
     Unit,
-    check_question,
     join_category_path,
     sort_problems,
     split_category_path,
 )
+from quizzes.bank.formats.checks import check_question
 from quizzes.bank.normalise import canonical_blank_stem, question_fingerprint
 from quizzes.models import Blank, Choice, Question, QuestionCategory, QuestionTag, TaggedQuestion
 from quizzes.models.bank import CATEGORY_NAME_MAX_LENGTH

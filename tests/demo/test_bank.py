@@ -21,7 +21,8 @@ from demo.quizzes import (
 )
 from learning.models import Organization, PointsEntry
 from learning.points.ledger_check import ledger_differences
-from quizzes.bank.formats.base import OPTION_LETTERS, check_question
+from quizzes.bank.formats.base import OPTION_LETTERS
+from quizzes.bank.formats.checks import check_question
 from quizzes.bank.normalise import normalise_for_fingerprint
 from quizzes.bank.services import questions_import
 from quizzes.models import (

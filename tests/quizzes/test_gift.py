@@ -10,7 +10,8 @@ import pytest
 from django.utils import translation
 
 from quizzes.bank.formats.base import ParsedChoice, ParsedQuestion
-from quizzes.bank.formats.gift import escape, parse_gift, questions_to_gift, unescape
+from quizzes.bank.formats.gift import parse_gift, unescape
+from quizzes.bank.formats.gift_export import escape, questions_to_gift
 from quizzes.models import Question
 
 Type = Question.Type

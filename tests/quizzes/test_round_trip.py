@@ -13,14 +13,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from quizzes.bank.formats import parse_questions
-from quizzes.bank.formats.base import (
-    ParsedChoice,
-    ParsedQuestion,
-    check_question,
-    default_weights,
-)
+from quizzes.bank.formats.base import ParsedChoice, ParsedQuestion, default_weights
+from quizzes.bank.formats.checks import check_question
 from quizzes.bank.formats.exporters import questions_export
-from quizzes.bank.formats.gift import parse_gift, questions_to_gift
+from quizzes.bank.formats.gift import parse_gift
+from quizzes.bank.formats.gift_export import questions_to_gift
 from quizzes.bank.formats.xlsx import parse_xlsx, questions_to_xlsx
 from quizzes.bank.normalise import BLANK_MARKER, normalise_answer
 from quizzes.bank.selectors import category_by_path, questions_as_parsed, questions_for_export

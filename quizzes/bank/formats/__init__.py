@@ -10,13 +10,8 @@ import re
 from pathlib import PurePath
 
 from quizzes.bank.formats.aiken import parse_aiken
-from quizzes.bank.formats.base import (
-    ImportProblem,
-    ParsedChoice,
-    ParsedQuestion,
-    ParseResult,
-    check_question,
-)
+from quizzes.bank.formats.base import ImportProblem, ParsedChoice, ParsedQuestion, ParseResult
+from quizzes.bank.formats.checks import check_question
 from quizzes.bank.formats.csvfile import parse_csv
 from quizzes.bank.formats.gift import parse_gift
 from quizzes.bank.formats.xlsx import parse_xlsx

@@ -26,20 +26,14 @@ from learning.common.text import excerpt
 from quizzes.bank.formats.base import (
     FIELD_ANSWER,
     FIELD_OPTIONS,
-    MAX_FILE_BYTES,
     MAX_QUESTION_CHARS,
-    MAX_QUESTIONS,
     ParsedQuestion,
     ParseResult,
     QuestionType,
-    check_question,
     choices_with_default_weights,
-    decode_text,
-    file_too_large_problem,
     question_too_long_message,
-    sort_problems,
-    undecodable_problem,
 )
+from quizzes.bank.formats.reading import question_keep, reading_end, stop_when_full, text_read
 
 FORMAT = "aiken"
 _OPTION = re.compile(r"^([A-ZＡ-Ｚ])\s*[.)、．）]\s*(\S.*)$")
@@ -70,12 +64,8 @@ def parse_aiken(data: bytes | str) -> ParseResult:
     ``MAX_QUESTION_CHARS``, and reading stops after ``MAX_PROBLEMS``.
     """
     result = ParseResult(format=FORMAT, unit="line")
-    if len(data) > MAX_FILE_BYTES:
-        result.problems.append(file_too_large_problem("line"))
-        return result
-    text = data if isinstance(data, str) else decode_text(data)
+    text = text_read(data, result)
     if text is None:
-        result.problems.append(undecodable_problem("line"))
         return result
     pending: _Pending | None = None
     too_long = False
@@ -99,12 +89,7 @@ def parse_aiken(data: bytes | str) -> ParseResult:
                 result.problem(number, FIELD_ANSWER, _("An ANSWER line without options before it."))
                 pending = None
                 continue
-            if len(result.questions) >= MAX_QUESTIONS:
-                result.problem(
-                    number,
-                    "",
-                    _("Too many questions: at most %(max)d per file.") % {"max": MAX_QUESTIONS},
-                )
+            if stop_when_full(result, number):
                 break
             _finish(pending, answer.group(1), number, result)
             pending = None
@@ -142,10 +127,7 @@ def parse_aiken(data: bytes | str) -> ParseResult:
         result.problem(
             pending.line, FIELD_ANSWER, _("The question has no ANSWER line after its options.")
         )
-    if not result.questions and not result.problems:
-        result.problem(0, "", _("The file has no questions."))
-    result.problems = sort_problems(result.problems)
-    return result
+    return reading_end(result)
 
 
 def _finish(pending: _Pending, letters_text: str, line: int, result: ParseResult) -> None:
@@ -178,5 +160,4 @@ def _finish(pending: _Pending, letters_text: str, line: int, result: ParseResult
         choices=choices_with_default_weights(question_type, pending.options, indexes),
         source=pending.line,
     )
-    result.questions.append(question)
-    result.problems.extend(check_question(question, "line"))
+    question_keep(result, question, [])

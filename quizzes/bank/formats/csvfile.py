@@ -16,12 +16,9 @@ from django.utils.translation import gettext as _
 
 from learning.common.sheets import SheetError, bounded_rows, cell_too_long_message
 from quizzes.bank.formats.base import (
-    MAX_FILE_BYTES,
     ParseResult,
-    decode_text,
-    file_too_large_problem,
-    undecodable_problem,
 )
+from quizzes.bank.formats.reading import text_read
 from quizzes.bank.formats.table import TABLE_LIMITS, parse_table_rows
 
 FORMAT = "csv"
@@ -35,11 +32,10 @@ def parse_csv(data: bytes) -> ParseResult:
     (131,072 characters, left at its default for the whole process) stops a longer
     field before it is built.
     """
-    if len(data) > MAX_FILE_BYTES:
-        return ParseResult(format=FORMAT, unit="row", problems=[file_too_large_problem("row")])
-    text = decode_text(data)
+    unreadable = ParseResult(format=FORMAT, unit="row")
+    text = text_read(data, unreadable)
     if text is None:
-        return ParseResult(format=FORMAT, unit="row", problems=[undecodable_problem("row")])
+        return unreadable
     first_line = text[: text.find("\n")] if "\n" in text else text
     delimiter = max(",\t;", key=first_line.count)
     rows = bounded_rows(_records(text, delimiter), limits=TABLE_LIMITS)

@@ -6,7 +6,7 @@ Both formats import back into the same questions: see ``quizzes.bank.formats``.
 from __future__ import annotations
 
 from learning.common.spreadsheets import XLSX_CONTENT_TYPE
-from quizzes.bank.formats.gift import questions_to_gift
+from quizzes.bank.formats.gift_export import questions_to_gift
 from quizzes.bank.formats.xlsx import questions_to_xlsx
 from quizzes.bank.selectors import questions_as_parsed, questions_for_export
 from quizzes.models import QuestionCategory

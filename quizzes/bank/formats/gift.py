@@ -1,4 +1,4 @@
-"""Moodle's GIFT text format, both ways.
+"""Reading Moodle's GIFT text format (``gift_export`` writes it).
 
 Questions are separated by blank lines; ``//`` starts a comment line. What is read:
 
@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -35,28 +35,19 @@ from django.utils.translation import gettext as _
 
 from learning.common.text import excerpt
 from quizzes.bank.formats.base import (
-    CHOICE_TYPES,
-    DEFAULT_DIFFICULTY,
     FIELD_ANSWER,
     FIELD_DIFFICULTY,
     FIELD_TITLE,
-    MAX_FILE_BYTES,
     MAX_QUESTION_CHARS,
-    MAX_QUESTIONS,
     ImportProblem,
     ParsedChoice,
     ParsedQuestion,
     ParseResult,
     QuestionType,
-    check_question,
-    decode_text,
-    file_too_large_problem,
-    format_percent,
     parse_percent,
     question_too_long_message,
-    sort_problems,
-    undecodable_problem,
 )
+from quizzes.bank.formats.reading import question_keep, reading_end, stop_when_full, text_read
 from quizzes.bank.normalise import BLANK_MARKER, BLANK_MARKER_PATTERN, canonical_blank_stem
 
 FORMAT = "gift"
@@ -112,20 +103,6 @@ def unescape(text: str) -> str:
     return _unprotect(_protect(text))
 
 
-def escape(text: str) -> str:
-    """Text made safe for GIFT: special characters escaped, line breaks as ``\\n``."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    out = []
-    for character in text:
-        if character == "\n":
-            out.append("\\n")
-        elif character in "\\~=#{}:":
-            out.append("\\" + character)
-        else:
-            out.append(character)
-    return "".join(out)
-
-
 @dataclass
 class _Chunk:
     """The lines of one question (with their numbers) and its comment lines."""
@@ -155,12 +132,8 @@ def parse_gift(data: bytes | str) -> ParseResult:
     lines) at most ``MAX_QUESTION_CHARS``, and reading stops after ``MAX_PROBLEMS``.
     """
     result = ParseResult(format=FORMAT, unit="line")
-    if len(data) > MAX_FILE_BYTES:
-        result.problems.append(file_too_large_problem("line"))
-        return result
-    text = data if isinstance(data, str) else decode_text(data)
+    text = text_read(data, result)
     if text is None:
-        result.problems.append(undecodable_problem("line"))
         return result
     category: list[str] = []
     for chunk in _chunks(text):
@@ -177,27 +150,10 @@ def parse_gift(data: bytes | str) -> ParseResult:
             chunk.numbered_lines = chunk.numbered_lines[1:]
             if not chunk.numbered_lines:
                 continue
-        if len(result.questions) >= MAX_QUESTIONS:
-            result.problem(
-                chunk.line,
-                "",
-                _("Too many questions: at most %(max)d per file.") % {"max": MAX_QUESTIONS},
-            )
+        if stop_when_full(result, chunk.line):
             break
-        question, problems = _parse_question(chunk, category)
-        if question is not None:
-            result.questions.append(question)
-            unreadable = {problem.field for problem in problems}
-            problems += [
-                problem
-                for problem in check_question(question, "line")
-                if problem.field not in unreadable
-            ]
-        result.problems.extend(problems)
-    if not result.questions and not result.problems:
-        result.problem(0, "", _("The file has no questions."))
-    result.problems = sort_problems(result.problems)
-    return result
+        question_keep(result, *_parse_question(chunk, category))
+    return reading_end(result)
 
 
 def _chunks(text: str) -> Iterator[_Chunk]:
@@ -551,86 +507,3 @@ def _answer_comment(comment: str) -> str | None:
     if start == -1 or start + len(_ANSWER_MARKER) > len(stripped) - 1:
         return None
     return stripped[start + len(_ANSWER_MARKER) : -1]
-
-
-# --- writing ---------------------------------------------------------------------------
-
-
-def questions_to_gift(questions: Iterable[ParsedQuestion]) -> str:
-    """A GIFT file with the questions, a ``$CATEGORY`` line whenever the category changes."""
-    parts = [
-        "// 智慧党建题库导出 (GIFT). Tags: // [tag:…]; Dangjian extensions: "
-        "// [difficulty:n], // [answer:…]."
-    ]
-    current: list[str] | None = None
-    for question in questions:
-        if question.category_path != current:
-            current = question.category_path
-            path = "/".join(escape(name).replace("/", "//") for name in current)
-            parts.append(f"$CATEGORY: {CATEGORY_CONTEXT}/{path}" if path else "$CATEGORY: ")
-        parts.append(question_to_gift(question))
-    return "\n\n".join(parts) + "\n"
-
-
-def question_to_gift(question: ParsedQuestion) -> str:
-    lines = [f"// [tag:{tag}]" for tag in question.tags]
-    if question.difficulty != DEFAULT_DIFFICULTY:
-        lines.append(f"// [difficulty:{question.difficulty}]")
-    if question.reference_answer:
-        lines.append(f"// [answer:{escape(question.reference_answer)}]")
-    head = f"::{escape(question.title)}::" if question.title else ""
-    general = f"####{escape(question.explanation)}" if question.explanation else ""
-    if question.type in CHOICE_TYPES:
-        body = "\n".join(
-            [
-                head + escape(question.stem) + " {",
-                *(
-                    f"\t{_choice_prefix(question.type, c)}{_choice_text(c)}"
-                    for c in question.choices
-                ),
-                *([f"\t{general}"] if general else []),
-                "}",
-            ]
-        )
-    elif question.type == QuestionType.TRUE_FALSE:
-        token = "TRUE" if question.true_false_answer else "FALSE"
-        body = f"{head}{escape(question.stem)} {{{token}{general}}}"
-    elif question.type == QuestionType.FILL_BLANK:
-        body = head + _fill_text(question, general)
-    else:
-        body = f"{head}{escape(question.stem)} {{{general}}}"
-    lines.append(body)
-    return "\n".join(lines)
-
-
-def _choice_prefix(question_type: str, choice: ParsedChoice) -> str:
-    # A text that starts with % would be read as a weight: give the weight explicitly.
-    explicit = choice.text.startswith("%")
-    if question_type == QuestionType.SINGLE and choice.is_correct and choice.weight == 1:
-        return "=%100%" if explicit else "="
-    if choice.weight == 0 and not explicit:
-        return "~"
-    return f"~%{format_percent(choice.weight)}%"
-
-
-def _choice_text(choice: ParsedChoice) -> str:
-    text = escape(choice.text)
-    if choice.feedback:
-        text += "#" + escape(choice.feedback)
-    return text
-
-
-def _fill_text(question: ParsedQuestion, general: str) -> str:
-    pieces = question.stem.split(BLANK_MARKER)
-    out = [escape(pieces[0])]
-    for index, piece in enumerate(pieces[1:]):
-        answers = question.blanks[index] if index < len(question.blanks) else []
-        block = " ".join(
-            f"=%100%{escape(answer)}" if answer.startswith("%") else f"={escape(answer)}"
-            for answer in answers
-        )
-        if index == len(pieces) - 2:
-            block += general
-        out.append("{" + block + "}")
-        out.append(escape(piece))
-    return "".join(out)

@@ -46,7 +46,6 @@ from quizzes.bank.formats.base import (
     ParsedQuestion,
     ParseResult,
     QuestionType,
-    check_question,
     choices_with_default_weights,
     format_percent,
     has_default_weights,
@@ -54,12 +53,12 @@ from quizzes.bank.formats.base import (
     option_field,
     parse_difficulty,
     parse_percent,
-    sort_problems,
     split_category_path,
     split_tags,
     too_long,
     unknown_type_message,
 )
+from quizzes.bank.formats.reading import question_keep, reading_end, stop_when_full
 from quizzes.bank.normalise import canonical_blank_stem
 
 COLUMN_TYPE = FIELD_TYPE
@@ -195,10 +194,7 @@ def parse_table_rows(rows: Iterable[Sequence[Any]], *, format_name: str) -> Pars
         _parse_body(iterator, positions, result)
     except SheetError as error:
         result.problem(error.row, column_name(error.column, positions), error.message)
-    if not result.questions and not result.problems:
-        result.problem(0, "", _("The file has no questions."))
-    result.problems = sort_problems(result.problems)
-    return result
+    return reading_end(result)
 
 
 def _parse_body(
@@ -211,24 +207,9 @@ def _parse_body(
         }
         if not any(cells.values()):
             continue
-        if len(result.questions) >= MAX_QUESTIONS:
-            result.problem(
-                row_number,
-                "",
-                _("Too many questions: at most %(max)d per file.") % {"max": MAX_QUESTIONS},
-            )
+        if stop_when_full(result, row_number) or result.stop_when_too_many_problems(row_number):
             return
-        if result.stop_when_too_many_problems(row_number):
-            return
-        question, row_problems = _parse_row(row_number, cells)
-        if question is not None:
-            result.questions.append(question)
-            # A field that could not be read is reported once, not again by the rules.
-            unreadable = {problem.field for problem in row_problems}
-            row_problems += [
-                problem for problem in check_question(question) if problem.field not in unreadable
-            ]
-        result.problems.extend(row_problems)
+        question_keep(result, *_parse_row(row_number, cells))
 
 
 def _parse_row(
