@@ -21,12 +21,12 @@ from wagtail.snippets.models import register_snippet
 
 from quizzes.bank import admin_import, admin_views
 from quizzes.bank.admin_bank import (
-    QuestionCategoryViewSet,
     QuestionViewSet,
     ReactivateBulkAction,
     RetireBulkAction,
     question_preview_urls,
 )
+from quizzes.bank.admin_categories import QuestionCategoryViewSet
 from quizzes.results.admin_home import organisation_summary_panel_for
 from quizzes.results.admin_results import GradingMenuItem, ResultsMenuItem, results_admin_urls
 from quizzes.taking.admin_quizzes import DailySettingsMenuItem, QuizViewSet, quiz_admin_urls

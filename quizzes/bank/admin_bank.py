@@ -1,25 +1,19 @@
-"""Wagtail admin of the question bank: categories (a tree), questions, bulk retire, previews.
+"""Wagtail admin of the questions: the list (filters, exam locks), the viewset, bulk
+retire and reactivate, and the previews.
 
-Forms check a question with the same rules as the imports (``check_question``), and
-saving goes through the services: ``question_created`` for a new question and
-``question_content_changed`` when an edit changes what members are asked, so the
-version moves on and past attempts keep their own copy.
+Categories are in ``quizzes.bank.admin_categories``; the question form and its create
+and edit views in ``quizzes.bank.admin_question_form``.
 """
 
 from __future__ import annotations
 
-import json
-from decimal import Decimal
 from typing import Any
 
 import django_filters
-from django import forms
-from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.db.models import Count, QuerySet
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -28,405 +22,27 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from wagtail.admin.filters import WagtailFilterSet
-from wagtail.admin.forms import WagtailAdminModelForm
-from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, ObjectList
+from wagtail.admin.panels import ObjectList
 from wagtail.admin.ui.tables import Column, TitleColumn
-from wagtail.admin.views import generic
-from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets.button import Button as MenuButton
 from wagtail.admin.widgets.button import HeaderButton
 from wagtail.snippets.bulk_actions.snippet_bulk_action import SnippetBulkAction
-from wagtail.snippets.views.snippets import CreateView as SnippetCreateView
-from wagtail.snippets.views.snippets import EditView as SnippetEditView
 from wagtail.snippets.views.snippets import IndexView as SnippetIndexView
 from wagtail.snippets.views.snippets import SnippetViewSet
 
 from quizzes.bank import services
-from quizzes.bank.formats.base import (
-    CHOICE_TYPES,
-    FIELD_ANSWER,
-    FIELD_CATEGORY,
-    FIELD_DIFFICULTY,
-    FIELD_EXPLANATION,
-    FIELD_STEM,
-    FIELD_TAGS,
-    FIELD_TITLE,
-    FIELD_TYPE,
-    ImportProblem,
-    ParsedChoice,
-    ParsedQuestion,
-    default_weights,
-    option_field,
+from quizzes.bank.admin_categories import CategoryChoiceField
+from quizzes.bank.admin_question_form import (
+    QUESTION_PANELS,
+    QuestionAdminForm,
+    QuestionCreateView,
+    QuestionEditView,
 )
-from quizzes.bank.formats.checks import check_question
-from quizzes.bank.formats.table import join_blank_answers, split_blank_answers
-from quizzes.bank.selectors import category_path_names, question_snapshot
+from quizzes.bank.selectors import category_path_names
 from quizzes.models import Question, QuestionCategory, QuestionTag
 from quizzes.taking.locks import Lock, exam_locks
 from quizzes.taking.practice import practice_question
 from quizzes.taking.presenting import with_images
-
-# --- categories ------------------------------------------------------------------------
-
-
-class CategoryChoiceField(forms.ModelChoiceField):
-    """Categories in tree order, indented by depth."""
-
-    def label_from_instance(self, obj: QuestionCategory) -> str:
-        return f"{'　' * (obj.depth - 1)}{obj.name}"
-
-
-class QuestionCategoryForm(WagtailAdminModelForm):
-    parent = CategoryChoiceField(
-        queryset=QuestionCategory.objects.order_by("path"),
-        required=False,
-        label=gettext_lazy("parent category"),
-        help_text=gettext_lazy("Leave empty for a top-level category."),
-    )
-
-    class Meta:
-        model = QuestionCategory
-        fields = ["name", "description", "sort_order", "exam_only"]
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if self.instance.pk:
-            # Moving a category would move its questions: not offered here.
-            del self.fields["parent"]
-
-    def clean_name(self) -> str:
-        name = self.cleaned_data["name"].strip()
-        if "/" in name or "／" in name:
-            raise forms.ValidationError(_("A category name cannot contain “/”."))
-        return name
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        name = data.get("name")
-        if not name:
-            return data
-        if self.instance.pk:
-            siblings = self.instance.get_siblings().exclude(pk=self.instance.pk)
-        elif data.get("parent"):
-            siblings = data["parent"].get_children()
-        else:
-            siblings = QuestionCategory.get_root_nodes()
-        if siblings.filter(name=name).exists():
-            self.add_error(
-                "name", _("There is already a category “%(name)s” here.") % {"name": name}
-            )
-        return data
-
-
-class CategoryTitleColumn(TitleColumn):
-    """The category name indented by depth, so the list reads as a tree."""
-
-    def get_value(self, instance: QuestionCategory) -> str:
-        indent = "\u3000" * (instance.depth - 1)
-        prefix = "└ " if instance.depth > 1 else ""
-        return f"{indent}{prefix}{instance.name}"
-
-
-class QuestionCategoryIndexView(generic.IndexView):
-    def get_base_queryset(self) -> QuerySet[QuestionCategory]:
-        return QuestionCategory.objects.annotate(question_total=Count("questions"))
-
-    def order_queryset(self, queryset: QuerySet[QuestionCategory]) -> QuerySet[QuestionCategory]:
-        return queryset.order_by("path")
-
-    def get_delete_url(self, instance: QuestionCategory) -> str | None:
-        if instance.numchild or getattr(instance, "question_total", 0):
-            return None
-        return super().get_delete_url(instance)
-
-
-class QuestionCategoryCreateView(generic.CreateView):
-    def save_instance(self) -> QuestionCategory:
-        data = self.form.cleaned_data
-        return services.category_create(
-            name=data["name"],
-            parent=data.get("parent"),
-            description=data.get("description", ""),
-            sort_order=data.get("sort_order") or 0,
-        )
-
-
-class QuestionCategoryDeleteView(generic.DeleteView):
-    """Deletes only an empty category (no subcategories, no questions)."""
-
-    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if self._refusal():
-            messages.error(request, self._refusal())
-            return redirect(reverse(self.index_url_name))
-        return super().get(request, *args, **kwargs)
-
-    def _refusal(self) -> str:
-        if self.object.get_children_count() or self.object.questions.exists():
-            return _(
-                "Only an empty category can be deleted: move or delete its questions and "
-                "subcategories first."
-            )
-        return ""
-
-    def form_valid(self, form: Any) -> HttpResponse:
-        try:
-            services.category_delete(category=self.object)
-        except ValidationError as error:
-            messages.error(self.request, " ".join(error.messages))
-            return redirect(reverse(self.index_url_name))
-        messages.success(self.request, self.get_success_message())
-        return redirect(self.get_success_url())
-
-
-def _yes_or_blank(category: QuestionCategory) -> str:
-    return _("Yes") if category.exam_only else ""
-
-
-class QuestionCategoryViewSet(ModelViewSet):
-    model = QuestionCategory
-    icon = "folder-open-inverse"
-    menu_label = gettext_lazy("Question categories")
-    menu_order = 310
-    index_view_class = QuestionCategoryIndexView
-    add_view_class = QuestionCategoryCreateView
-    delete_view_class = QuestionCategoryDeleteView
-    search_fields = ["name"]
-    list_per_page = 200
-    copy_view_enabled = False
-    inspect_view_enabled = False
-
-    def get_form_class(self, for_update: bool = False) -> type[QuestionCategoryForm]:
-        return QuestionCategoryForm
-
-    @property
-    def list_display(self) -> list[Column]:
-        return [
-            CategoryTitleColumn(
-                "name", label=gettext_lazy("category name"), url_name=self.get_url_name("edit")
-            ),
-            Column("question_total", label=gettext_lazy("questions")),
-            Column("numchild", label=gettext_lazy("subcategories")),
-            Column("sort_order", label=gettext_lazy("sort order")),
-            Column("exam_only", label=gettext_lazy("for exams only"), accessor=_yes_or_blank),
-        ]
-
-
-# --- the question form -----------------------------------------------------------------
-
-
-class BlankAnswersInput(forms.TextInput):
-    """The accepted answers of one blank as text: ``嘉兴南湖 / 南湖`` (a ``/`` between
-    answers; ``\\/`` for a literal slash), stored as a JSON list."""
-
-    def format_value(self, value: Any) -> str | None:
-        if isinstance(value, str):
-            try:
-                value = json.loads(value)
-            except ValueError:
-                return value
-        if isinstance(value, list):
-            return join_blank_answers([[str(answer) for answer in value]]).replace("/", " / ")
-        return None if value is None else str(value)
-
-    def value_from_datadict(self, data: Any, files: Any, name: str) -> str | None:
-        text = data.get(name)
-        if text is None:
-            return None
-        answers = [answer for blank in split_blank_answers(text) for answer in blank]
-        return json.dumps(answers, ensure_ascii=False)
-
-
-# Where an import problem's field lands on the form.
-_PROBLEM_FIELDS = {
-    FIELD_TYPE: "type",
-    FIELD_STEM: "stem",
-    FIELD_TITLE: "title",
-    FIELD_EXPLANATION: "explanation",
-    FIELD_DIFFICULTY: "difficulty",
-    FIELD_CATEGORY: "category",
-    FIELD_TAGS: "tags",
-}
-
-
-class QuestionAdminForm(WagtailAdminModelForm):
-    """A question with its options and blanks, checked as an import would check it."""
-
-    def _live_children(self, relation: str) -> list[forms.Form]:
-        formset = self.formsets.get(relation)
-        if formset is None:
-            return []
-        children = [
-            form
-            for form in formset.forms
-            if form.has_changed() or form.instance.pk
-            if not (formset.can_delete and formset._should_delete_form(form))
-        ]
-        return sorted(children, key=lambda form: form.cleaned_data.get("ORDER") or 0)
-
-    def is_valid(self) -> bool:
-        if not super().is_valid():
-            return False
-        problems = self._content_problems()
-        for problem in problems:
-            self._add_problem(problem)
-        return not problems
-
-    def _content_problems(self) -> list[ImportProblem]:
-        data = self.cleaned_data
-        question_type = data["type"]
-        choice_forms = self._live_children("choices")
-        blank_forms = self._live_children("blanks")
-        choices = [
-            ParsedChoice(
-                text=(form.cleaned_data.get("text") or "").strip(),
-                is_correct=bool(form.cleaned_data.get("is_correct")),
-                weight=form.cleaned_data.get("weight") or 0,
-            )
-            for form in choice_forms
-        ]
-        if question_type in CHOICE_TYPES and choices and self._weights_automatic(choice_forms):
-            # No weights of its own: the defaults the imports use for the ticked options.
-            weights = default_weights(question_type, [c.is_correct for c in choices])
-            for choice, form, weight in zip(choices, choice_forms, weights, strict=True):
-                choice.weight = weight
-                form.instance.weight = weight
-        if question_type != Question.Type.TRUE_FALSE:
-            self.instance.true_false_answer = None
-        parsed = ParsedQuestion(
-            type=question_type,
-            stem=data.get("stem") or "",
-            choices=choices,
-            blanks=[list(form.cleaned_data.get("answers") or []) for form in blank_forms],
-            true_false_answer=(
-                data.get("true_false_answer") if question_type == Question.Type.TRUE_FALSE else None
-            ),
-            reference_answer=data.get("reference_answer") or "",
-            explanation=data.get("explanation") or "",
-            difficulty=data.get("difficulty") or 0,
-            tags=[str(tag) for tag in data.get("tags") or []],
-            title=data.get("title") or "",
-        )
-        return check_question(parsed)
-
-    def _weights_automatic(self, choice_forms: list[forms.Form]) -> bool:
-        """True unless the editor gave weights: all are 0, or none was changed and the
-        stored ones are the defaults for the stored correct options."""
-        weights = [form.cleaned_data.get("weight") or Decimal(0) for form in choice_forms]
-        if not any(weights):
-            return True
-        initial = [Decimal(form.initial.get("weight") or 0) for form in choice_forms]
-        if weights != initial:
-            return False
-        stored = [form for form in choice_forms if form.instance.pk]
-        initial = [Decimal(form.initial.get("weight") or 0) for form in stored]
-        initial_type = self.initial.get("type") or self.cleaned_data["type"]
-        if initial_type not in CHOICE_TYPES:
-            return True
-        defaults = default_weights(
-            initial_type, [bool(form.initial.get("is_correct")) for form in stored]
-        )
-        return initial == defaults
-
-    def _add_problem(self, problem: ImportProblem) -> None:
-        field_name = _PROBLEM_FIELDS.get(problem.field)
-        question_type = self.cleaned_data.get("type")
-        if problem.field == FIELD_ANSWER and question_type == Question.Type.TRUE_FALSE:
-            field_name = "true_false_answer"
-        if field_name and field_name in self.fields:
-            self.add_error(field_name, problem.message)
-            return
-        where = _field_label(problem.field, question_type)
-        self.add_error(None, f"{where}：{problem.message}" if where else problem.message)
-
-
-def _field_label(field: str, question_type: str | None) -> str:
-    if field == FIELD_ANSWER:
-        if question_type == Question.Type.FILL_BLANK:
-            return _("Blanks")
-        if question_type in CHOICE_TYPES:
-            return _("Options")
-        return _("Answer")
-    for index in range(6):
-        if field == option_field(index):
-            return _("Option %(letter)s") % {"letter": "ABCDEF"[index]}
-    if field.startswith("选项"):
-        return _("Options")
-    return field
-
-
-QUESTION_PANELS = [
-    FieldRowPanel([FieldPanel("category"), FieldPanel("type")]),
-    FieldPanel("stem"),
-    InlinePanel(
-        "choices",
-        label=gettext_lazy("Options (single and multiple choice)"),
-        panels=[
-            FieldPanel("text"),
-            FieldRowPanel([FieldPanel("is_correct"), FieldPanel("weight")]),
-            FieldPanel("feedback"),
-        ],
-        help_text=gettext_lazy(
-            "Tick the correct options. Leave every weight at 0 for the default marks "
-            "(as in imports); give weights only for Moodle-style partial credit."
-        ),
-    ),
-    InlinePanel(
-        "blanks",
-        label=gettext_lazy("Blanks (fill in the blank)"),
-        panels=[
-            FieldPanel(
-                "answers",
-                widget=BlankAnswersInput(),
-                help_text=gettext_lazy("Accepted answers separated by /, e.g. 嘉兴南湖 / 南湖."),
-            )
-        ],
-        help_text=gettext_lazy("One row per ____ in the stem, in order."),
-    ),
-    FieldPanel("true_false_answer"),
-    FieldPanel("reference_answer"),
-    FieldPanel("explanation"),
-    FieldRowPanel([FieldPanel("difficulty"), FieldPanel("status")]),
-    FieldPanel("title"),
-    FieldPanel("tags"),
-    FieldPanel("image"),
-]
-
-
-def _content_key(question: Question) -> dict[str, Any]:
-    """What members are asked and how it is marked, without ids and version."""
-    snapshot = question_snapshot(question)
-    snapshot.pop("id")
-    snapshot.pop("version")
-    for choice in snapshot["choices"]:
-        choice.pop("id")
-    return snapshot
-
-
-def _fresh(question: Question) -> Question:
-    return Question.objects.get(pk=question.pk)
-
-
-class QuestionCreateView(SnippetCreateView):
-    def save_instance(self) -> Question:
-        with transaction.atomic():
-            question = super().save_instance()
-            return services.question_created(question=_fresh(question), by=self.request.user)
-
-
-class QuestionEditView(SnippetEditView):
-    def get_object(self, queryset: QuerySet[Question] | None = None) -> Question:
-        question = super().get_object(queryset)
-        self.content_before = _content_key(question)
-        return question
-
-    def save_instance(self) -> Question:
-        with transaction.atomic():
-            question = super().save_instance()
-            fresh = _fresh(question)
-            if _content_key(fresh) != self.content_before:
-                fresh = services.question_content_changed(question=fresh)
-            return fresh
-
 
 # --- the question list -----------------------------------------------------------------
 

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from learning.common.sheets import file_too_large_message
 from learning.common.uploads import UploadLimit, limit_uploads
-from quizzes.bank.admin_bank import CategoryChoiceField
+from quizzes.bank.admin_categories import CategoryChoiceField
 from quizzes.bank.admin_views import question_policy
 from quizzes.bank.import_jobs import (
     MAX_UPLOAD_BYTES,

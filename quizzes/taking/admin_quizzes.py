@@ -40,7 +40,7 @@ from wagtail.admin.widgets.button import HeaderButton, ListingButton
 
 from learning.common.admin_tables import YesNoColumn
 from learning.models import Organization
-from quizzes.bank.admin_bank import CategoryChoiceField
+from quizzes.bank.admin_categories import CategoryChoiceField
 from quizzes.models import DailyQuizSettings, Question, QuestionCategory, Quiz, QuizDrawRule
 from quizzes.results.scope import can_see_all_results, can_view_results
 from quizzes.taking.attempts import draw_candidates
