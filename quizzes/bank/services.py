@@ -197,7 +197,8 @@ def questions_import(
                 )
             )
 
-    fingerprints = [_fingerprint(question) for question in parsed.questions]
+    stored = [_parsed_bookkeeping(question) for question in parsed.questions]
+    fingerprints = [fingerprint for _stem, fingerprint in stored]
     duplicates, skipped = _find_duplicates(parsed.questions, fingerprints, unit, skip_duplicates)
     problems.extend(duplicates)
     result.skipped = [item for _index, item in skipped]
@@ -221,7 +222,7 @@ def questions_import(
         )
         rows = [
             _question_row(
-                parsed.questions[index], categories[full_paths[index]], fingerprints[index], by
+                parsed.questions[index], categories[full_paths[index]], *stored[index], by=by
             )
             for index in chosen
         ]
@@ -259,14 +260,33 @@ def _base_category_names(
     return names, []
 
 
-def _fingerprint(question: ParsedQuestion) -> str:
-    return question_fingerprint(_stored_stem(question), question.option_texts)
+def question_bookkeeping(
+    *, question_type: str, stem: str, blank_count: int, options: Iterable[str]
+) -> tuple[str, str]:
+    """The stem as stored and its duplicate fingerprint: the one bookkeeping step of every
+    question, imported or saved in the admin. A fill-in-the-blank's blanks are written
+    the canonical way first, so the same question is the same however it was typed."""
+    if question_type == Question.Type.FILL_BLANK:
+        stem = canonical_blank_stem(stem, blank_count)
+    return stem, question_fingerprint(stem, options)
 
 
-def _stored_stem(question: ParsedQuestion) -> str:
-    if question.type == Question.Type.FILL_BLANK:
-        return canonical_blank_stem(question.stem, len(question.blanks))
-    return question.stem
+def _parsed_bookkeeping(question: ParsedQuestion) -> tuple[str, str]:
+    return question_bookkeeping(
+        question_type=question.type,
+        stem=question.stem,
+        blank_count=len(question.blanks),
+        options=question.option_texts,
+    )
+
+
+def _saved_bookkeeping(question: Question) -> None:
+    question.stem, question.fingerprint = question_bookkeeping(
+        question_type=question.type,
+        stem=question.stem,
+        blank_count=question.blanks.count(),
+        options=[choice.text for choice in question.choices.all()],
+    )
 
 
 def _find_duplicates(
@@ -356,13 +376,18 @@ def _tags_get_or_create(names: set[str]) -> dict[str, QuestionTag]:
 
 
 def _question_row(
-    question: ParsedQuestion, category: QuestionCategory, fingerprint: str, by: Member | None
+    question: ParsedQuestion,
+    category: QuestionCategory,
+    stem: str,
+    fingerprint: str,
+    *,
+    by: Member | None,
 ) -> Question:
     return Question(
         category=category,
         type=question.type,
         title=question.title,
-        stem=_stored_stem(question),
+        stem=stem,
         difficulty=question.difficulty,
         true_false_answer=(
             question.true_false_answer if question.type == Question.Type.TRUE_FALSE else None
@@ -413,13 +438,7 @@ def question_content_changed(*, question: Question) -> Question:
     blanks or answers. Attempts hold their own copy of the content, so the change
     reaches only attempts started from now on.
     """
-    stem = question.stem
-    if question.type == Question.Type.FILL_BLANK:
-        stem = canonical_blank_stem(stem, question.blanks.count())
-    question.stem = stem
-    question.fingerprint = question_fingerprint(
-        stem, [choice.text for choice in question.choices.all()]
-    )
+    _saved_bookkeeping(question)
     question.version += 1
     question.save(update_fields=["stem", "fingerprint", "version", "updated_at"])
     return question
@@ -438,13 +457,7 @@ def question_created(*, question: Question, by: Member | None = None) -> Questio
 
     The version stays 1: nothing can have asked the question yet.
     """
-    stem = question.stem
-    if question.type == Question.Type.FILL_BLANK:
-        stem = canonical_blank_stem(stem, question.blanks.count())
-    question.stem = stem
-    question.fingerprint = question_fingerprint(
-        stem, [choice.text for choice in question.choices.all()]
-    )
+    _saved_bookkeeping(question)
     fields = ["stem", "fingerprint"]
     if by is not None and question.created_by_id is None:
         question.created_by = by

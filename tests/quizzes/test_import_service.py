@@ -347,3 +347,25 @@ def test_the_database_refuses_a_true_false_question_without_its_answer() -> None
         Question.objects.create(
             category=category, type=Question.Type.SINGLE, stem="x", fingerprint="f", difficulty=6
         )
+
+
+def test_a_question_saved_in_the_admin_is_a_duplicate_of_the_same_one_imported() -> None:
+    """One bookkeeping step: a blank typed as （ ） in the admin and as ____ in a file is
+    stored the same way, so the import finds the admin's question."""
+    from quizzes.bank.services import question_created
+
+    category, _created = category_get_or_create_path(names=["党史"])
+    question = Question.objects.create(
+        category=category, type=Question.Type.FILL_BLANK, stem="中共一大于（ ）年召开。"
+    )
+    Blank.objects.create(question=question, answers=["1921"], sort_order=0)
+    question_created(question=question)
+    parsed = parse_questions(
+        make_xlsx([row("填空", "中共一大于____年召开。", [], "1921", category="党史")]), "xlsx"
+    )
+    result = questions_import(parsed, dry_run=True)
+    assert [problem.message for problem in result.problems] == [
+        f"The question is already in the bank (question {question.pk}, same stem and options)."
+    ]
+    imported = questions_import(parsed, skip_duplicates=True)
+    assert imported.created_ids == [] and len(imported.skipped) == 1
