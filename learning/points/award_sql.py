@@ -165,17 +165,24 @@ SELECT (SELECT id FROM rule), (SELECT is_active FROM rule), (SELECT requested FR
 """
 
 
+def _award_tables() -> dict[str, str]:
+    """The tables both award statements read, by their names in the statements."""
+    return {
+        "rules": sql_table(PointsRule),
+        "entries": sql_table(PointsEntry),
+        "memberships": sql_table(Membership),
+        "members": sql_table(Member),
+        "organizations": sql_table(Organization),
+        "rule_days": sql_table(MemberRuleDayPoints),
+    }
+
+
 @memoize
 def _postgresql_award_sql() -> str:
     # The period kinds are our own constants; their starts are parameters.
     periods = ", ".join(f"('{kind}', %(start_{kind})s::date)" for kind in sorted(STORED_PERIODS))
     sql = _POSTGRESQL_AWARD.format(
-        rules=sql_table(PointsRule),
-        entries=sql_table(PointsEntry),
-        memberships=sql_table(Membership),
-        members=sql_table(Member),
-        organizations=sql_table(Organization),
-        rule_days=sql_table(MemberRuleDayPoints),
+        **_award_tables(),
         member_periods=sql_table(MemberPeriodPoints),
         branch_periods=sql_table(BranchPeriodTotal),
         year_branches=sql_table(MemberYearBranches),
@@ -261,14 +268,7 @@ LEFT JOIN {organizations} b ON b.id = (
 
 @memoize
 def _sqlite_read_sql() -> str:
-    return _SQLITE_READ.format(
-        rules=sql_table(PointsRule),
-        entries=sql_table(PointsEntry),
-        memberships=sql_table(Membership),
-        members=sql_table(Member),
-        organizations=sql_table(Organization),
-        rule_days=sql_table(MemberRuleDayPoints),
-    )
+    return _SQLITE_READ.format(**_award_tables())
 
 
 def award_sqlite(award: Award) -> Outcome | None:

@@ -101,18 +101,23 @@ class FeedbackSerializer(serializers.Serializer):
     held = serializers.BooleanField()
 
 
-class QuestionSerializer(serializers.Serializer):
-    """A question of an attempt, as ``public_question`` or ``question_review`` give it."""
+class _QuestionTextSerializer(serializers.Serializer):
+    """What a member reads of any question: its type, text, blanks, image and options."""
 
-    position = serializers.IntegerField()
     type = serializers.CharField()
     type_label = serializers.CharField()
     stem = serializers.CharField()
     stem_parts = serializers.ListField(child=serializers.CharField(allow_blank=True))
     blank_count = serializers.IntegerField()
     image_id = serializers.IntegerField(allow_null=True)
-    mark = serializers.CharField()
     options = OptionSerializer(many=True)
+
+
+class QuestionSerializer(_QuestionTextSerializer):
+    """A question of an attempt, as ``public_question`` or ``question_review`` give it."""
+
+    position = serializers.IntegerField()
+    mark = serializers.CharField()
     response = serializers.JSONField(allow_null=True)
     seq = serializers.IntegerField()
     answered = serializers.BooleanField()
@@ -124,17 +129,10 @@ class QuestionSerializer(serializers.Serializer):
     held_until = serializers.DateTimeField(required=False, allow_null=True)
 
 
-class PracticeQuestionSerializer(serializers.Serializer):
+class PracticeQuestionSerializer(_QuestionTextSerializer):
     """A live bank question for practice, as ``practice.practice_question`` gives it."""
 
     id = serializers.IntegerField()
-    type = serializers.CharField()
-    type_label = serializers.CharField()
-    stem = serializers.CharField()
-    stem_parts = serializers.ListField(child=serializers.CharField(allow_blank=True))
-    blank_count = serializers.IntegerField()
-    image_id = serializers.IntegerField(allow_null=True)
-    options = OptionSerializer(many=True)
 
 
 # --- Quizzes ----------------------------------------------------------------------------
