@@ -446,10 +446,7 @@ def question_content_changed(*, question: Question) -> Question:
 
 def question_retire(*, questions: Iterable[Question]) -> int:
     """Take questions out of new quizzes; past attempts keep their copies. Returns the count."""
-    ids = [question.pk for question in questions]
-    return Question.objects.filter(pk__in=ids, status=Question.Status.ACTIVE).update(
-        status=Question.Status.RETIRED
-    )
+    return _questions_status_move(questions, Question.Status.ACTIVE, Question.Status.RETIRED)
 
 
 def question_created(*, question: Question, by: Member | None = None) -> Question:
@@ -468,10 +465,13 @@ def question_created(*, question: Question, by: Member | None = None) -> Questio
 
 def question_reactivate(*, questions: Iterable[Question]) -> int:
     """Put retired questions back into use. Returns the count."""
+    return _questions_status_move(questions, Question.Status.RETIRED, Question.Status.ACTIVE)
+
+
+def _questions_status_move(questions: Iterable[Question], old: str, new: str) -> int:
+    """Move those of ``questions`` in status ``old`` to ``new``; how many moved."""
     ids = [question.pk for question in questions]
-    return Question.objects.filter(pk__in=ids, status=Question.Status.RETIRED).update(
-        status=Question.Status.ACTIVE
-    )
+    return Question.objects.filter(pk__in=ids, status=old).update(status=new)
 
 
 def category_create(

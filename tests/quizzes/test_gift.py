@@ -10,8 +10,9 @@ import pytest
 from django.utils import translation
 
 from quizzes.bank.formats.base import ParsedChoice, ParsedQuestion
-from quizzes.bank.formats.gift import parse_gift, unescape
-from quizzes.bank.formats.gift_export import escape, questions_to_gift
+from quizzes.bank.formats.gift import parse_gift
+from quizzes.bank.formats.gift_export import questions_to_gift
+from quizzes.bank.formats.gift_syntax import escape, unescape
 from quizzes.models import Question
 
 Type = Question.Type

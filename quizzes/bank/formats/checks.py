@@ -49,18 +49,26 @@ from quizzes.bank.normalise import count_blank_markers, normalise_answer
 from quizzes.models.bank import CATEGORY_NAME_MAX_LENGTH, MAX_DIFFICULTY, MIN_DIFFICULTY
 
 
+class _Problems(list[ImportProblem]):
+    """The problems found in one question, in the order the rules find them."""
+
+    def __init__(self, question: ParsedQuestion, unit: Unit) -> None:
+        super().__init__()
+        self.row = question.source
+        self.unit = unit
+
+    def add(self, field_name: str, message: str) -> None:
+        self.append(ImportProblem(self.row, field_name, message, self.unit))
+
+
 def check_question(question: ParsedQuestion, unit: Unit = "row") -> list[ImportProblem]:
     """Every way ``question`` breaks the bank's rules, whatever format it came from."""
-    row = question.source
-    problems: list[ImportProblem] = []
-
-    def add(field_name: str, message: str) -> None:
-        problems.append(ImportProblem(row, field_name, message, unit))
-
+    problems = _Problems(question, unit)
+    add = problems.add
     if question.type not in QuestionType.values:
         add(FIELD_TYPE, unknown_type_message(question.type))
-        return problems
-    problems.extend(_check_text(question, unit))
+        return list(problems)
+    _check_text(question, problems)
     if not question.stem.strip():
         add(FIELD_STEM, _("The stem is empty."))
     elif len(question.stem) > MAX_STEM_LENGTH:
@@ -86,7 +94,7 @@ def check_question(question: ParsedQuestion, unit: Unit = "row") -> list[ImportP
             _("The difficulty must be a whole number from %(min)d to %(max)d.")
             % {"min": MIN_DIFFICULTY, "max": MAX_DIFFICULTY},
         )
-    problems.extend(_check_category(question, unit))
+    _check_category(question, problems)
     if len(question.tags) > MAX_TAGS:
         add(FIELD_TAGS, _("At most %(max)d tags per question.") % {"max": MAX_TAGS})
     for tag in question.tags[: MAX_TAGS + 1]:
@@ -98,7 +106,7 @@ def check_question(question: ParsedQuestion, unit: Unit = "row") -> list[ImportP
             )
 
     if question.type in CHOICE_TYPES:
-        problems.extend(_check_choices(question, unit))
+        _check_choices(question, problems)
     else:
         if question.choices:
             add(
@@ -108,13 +116,13 @@ def check_question(question: ParsedQuestion, unit: Unit = "row") -> list[ImportP
     if question.type == QuestionType.TRUE_FALSE and question.true_false_answer is None:
         add(FIELD_ANSWER, _("A true-or-false question needs the answer 对 or 错."))
     if question.type == QuestionType.FILL_BLANK:
-        problems.extend(_check_blanks(question, unit))
+        _check_blanks(question, problems)
     elif question.blanks:
         add(FIELD_ANSWER, _("Only fill-in-the-blank questions have blanks."))
-    return problems
+    return list(problems)
 
 
-def _check_text(question: ParsedQuestion, unit: Unit) -> list[ImportProblem]:
+def _check_text(question: ParsedQuestion, problems: _Problems) -> None:
     """Characters that cannot be stored (NUL, control characters, lone surrogates)."""
     fields: list[tuple[str, str]] = [
         (FIELD_TITLE, question.title),
@@ -127,58 +135,38 @@ def _check_text(question: ParsedQuestion, unit: Unit) -> list[ImportProblem]:
     fields += [(FIELD_ANSWER, answer) for answers in question.blanks for answer in answers]
     fields += [(FIELD_CATEGORY, name) for name in question.category_path]
     fields += [(FIELD_TAGS, tag) for tag in question.tags]
-    problems: list[ImportProblem] = []
+    reported: set[str] = set()
     for field_name, value in fields:
         message = text_problem(value)
-        if message is not None and not any(p.field == field_name for p in problems):
-            problems.append(ImportProblem(question.source, field_name, message, unit))
-    return problems
+        if message is not None and field_name not in reported:
+            reported.add(field_name)
+            problems.add(field_name, message)
 
 
-def _check_category(question: ParsedQuestion, unit: Unit) -> list[ImportProblem]:
-    problems = []
+def _check_category(question: ParsedQuestion, problems: _Problems) -> None:
     if len(question.category_path) > MAX_CATEGORY_DEPTH:
-        return [
-            ImportProblem(
-                question.source,
-                FIELD_CATEGORY,
-                _("The category path has more than %(max)d levels.") % {"max": MAX_CATEGORY_DEPTH},
-                unit,
-            )
-        ]
+        problems.add(
+            FIELD_CATEGORY,
+            _("The category path has more than %(max)d levels.") % {"max": MAX_CATEGORY_DEPTH},
+        )
+        return
     for name in question.category_path:
         if not name:
-            problems.append(
-                ImportProblem(
-                    question.source,
-                    FIELD_CATEGORY,
-                    _(
-                        "The category path has an empty level: "
-                        "write it like 党史/新民主主义革命时期."
-                    ),
-                    unit,
-                )
+            problems.add(
+                FIELD_CATEGORY,
+                _("The category path has an empty level: write it like 党史/新民主主义革命时期."),
             )
             break
         if len(name) > CATEGORY_NAME_MAX_LENGTH:
-            problems.append(
-                ImportProblem(
-                    question.source,
-                    FIELD_CATEGORY,
-                    _("The category name “%(name)s…” is longer than %(max)d characters.")
-                    % {"name": name[:20], "max": CATEGORY_NAME_MAX_LENGTH},
-                    unit,
-                )
+            problems.add(
+                FIELD_CATEGORY,
+                _("The category name “%(name)s…” is longer than %(max)d characters.")
+                % {"name": name[:20], "max": CATEGORY_NAME_MAX_LENGTH},
             )
-    return problems
 
 
-def _check_choices(question: ParsedQuestion, unit: Unit) -> list[ImportProblem]:
-    row = question.source
-    problems: list[ImportProblem] = []
-
-    def add(field_name: str, message: str) -> None:
-        problems.append(ImportProblem(row, field_name, message, unit))
+def _check_choices(question: ParsedQuestion, problems: _Problems) -> None:
+    add = problems.add
 
     choices = question.choices
     if len(choices) < MIN_CHOICES:
@@ -186,13 +174,13 @@ def _check_choices(question: ParsedQuestion, unit: Unit) -> list[ImportProblem]:
             FIELD_OPTIONS,
             _("A choice question needs at least %(min)d options.") % {"min": MIN_CHOICES},
         )
-        return problems
+        return
     if len(choices) > MAX_CHOICES:
         add(
             FIELD_OPTIONS,
             _("A choice question may have at most %(max)d options (A–F).") % {"max": MAX_CHOICES},
         )
-        return problems
+        return
     seen: dict[str, int] = {}
     for index, choice in enumerate(choices):
         if not choice.text.strip():
@@ -233,10 +221,10 @@ def _check_choices(question: ParsedQuestion, unit: Unit) -> list[ImportProblem]:
                 FIELD_ANSWER,
                 _("The correct option of a single-choice question must earn the full mark."),
             )
-        return problems
+        return
     if not correct:
         add(FIELD_ANSWER, _("A multiple-choice question needs at least one correct option."))
-        return problems
+        return
     if any(choice.is_correct != (choice.weight > 0) for choice in choices):
         add(
             FIELD_ANSWER,
@@ -252,19 +240,14 @@ def _check_choices(question: ParsedQuestion, unit: Unit) -> list[ImportProblem]:
             _("The weights of the correct options add up to %(total)s%%, not 100%%.")
             % {"total": format_percent(total)},
         )
-    return problems
 
 
-def _check_blanks(question: ParsedQuestion, unit: Unit) -> list[ImportProblem]:
-    row = question.source
-    problems: list[ImportProblem] = []
-
-    def add(field_name: str, message: str) -> None:
-        problems.append(ImportProblem(row, field_name, message, unit))
+def _check_blanks(question: ParsedQuestion, problems: _Problems) -> None:
+    add = problems.add
 
     if not question.blanks:
         add(FIELD_ANSWER, _("A fill-in-the-blank question needs the answer of each blank."))
-        return problems
+        return
     if len(question.blanks) > MAX_BLANKS:
         add(FIELD_ANSWER, _("At most %(max)d blanks per question.") % {"max": MAX_BLANKS})
     for number, answers in enumerate(question.blanks[: MAX_BLANKS + 1], start=1):
@@ -293,4 +276,3 @@ def _check_blanks(question: ParsedQuestion, unit: Unit) -> list[ImportProblem]:
             )
             % {"markers": markers, "blanks": len(question.blanks)},
         )
-    return problems

@@ -1,4 +1,5 @@
-"""Reading Moodle's GIFT text format (``gift_export`` writes it).
+"""Reading Moodle's GIFT text format (``gift_export`` writes it; the escapes and the
+metadata comments both use are in ``gift_syntax``).
 
 Questions are separated by blank lines; ``//`` starts a comment line. What is read:
 
@@ -36,7 +37,6 @@ from django.utils.translation import gettext as _
 from learning.common.text import excerpt
 from quizzes.bank.formats.base import (
     FIELD_ANSWER,
-    FIELD_DIFFICULTY,
     FIELD_TITLE,
     MAX_QUESTION_CHARS,
     ImportProblem,
@@ -47,60 +47,27 @@ from quizzes.bank.formats.base import (
     parse_percent,
     question_too_long_message,
 )
+from quizzes.bank.formats.gift_syntax import (
+    comments_apply,
+    protect_escapes,
+    unescape,
+    unprotect_escapes,
+)
 from quizzes.bank.formats.reading import question_keep, reading_end, stop_when_full, text_read
 from quizzes.bank.normalise import BLANK_MARKER, BLANK_MARKER_PATTERN, canonical_blank_stem
 
 FORMAT = "gift"
 
-# Escaped characters are swapped for private-use code points while the structure is
-# parsed, and swapped back in the texts.
-_PROTECTED = {
-    "\\": "\ue000",
-    "~": "\ue001",
-    "=": "\ue002",
-    "#": "\ue003",
-    "{": "\ue004",
-    "}": "\ue005",
-    ":": "\ue006",
-    "n": "\ue007",
-}
-_UNPROTECTED = {placeholder: character for character, placeholder in _PROTECTED.items()}
-_UNPROTECTED["\ue007"] = "\n"
-_UNPROTECT_TABLE = str.maketrans(_UNPROTECTED)
-_ESCAPE_PATTERN = re.compile(r"\\(.)", re.DOTALL)
 _FORMAT_MARKER = re.compile(r"^\[(html|moodle|plain|markdown)\]", re.IGNORECASE)
 _HTML_BREAK = re.compile(r"<br\s*/?>|</p>\s*<p[^>]*>|</(?:div|li)>", re.IGNORECASE)
 _HTML_TAG_START = re.compile(r"<[A-Za-z/!?]")
 _BRACE = re.compile(r"[{}]")
 _WEIGHT = re.compile(r"^%([+-]?\d+(?:\.\d+)?)%")
-# The comments are read with str.find, not regular expressions: "[answer:" repeated
-# 400,000 times made the old patterns backtrack for minutes (quadratic time).
-_TAG_MARKER = "[tag:"
-_DIFFICULTY_MARKER = "[difficulty:"
-_ANSWER_MARKER = "[answer:"
 _CONTEXT = re.compile(r"^\$[a-z0-9]+\$$", re.IGNORECASE)
 TRUE_TOKENS = frozenset({"T", "TRUE"})
 FALSE_TOKENS = frozenset({"F", "FALSE"})
-CATEGORY_CONTEXT = "$course$/top"
 
 AddProblem = Callable[[str, str], None]
-
-
-def _protect(text: str) -> str:
-    def replace(match: re.Match[str]) -> str:
-        character = match.group(1)
-        return _PROTECTED.get(character, match.group(0))
-
-    return _ESCAPE_PATTERN.sub(replace, text)
-
-
-def _unprotect(text: str) -> str:
-    return text.translate(_UNPROTECT_TABLE)
-
-
-def unescape(text: str) -> str:
-    """GIFT escapes resolved: ``\\:`` → ``:``, ``\\n`` → line break …"""
-    return _unprotect(_protect(text))
 
 
 @dataclass
@@ -207,14 +174,14 @@ def _parse_question(
     def add(field_name: str, message: str) -> None:
         problems.append(ImportProblem(line, field_name, message, "line"))
 
-    text = _protect("\n".join(chunk.lines).strip())
+    text = protect_escapes("\n".join(chunk.lines).strip())
     title = ""
     if text.startswith("::"):
         end = text.find("::", 2)
         if end == -1:
             add(FIELD_TITLE, _("The title has no closing ::."))
             return None, problems
-        title = _unprotect(text[2:end]).strip()
+        title = unprotect_escapes(text[2:end]).strip()
         text = text[end + 2 :].strip()
     marker = _FORMAT_MARKER.match(text)
     is_html = bool(marker) and marker.group(1).lower() == "html"
@@ -238,13 +205,13 @@ def _parse_question(
         category_path=list(category),
         source=line,
     )
-    _apply_comments(question, chunk.comments, add)
+    comments_apply(question, chunk.comments, add)
 
     answer_texts = [text[start + 1 : end] for start, end in blocks]
     explanation_source = answer_texts[-1]
     separator = explanation_source.rfind("####")
     if separator != -1:
-        question.explanation = _unprotect(explanation_source[separator + 4 :]).strip()
+        question.explanation = unprotect_escapes(explanation_source[separator + 4 :]).strip()
         answer_texts[-1] = explanation_source[:separator]
     answer_texts = [answer.strip() for answer in answer_texts]
 
@@ -370,7 +337,10 @@ def _stem(text: str, blocks: list[tuple[int, int]], *, fill: bool) -> str:
     before_last = text[:last_start]
     if at_end and (
         not fill
-        or (len(blocks) == 1 and len(BLANK_MARKER_PATTERN.findall(_unprotect(before_last))) == 1)
+        or (
+            len(blocks) == 1
+            and len(BLANK_MARKER_PATTERN.findall(unprotect_escapes(before_last))) == 1
+        )
     ):
         # "Who's buried in Grant's tomb?{…}" or "成立于（ ）年。{=1921}": no new blank.
         pieces = [before_last]
@@ -382,7 +352,7 @@ def _stem(text: str, blocks: list[tuple[int, int]], *, fill: bool) -> str:
             pieces.append(BLANK_MARKER)
             position = end + 1
         pieces.append(text[position:])
-    return _unprotect("".join(pieces)).strip()
+    return unprotect_escapes("".join(pieces)).strip()
 
 
 def _parse_choices(answer: str, question_type: str, add: AddProblem) -> list[ParsedChoice]:
@@ -391,7 +361,7 @@ def _parse_choices(answer: str, question_type: str, add: AddProblem) -> list[Par
         add(
             FIELD_ANSWER,
             _("“%(text)s” comes before the first answer; start each answer with = or ~.")
-            % {"text": excerpt(_unprotect(pieces[0].strip()))},
+            % {"text": excerpt(unprotect_escapes(pieces[0].strip()))},
         )
     choices = []
     for marker, body in zip(pieces[1::2], pieces[2::2], strict=True):
@@ -407,10 +377,10 @@ def _parse_choices(answer: str, question_type: str, add: AddProblem) -> list[Par
         is_correct = weight == 1 if question_type == QuestionType.SINGLE else weight > 0
         choices.append(
             ParsedChoice(
-                text=_unprotect(answer_text).strip(),
+                text=unprotect_escapes(answer_text).strip(),
                 is_correct=is_correct,
                 weight=weight,
-                feedback=_unprotect(feedback).strip(),
+                feedback=unprotect_escapes(feedback).strip(),
             )
         )
     return choices
@@ -422,7 +392,7 @@ def _parse_short_answers(answer: str, add: AddProblem) -> list[str]:
         add(
             FIELD_ANSWER,
             _("“%(text)s” is not an answer: start each accepted answer with =.")
-            % {"text": excerpt(_unprotect(pieces[0].strip()))},
+            % {"text": excerpt(unprotect_escapes(pieces[0].strip()))},
         )
     answers = []
     for body in pieces[1:]:
@@ -440,70 +410,7 @@ def _parse_short_answers(answer: str, add: AddProblem) -> list[str]:
                     % {"weight": excerpt(match.group(1))},
                 )
             body = body[match.end() :]
-        answer_text = _unprotect(body.partition("#")[0]).strip()
+        answer_text = unprotect_escapes(body.partition("#")[0]).strip()
         if answer_text:
             answers.append(answer_text)
     return answers
-
-
-def _apply_comments(question: ParsedQuestion, comments: list[str], add: AddProblem) -> None:
-    tags = dict.fromkeys(question.tags)
-    for comment in comments:
-        for tag in _bracketed_values(comment, _TAG_MARKER):
-            tag = tag.strip()
-            if tag:
-                tags[tag] = None
-        difficulty = _first_bracketed_value(comment, _DIFFICULTY_MARKER)
-        if difficulty is not None:
-            value = difficulty.strip()
-            if value.isdecimal() and len(value) <= 3:
-                question.difficulty = int(value)
-            else:
-                add(
-                    FIELD_DIFFICULTY,
-                    _("“%(value)s” is not a difficulty: use a whole number from 1 to 5.")
-                    % {"value": excerpt(value)},
-                )
-        reference = _answer_comment(comment)
-        if reference is not None:
-            question.reference_answer = unescape(reference).strip()
-    question.tags = list(tags)
-
-
-def _bracketed_values(comment: str, marker: str) -> Iterator[str]:
-    """Each ``marker…]`` value (at least one character), left to right: what the pattern
-    ``\\[tag:([^\\]]+)\\]`` finds, in linear time."""
-    position = 0
-    while (start := comment.find(marker, position)) != -1:
-        value_start = start + len(marker)
-        end = comment.find("]", value_start)
-        if end == -1:
-            return
-        if end == value_start:
-            position = start + 1
-            continue
-        yield comment[value_start:end]
-        position = end + 1
-
-
-def _first_bracketed_value(comment: str, marker: str) -> str | None:
-    """The first ``marker…]`` value, possibly empty (``\\[difficulty:([^\\]]*)\\]``)."""
-    start = comment.find(marker)
-    if start == -1:
-        return None
-    end = comment.find("]", start + len(marker))
-    return None if end == -1 else comment[start + len(marker) : end]
-
-
-def _answer_comment(comment: str) -> str | None:
-    """What follows the first ``[answer:`` up to the ``]`` that ends the comment.
-
-    The value may hold brackets of its own: ``// [answer:为人民服务 [重点]]``.
-    """
-    stripped = comment.rstrip()
-    if not stripped.endswith("]"):
-        return None
-    start = stripped.find(_ANSWER_MARKER)
-    if start == -1 or start + len(_ANSWER_MARKER) > len(stripped) - 1:
-        return None
-    return stripped[start + len(_ANSWER_MARKER) : -1]

@@ -1,6 +1,7 @@
 """Writing questions as Moodle GIFT (the bank's text export), read back by
 ``quizzes.bank.formats.gift`` into the same questions: ``$CATEGORY`` lines, ``// [tag:…]``
-comments and the Dangjian extensions ``// [difficulty:n]`` and ``// [answer:…]``.
+comments and the Dangjian extensions ``// [difficulty:n]`` and ``// [answer:…]``
+(``gift_syntax`` holds the escapes and those comment lines).
 """
 
 from __future__ import annotations
@@ -9,28 +10,13 @@ from collections.abc import Iterable
 
 from quizzes.bank.formats.base import (
     CHOICE_TYPES,
-    DEFAULT_DIFFICULTY,
     ParsedChoice,
     ParsedQuestion,
     QuestionType,
     format_percent,
 )
-from quizzes.bank.formats.gift import CATEGORY_CONTEXT
+from quizzes.bank.formats.gift_syntax import CATEGORY_CONTEXT, comment_lines, escape
 from quizzes.bank.normalise import BLANK_MARKER
-
-
-def escape(text: str) -> str:
-    """Text made safe for GIFT: special characters escaped, line breaks as ``\\n``."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    out = []
-    for character in text:
-        if character == "\n":
-            out.append("\\n")
-        elif character in "\\~=#{}:":
-            out.append("\\" + character)
-        else:
-            out.append(character)
-    return "".join(out)
 
 
 def questions_to_gift(questions: Iterable[ParsedQuestion]) -> str:
@@ -50,11 +36,7 @@ def questions_to_gift(questions: Iterable[ParsedQuestion]) -> str:
 
 
 def question_to_gift(question: ParsedQuestion) -> str:
-    lines = [f"// [tag:{tag}]" for tag in question.tags]
-    if question.difficulty != DEFAULT_DIFFICULTY:
-        lines.append(f"// [difficulty:{question.difficulty}]")
-    if question.reference_answer:
-        lines.append(f"// [answer:{escape(question.reference_answer)}]")
+    lines = comment_lines(question)
     head = f"::{escape(question.title)}::" if question.title else ""
     general = f"####{escape(question.explanation)}" if question.explanation else ""
     if question.type in CHOICE_TYPES:

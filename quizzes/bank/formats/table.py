@@ -320,14 +320,25 @@ def parse_choice_answer(
     indexes: set[int] = set()
     for letter in letters:
         index = ord(letter) - ord("A")
-        if index >= len(options) or not options[index]:
-            return None, _(
-                "The answer names option %(letter)s, which the question does not have."
-            ) % {"letter": letter}
-        if index in indexes:
-            return None, _("The answer names option %(letter)s twice.") % {"letter": letter}
+        problem = _named_option_problem(letter, index, options, indexes)
+        if problem is not None:
+            return None, problem
         indexes.add(index)
     return choices_with_default_weights(question_type, options, indexes), None
+
+
+def _named_option_problem(
+    letter: str, index: int, options: list[str], named: set[int]
+) -> str | None:
+    """Why the answer cannot name option ``letter`` (at ``index``): the question has no
+    such option, or the answer named it already (``named``); None when it can."""
+    if index >= len(options) or not options[index]:
+        return _("The answer names option %(letter)s, which the question does not have.") % {
+            "letter": letter
+        }
+    if index in named:
+        return _("The answer names option %(letter)s twice.") % {"letter": letter}
+    return None
 
 
 def _parse_weighted_answer(
@@ -347,12 +358,9 @@ def _parse_weighted_answer(
             ) % {"item": excerpt(item)}
         letter = match.group(1).upper()
         index = ord(letter) - ord("A")
-        if index >= len(options) or not options[index]:
-            return None, _(
-                "The answer names option %(letter)s, which the question does not have."
-            ) % {"letter": letter}
-        if index in named:
-            return None, _("The answer names option %(letter)s twice.") % {"letter": letter}
+        problem = _named_option_problem(letter, index, options, named)
+        if problem is not None:
+            return None, problem
         named.add(index)
         weights[index] = weight
     choices = []

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from quizzes.bank.formats.base import split_category_path
 from quizzes.bank.formats.exporters import EXPORT_FORMATS, questions_export
 from quizzes.bank.selectors import category_by_path
+from quizzes.management.question_files import format_argument_add, format_chosen
 
 
 class Command(BaseCommand):
@@ -22,9 +23,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("out", type=Path, help="the file to write")
-        parser.add_argument(
-            "--format",
-            choices=EXPORT_FORMATS,
+        format_argument_add(
+            parser,
+            formats=EXPORT_FORMATS,
             help="xlsx or gift (default: from the extension, .xlsx or .gift/.txt)",
         )
         parser.add_argument("--category", help="category path, e.g. 党史/新民主主义革命时期")
@@ -34,12 +35,12 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         out: Path = options["out"]
-        format_name = options["format"] or _format_from_name(out)
-        if format_name is None:
-            raise CommandError(
-                _("Cannot tell the format of %(name)s: give --format %(formats)s.")
-                % {"name": out.name, "formats": " | ".join(EXPORT_FORMATS)}
-            )
+        format_name = format_chosen(
+            given=options["format"],
+            guess=lambda: _format_from_name(out),
+            filename=out.name,
+            formats=EXPORT_FORMATS,
+        )
         category = None
         if options["category"]:
             category = category_by_path(split_category_path(options["category"]))

@@ -13,6 +13,7 @@ from learning.common.sheets import file_too_large_message
 from quizzes.bank.formats import FORMATS, guess_format, parse_questions
 from quizzes.bank.formats.base import MAX_FILE_BYTES
 from quizzes.bank.services import ImportResult, questions_import
+from quizzes.management.question_files import format_argument_add, format_chosen
 from quizzes.models import Question
 
 
@@ -24,9 +25,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", type=Path, help="the question file")
-        parser.add_argument(
-            "--format",
-            choices=FORMATS,
+        format_argument_add(
+            parser,
+            formats=FORMATS,
             help="the file's format (default: from the extension; .txt is looked at)",
         )
         parser.add_argument(
@@ -52,12 +53,12 @@ class Command(BaseCommand):
             data = handle.read(MAX_FILE_BYTES + 1)
         if len(data) > MAX_FILE_BYTES:
             raise CommandError(file_too_large_message(MAX_FILE_BYTES))
-        format_name = options["format"] or guess_format(path.name, data)
-        if format_name is None:
-            raise CommandError(
-                _("Cannot tell the format of %(name)s: give --format %(formats)s.")
-                % {"name": path.name, "formats": " | ".join(FORMATS)}
-            )
+        format_name = format_chosen(
+            given=options["format"],
+            guess=lambda: guess_format(path.name, data),
+            filename=path.name,
+            formats=FORMATS,
+        )
         result = questions_import(
             parse_questions(data, format_name),
             category=options["category"] or None,
