@@ -1,9 +1,10 @@
 """The members' quiz API under ``/api/v1/`` (the mobile app's view of the ``/quiz/`` pages).
 
-Each view parses the request, calls one service of ``quizzes.taking.attempts`` or
-``quizzes.taking.practice`` and renders it with ``quizzes.api.serializers``; the rules live in the
-services. Questions are shown only through ``quizzes.taking.presenting``, so correct answers and
-explanations leave the server only where ``review_allowed`` (or after-each feedback) says.
+Each view parses the request, calls one service of ``quizzes.taking`` (``attempts``,
+``submitting``, ``daily``, ``practice``) and renders it with ``quizzes.api.serializers``; the
+rules live in the services. Questions are shown only through ``quizzes.taking.presenting``,
+so correct answers and explanations leave the server only where ``review_allowed`` (or
+after-each feedback) says.
 
 Errors have one shape, ``{"code": "...", "detail": "..."}`` (plus ``"fields"`` for a
 malformed body), with the detail in the request's language (Chinese unless the member
@@ -324,20 +325,32 @@ class AttemptDetailView(QuizAPIMixin, APIView):
         return Response(_attempt_body(attempt))
 
 
+def _answer(
+    request: Request,
+    pk: int,
+    position: int,
+    body_serializer: type[AnswerSerializer],
+    service: Callable[..., Any],
+) -> Any:
+    """``service`` (``attempt_answer_save`` or ``attempt_answer_check``) called with my own
+    attempt, the question's position and the body ``body_serializer`` validated."""
+    attempt = _own_attempt(request, pk)
+    body = body_serializer(data=request.data)
+    body.is_valid(raise_exception=True)
+    return service(
+        attempt=attempt,
+        member=request.user,
+        position=position,
+        response=body.validated_data["response"],
+        seq=body.validated_data.get("seq"),
+    )
+
+
 class AnswerSaveView(QuizAPIMixin, APIView):
     """PUT ``{"response", "seq"}``: save one answer; a ``seq`` not above the stored one is stale."""
 
     def put(self, request: Request, pk: int, position: int) -> Response:
-        attempt = _own_attempt(request, pk)
-        body = AnswerSaveSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        result = attempt_answer_save(
-            attempt=attempt,
-            member=request.user,
-            position=position,
-            response=body.validated_data["response"],
-            seq=body.validated_data["seq"],
-        )
+        result = _answer(request, pk, position, AnswerSaveSerializer, attempt_answer_save)
         return Response(SaveResultSerializer(result).data)
 
 
@@ -346,16 +359,7 @@ class AnswerCheckView(QuizAPIMixin, APIView):
     only); with ``seq``, the app's slower saves of the question are stale after it."""
 
     def post(self, request: Request, pk: int, position: int) -> Response:
-        attempt = _own_attempt(request, pk)
-        body = AnswerCheckSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        result = attempt_answer_check(
-            attempt=attempt,
-            member=request.user,
-            position=position,
-            response=body.validated_data["response"],
-            seq=body.validated_data.get("seq"),
-        )
+        result = _answer(request, pk, position, AnswerCheckSerializer, attempt_answer_check)
         return Response(CheckResultSerializer(result).data)
 
 

@@ -4,7 +4,7 @@ statistics page.
 
 Every lookup goes through the scoped selectors of ``quizzes.results.scope``: a secretary who
 opens another subtree's answer, attempt or grading row by its URL gets 404, as in the
-rest of the admin. Writes go through the services in ``quizzes.taking.attempts``.
+rest of the admin. Writes go through the services in ``quizzes.taking.submitting``.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from learning.models import Member, Organization
 from learning.people.selectors import nearest_branch, organizations_above
 from quizzes.models import Attempt, Quiz
 from quizzes.results.scope import attempts_visible_to, audience_members
-from quizzes.taking.scoring import grade_from_attempts, round_for_display
+from quizzes.taking.grades import grade_from_attempts, round_for_display
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser

@@ -1,1 +1,1 @@
-"""Taking quizzes: the quiz admin, attempts, scoring, practice, locks and the member pages."""
+"""Taking quizzes: the quiz admin, attempts, scoring, grades, practice, locks, member pages."""

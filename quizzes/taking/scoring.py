@@ -1,4 +1,4 @@
-"""Scoring a member's answer against a frozen question, and grading several attempts.
+"""Scoring a member's answer against a frozen question, and adding up an attempt's marks.
 
 Pure functions over plain JSON: the question as ``quizzes.bank.selectors.question_snapshot``
 froze it and the member's saved response. No database access, so the attempt services,
@@ -16,7 +16,8 @@ A response of the wrong shape never raises: it scores as a wrong answer.
 ``response_problem`` says what is wrong with it, so the save service can refuse it.
 
 Fractions are exact (``fractions.Fraction``); rounding happens only for display
-(``round_for_display``: 2 decimal places, half up).
+(``quizzes.taking.grades.round_for_display``: 2 decimal places, half up), where a member's
+grade over several attempts is made too.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any
 
@@ -48,13 +49,6 @@ _NEAR_ONE = ONE - WEIGHT_TOLERANCE
 # Long enough for any honest answer, short enough that a script cannot fill the database.
 MAX_TEXT_LENGTH = 10_000
 MAX_BLANK_LENGTH = 500
-
-# An average that is not a finite decimal (1/3) is given to this many places: the
-# distance from such a mean of 2-place scores to a rounding boundary of the 2-place
-# display is at least 1/(1000·n), far above 1e-12, so rounding here never changes what
-# is displayed.
-AVERAGE_PLACES = Decimal("1e-12")
-DISPLAY_PLACES = Decimal("0.01")
 
 # The question types, as ``quizzes.models.bank.Question.Type`` stores them. Repeated as
 # plain strings so this module does not import the models.
@@ -105,7 +99,7 @@ class ScoreResult:
 
     def mark(self, max_mark: Decimal | Fraction | int = 1) -> Fraction:
         """The marks earned on a question worth ``max_mark``, exact."""
-        return self.fraction * _exact(max_mark)
+        return self.fraction * exact(max_mark)
 
 
 UNANSWERED = ScoreResult(ZERO, ResponseState.UNANSWERED)
@@ -119,7 +113,6 @@ HALF_RIGHT = ScoreResult(HALF, ResponseState.PARTIAL)
 # (which builds a new list on every access) cost more than the scoring itself.
 _NEEDS_GRADING_STATE = ResponseState.NEEDS_GRADING
 _RULES = frozenset(MultipleRule.values)
-_METHODS = frozenset(GradingMethod.values)
 _ALL_OR_NOTHING = MultipleRule.ALL_OR_NOTHING.value
 _PARTIAL = MultipleRule.PARTIAL.value
 _WEIGHTS = MultipleRule.WEIGHTS.value
@@ -349,7 +342,7 @@ def _clamp(value: Fraction) -> Fraction:
     return value
 
 
-# --- Totals and grades -------------------------------------------------------------------------
+# --- Totals -------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -423,79 +416,8 @@ def _exact_sum(values: Sequence[Decimal | Fraction | int]) -> Fraction:
     return Fraction(decimals) + fractions
 
 
-def grade_exact(method: str, scores: Sequence[Decimal | Fraction | int]) -> Fraction | None:
-    """A member's grade from their attempts' scores, oldest attempt first; exact.
-
-    None when there is no score.
-    """
-    if method not in _METHODS:
-        raise ValueError(f"unknown grading method {method!r}")
-    if not scores:
-        return None
-    exact = [_exact(score) for score in scores]
-    if method == GradingMethod.HIGHEST:
-        return max(exact)
-    if method == GradingMethod.FIRST:
-        return exact[0]
-    if method == GradingMethod.LAST:
-        return exact[-1]
-    return sum(exact, ZERO) / len(exact)
-
-
-def grade_from_attempts(method: str, scores: Sequence[Decimal | Fraction | int]) -> Decimal | None:
-    """``grade_exact`` as a Decimal, for storing and displaying.
-
-    Exact whenever the grade has a finite decimal expansion (always for Decimal scores
-    under highest, first and last, and for an average of them unless the count of
-    attempts has a prime factor other than 2 and 5); otherwise rounded half up to 12
-    places, which never changes the 2-place display (see ``AVERAGE_PLACES``).
-    """
-    grade = grade_exact(method, scores)
-    if grade is None:
-        return None
-    return to_decimal(grade)
-
-
-def to_decimal(value: Fraction) -> Decimal:
-    """A fraction as a Decimal: exact when it can be, else to 12 places, half up."""
-    denominator = value.denominator
-    for prime in (2, 5):
-        while denominator % prime == 0:
-            denominator //= prime
-    if denominator == 1:
-        # A finite decimal: the digits needed are at most the larger power of 2 or 5.
-        places = _finite_places(value.denominator)
-        return _divide(value, Decimal(1).scaleb(-places))
-    return _divide(value, AVERAGE_PLACES)
-
-
-def round_for_display(value: Decimal | Fraction | int) -> Decimal:
-    """A mark, score or grade rounded to 2 decimal places, half up (85.125 → 85.13)."""
-    return _divide(_exact(value), DISPLAY_PLACES)
-
-
-def _divide(value: Fraction, quantum: Decimal) -> Decimal:
-    """``value`` rounded half up to a multiple of ``quantum``, without float or context limits."""
-    steps = value / Fraction(quantum)
-    whole, remainder = divmod(abs(steps.numerator), steps.denominator)
-    if 2 * remainder >= steps.denominator:
-        whole += 1
-    signed = -whole if steps < 0 else whole
-    return (Decimal(signed) * quantum).quantize(quantum, rounding=ROUND_HALF_UP)
-
-
-def _finite_places(denominator: int) -> int:
-    twos = fives = 0
-    while denominator % 2 == 0:
-        denominator //= 2
-        twos += 1
-    while denominator % 5 == 0:
-        denominator //= 5
-        fives += 1
-    return max(twos, fives)
-
-
-def _exact(value: Decimal | Fraction | int) -> Fraction:
+def exact(value: Decimal | Fraction | int) -> Fraction:
+    """A mark or score as an exact Fraction; a float is refused."""
     if isinstance(value, float):
         # A float is never exact; refuse it rather than carry its binary error.
         raise TypeError("marks and scores must be Decimal, Fraction or int, not float")

@@ -1,7 +1,7 @@
 """Member-facing quiz pages: daily quiz, quizzes and exams, challenge, practice, 错题本.
 
-Views parse input, call one service from ``quizzes.taking.attempts`` /
-``quizzes.taking.practice`` and render. Saves and checks are small JSON endpoints for the
+Views parse input, call one service of ``quizzes.taking`` (``attempts``, ``submitting``,
+``daily``, ``practice``) and render. Saves and checks are small JSON endpoints for the
 attempt page's script; the page itself works from the server's state, so a reload or
 another phone resumes the attempt.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -56,6 +56,8 @@ from quizzes.taking.presenting import (
     with_images,
 )
 from quizzes.taking.submitting import attempt_submit
+
+_Answered = TypeVar("_Answered")
 
 ERROR_STATUS = {
     "not_yours": 404,
@@ -231,14 +233,35 @@ def _error(error: AttemptError) -> JsonResponse:
     )
 
 
-def _answer_request(request: HttpRequest, pk: int) -> tuple[Attempt, dict[str, Any], int]:
-    """The member's own attempt, the answer request's body and its question's position."""
+def _answer(
+    request: HttpRequest,
+    pk: int,
+    service: Callable[..., _Answered],
+    *,
+    seq_required: bool,
+) -> _Answered:
+    """``service`` (``attempt_answer_save`` or ``attempt_answer_check``) called with the
+    member's own attempt and the body's question position, response and sequence number.
+
+    Anything but a whole number as ``seq`` is passed on as ``-1``, which the service refuses
+    as a bad sequence number; without ``seq``, a check goes on (its number is optional) and
+    a save is refused.
+    """
     attempt = _own_attempt(request, pk)
     body = _json_body(request)
     position = body.get("position")
     if not isinstance(position, int) or isinstance(position, bool):
         raise AttemptError(_("There is no such question in this attempt."), "invalid")
-    return attempt, body, position
+    seq = body.get("seq")
+    if not isinstance(seq, int) and (seq is not None or seq_required):
+        seq = -1
+    return service(
+        attempt=attempt,
+        member=request.user,
+        position=position,
+        response=body.get("response"),
+        seq=seq,
+    )
 
 
 @login_required
@@ -246,15 +269,7 @@ def _answer_request(request: HttpRequest, pk: int) -> tuple[Attempt, dict[str, A
 @_refuses_bad_bodies
 def attempt_save(request: HttpRequest, pk: int) -> JsonResponse:
     try:
-        attempt, body, position = _answer_request(request, pk)
-        seq = body.get("seq")
-        saved = attempt_answer_save(
-            attempt=attempt,
-            member=request.user,
-            position=position,
-            response=body.get("response"),
-            seq=seq if isinstance(seq, int) else -1,
-        )
+        saved = _answer(request, pk, attempt_answer_save, seq_required=True)
     except AttemptError as error:
         return _error(error)
     return JsonResponse(
@@ -275,17 +290,9 @@ def attempt_save(request: HttpRequest, pk: int) -> JsonResponse:
 @_refuses_bad_bodies
 def attempt_check(request: HttpRequest, pk: int) -> JsonResponse:
     try:
-        attempt, body, position = _answer_request(request, pk)
-        seq = body.get("seq")
-        verdict = attempt_answer_check(
-            attempt=attempt,
-            member=request.user,
-            position=position,
-            response=body.get("response"),
-            # Optional: the page sends its next sequence number so that its own slower
-            # saves are stale after the check; anything but a whole number is refused.
-            seq=None if seq is None else seq if isinstance(seq, int) else -1,
-        )
+        # The page may send its next sequence number, so that its own slower saves are
+        # stale after the check.
+        verdict = _answer(request, pk, attempt_answer_check, seq_required=False)
     except AttemptError as error:
         return _error(error)
     return JsonResponse(

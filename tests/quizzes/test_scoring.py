@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from quizzes.bank.formats.base import default_weights
+from quizzes.taking.grades import grade_exact, grade_from_attempts, round_for_display, to_decimal
 from quizzes.taking.scoring import (
     AttemptTotal,
     GradingMethod,
@@ -20,13 +21,9 @@ from quizzes.taking.scoring import (
     ResponseState,
     ScoreResult,
     attempt_total,
-    grade_exact,
-    grade_from_attempts,
     response_is_valid,
     response_problem,
-    round_for_display,
     score_response,
-    to_decimal,
 )
 
 
