@@ -70,6 +70,24 @@ def _live_forms(formset: Any) -> list[forms.Form]:
     ]
 
 
+def _fixed_question_problem(question: Question, *, auto_only: bool, locked: bool) -> str:
+    """Why attempts at the quiz would leave out (or could not ask) this fixed question, the
+    first reason that holds; empty if none does."""
+    if question.status != Question.Status.ACTIVE:
+        return _("This question is retired: attempts would leave it out.")
+    if auto_only and question.type == Question.Type.SHORT_ANSWER:
+        return _(
+            "A short answer is marked by a person, so a quiz that shows answers "
+            "after each question cannot ask it."
+        )
+    if locked:
+        return _(
+            "This question is locked by an exam that can still be taken (or its "
+            "category is for exams only): attempts would leave it out."
+        )
+    return ""
+
+
 class QuizAdminForm(WagtailAdminModelForm):
     """A quiz with its fixed questions and drawing rules, checked against the bank."""
 
@@ -118,40 +136,26 @@ class QuizAdminForm(WagtailAdminModelForm):
             valid = False
         # A quiz that shows the verdict after each answer cannot wait for a grader.
         auto_only = self.cleaned_data.get("review") == Quiz.Review.AFTER_EACH
-        fixed_ids = set()
-        for form in fixed:
-            question = form.cleaned_data.get("question")
+        # Any quiz but an exam leaves out what exams lock (quizzes.taking.locks), so its
+        # questions and rules can only count on the questions that are free now.
+        locks = None if self.cleaned_data.get("kind") == Quiz.Kind.EXAM else exam_locks()
+        fixed_ids: set[int] = set()
+        questions = [(form, form.cleaned_data.get("question")) for form in fixed]
+        locked = (
+            locks.locked_ids(question.pk for _form, question in questions if question is not None)
+            if locks is not None
+            else set()
+        )
+        for form, question in questions:
             if question is None:
                 continue
-            if question.status != Question.Status.ACTIVE:
-                form.add_error(
-                    "question", _("This question is retired: attempts would leave it out.")
-                )
-                valid = False
-            elif auto_only and question.type == Question.Type.SHORT_ANSWER:
-                form.add_error(
-                    "question",
-                    _(
-                        "A short answer is marked by a person, so a quiz that shows answers "
-                        "after each question cannot ask it."
-                    ),
-                )
+            problem = _fixed_question_problem(
+                question, auto_only=auto_only, locked=question.pk in locked
+            )
+            if problem:
+                form.add_error("question", problem)
                 valid = False
             fixed_ids.add(question.pk)
-        # Any quiz but an exam leaves out what exams lock (quizzes.taking.locks), so its rules can
-        # only count on the questions that are free now.
-        locks = None if self.cleaned_data.get("kind") == Quiz.Kind.EXAM else exam_locks()
-        for form in fixed:
-            question = form.cleaned_data.get("question")
-            if question is not None and locks is not None and locks.locked_ids([question.pk]):
-                form.add_error(
-                    "question",
-                    _(
-                        "This question is locked by an exam that can still be taken (or its "
-                        "category is for exams only): attempts would leave it out."
-                    ),
-                )
-                valid = False
         for form in rules:
             if not self._rule_can_draw(form, fixed_ids, auto_only, locks):
                 valid = False
@@ -353,22 +357,20 @@ class QuizIndexView(generic.IndexView):
 class QuizDeleteView(generic.DeleteView):
     """Deletes only a quiz nobody has attempted: attempts keep their quiz for good."""
 
-    def _refusal(self) -> str:
-        if self.object.attempts.exists():
-            return _("A quiz with attempts cannot be deleted: unpublish it instead.")
-        return ""
+    def _refused(self) -> HttpResponse | None:
+        """Back to the list with the reason, for a quiz that has attempts."""
+        if not self.object.attempts.exists():
+            return None
+        messages.error(
+            self.request, _("A quiz with attempts cannot be deleted: unpublish it instead.")
+        )
+        return redirect(reverse(self.index_url_name))
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if self._refusal():
-            messages.error(request, self._refusal())
-            return redirect(reverse(self.index_url_name))
-        return super().get(request, *args, **kwargs)
+        return self._refused() or super().get(request, *args, **kwargs)
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if self._refusal():
-            messages.error(request, self._refusal())
-            return redirect(reverse(self.index_url_name))
-        return super().post(request, *args, **kwargs)
+        return self._refused() or super().post(request, *args, **kwargs)
 
 
 class QuizViewSet(ModelViewSet):

@@ -356,3 +356,27 @@ def test_other_quizzes_cannot_count_on_questions_an_exam_locks(
     )
     assert response.status_code == 302
     assert not Quiz.objects.exclude(kind=Quiz.Kind.EXAM).exists()
+
+
+def test_each_fixed_question_gets_the_first_reason_it_would_be_left_out(
+    client, editor, history_bank
+) -> None:
+    fixed_quiz(history_bank[:2], kind=Quiz.Kind.EXAM, title="党史考试")
+    retired = history_bank[0]
+    Question.objects.filter(pk=retired.pk).update(status=Question.Status.RETIRED)
+    client.force_login(editor)
+    data = _quiz_data(
+        fixed=[{"question": str(question.pk), "mark": "1"} for question in history_bank]
+    )
+    response = client.post(reverse(ADD_URL), data)
+    assert response.status_code == 200
+    retired_form, locked_form, free_form = (
+        response.context["form"].formsets["fixed_questions"].forms
+    )
+    # Retired and locked: retired is said (one reason a question); locked only: locked.
+    assert len(retired_form.errors["question"]) == 1
+    assert "停用" in retired_form.errors["question"][0]
+    assert len(locked_form.errors["question"]) == 1
+    assert "考试锁定" in locked_form.errors["question"][0]
+    assert "question" not in free_form.errors
+    assert not Quiz.objects.exclude(kind=Quiz.Kind.EXAM).exists()
