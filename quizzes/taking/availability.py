@@ -13,7 +13,7 @@ from typing import Any
 from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 
-from learning.models import Member, Organization
+from learning.models import Member
 from quizzes.models import Attempt, Quiz
 
 
@@ -22,10 +22,7 @@ def audience_filter(member: Member) -> Q:
     organization = member.organization
     if organization is None:
         return Q(organizations__isnull=True)
-    ancestors = [
-        organization.path[:end]
-        for end in range(Organization.steplen, len(organization.path) + 1, Organization.steplen)
-    ]
+    ancestors = organization.ancestor_paths()
     return Q(organizations__isnull=True) | Q(organizations__path__in=ancestors)
 
 

@@ -15,6 +15,7 @@ from quizzes.bank.selectors import category_by_path, question_snapshot
 from quizzes.bank.services import (
     category_get_or_create_path,
     question_content_changed,
+    question_created,
     question_retire,
     questions_import,
 )
@@ -352,8 +353,6 @@ def test_the_database_refuses_a_true_false_question_without_its_answer() -> None
 def test_a_question_saved_in_the_admin_is_a_duplicate_of_the_same_one_imported() -> None:
     """One bookkeeping step: a blank typed as （ ） in the admin and as ____ in a file is
     stored the same way, so the import finds the admin's question."""
-    from quizzes.bank.services import question_created
-
     category, _created = category_get_or_create_path(names=["党史"])
     question = Question.objects.create(
         category=category, type=Question.Type.FILL_BLANK, stem="中共一大于（ ）年召开。"
