@@ -49,6 +49,7 @@ REBUILDING = "REBUILDING"
 COORDINATION_LOCK = ".coordination"
 GENERATION_PREFIX = "g-"
 LOCK_POLL_SECONDS = 0.05
+OPEN_ATTEMPTS = 10
 
 
 class IndexBusyError(RuntimeError):
@@ -75,7 +76,21 @@ class IndexStore:
         return self.directory / generation
 
     def open(self, generation: str) -> FileIndex:
-        return whoosh_index.open_dir(str(self.generation_path(generation)))
+        """Open ``generation``, retrying while another process's commit replaces its TOC.
+
+        Whoosh finds the newest table of contents by listing the directory and then opens
+        it; a commit in another process between the two deletes that file. Whoosh's own
+        readers retry in that case, but opening the index does not, so we do.
+        """
+        path = self.generation_path(generation)
+        for attempt in range(OPEN_ATTEMPTS):
+            try:
+                return whoosh_index.open_dir(str(path))
+            except FileNotFoundError:
+                if attempt == OPEN_ATTEMPTS - 1 or not path.is_dir():
+                    raise
+                time.sleep(LOCK_POLL_SECONDS)
+        raise AssertionError("unreachable")
 
     def create_generation(self, schema: Schema) -> str:
         """Create an empty generation directory with ``schema``; do not publish it."""

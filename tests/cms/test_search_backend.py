@@ -504,6 +504,47 @@ def test_two_processes_writing_at_once_both_succeed(tmp_path: Path) -> None:
         assert searcher.doc_count() == 30
 
 
+def test_opening_survives_a_commit_that_replaces_the_toc_it_just_listed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The race two web workers ran into: the listed TOC is deleted before it is read."""
+    from whoosh.fields import ID, Schema
+    from whoosh.filedb.filestore import FileStorage
+
+    from cms.search.mapping import text_field
+
+    store = IndexStore(tmp_path / "index")
+    generation = store.ensure(Schema(ix__key=ID(stored=True, unique=True), title=text_field()))
+    real_open_file = FileStorage.open_file
+    raced: list[str] = []
+
+    def open_file(storage: FileStorage, name: str, *args: object, **kwargs: object) -> object:
+        if name.endswith(".toc") and not raced:
+            raced.append(name)
+            writer = store.open(generation).writer()  # another worker's commit
+            writer.add_document(ix__key="other", title="另一进程")
+            writer.commit()
+        return real_open_file(storage, name, *args, **kwargs)
+
+    monkeypatch.setattr(FileStorage, "open_file", open_file)
+    writer = store.locked_writer(generation)
+    writer.add_document(ix__key="mine", title="本进程")
+    writer.commit()
+    assert raced and not (store.generation_path(generation) / raced[0]).exists()
+    with store.open(generation).searcher() as searcher:
+        assert {fields["ix__key"] for fields in searcher.all_stored_fields()} == {"mine", "other"}
+
+
+def test_opening_a_removed_generation_fails_at_once(tmp_path: Path) -> None:
+    from whoosh.index import EmptyIndexError
+
+    store = IndexStore(tmp_path / "index")
+    started = time.monotonic()
+    with pytest.raises((FileNotFoundError, EmptyIndexError)):
+        store.open("g-gone")
+    assert time.monotonic() - started < 0.5
+
+
 def test_a_writer_that_waits_too_long_gets_a_clear_error(
     backend: WhooshSearchBackend, course: CoursePage
 ) -> None:
