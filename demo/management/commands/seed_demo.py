@@ -149,7 +149,7 @@ class Command(BaseCommand):
     def _seed_activity(self, days: int) -> None:
         committee = Organization.objects.get(code=people_data.COMMITTEE_CODE)
         self.stdout.write("")
-        self.stdout.write(f"正在生成近 {days} 天的学习记录和积分（首次约需一两分钟）……")
+        self.stdout.write(f"正在生成近 {days} 天的学习记录和积分（首次约需半分钟）……")
         # Course by course, lesson by lesson, as a member reads them.
         lessons = [
             DemoLesson(lesson_id=lesson.pk, requirements=lesson_requirements(lesson))
