@@ -84,6 +84,23 @@ def _ledger_rows_removable_between_tests() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache_and_pace(request: pytest.FixtureRequest, settings: object) -> Iterator[None]:
+    """Empty throttle counters for every test; no reading time unless it is ``paced``.
+
+    Most tests answer a question the moment it is served, as no person can; the tests of
+    pacing itself (``@pytest.mark.paced``) keep the production settings.
+    """
+    from django.core.cache import cache
+
+    cache.clear()
+    if request.node.get_closest_marker("paced") is None:
+        settings.DANGJIAN_READING_FLOOR_SECONDS = 0  # type: ignore[attr-defined]
+        settings.DANGJIAN_READING_CHARS_PER_SECOND = 10**9  # type: ignore[attr-defined]
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _own_search_index(tmp_path_factory: pytest.TempPathFactory, settings: object) -> Iterator[None]:
     """Give every test an empty search index of its own, and close its searchers after."""
     from cms.search.storage import forget_searchers

@@ -310,6 +310,16 @@ DANGJIAN_PASSWORD_RESET_WINDOW = datetime.timedelta(
     minutes=env_int("PASSWORD_RESET_WINDOW_MINUTES", 60)
 )
 
+# Answer verdicts (practice, the wrong-answer book, checks in quizzes; docs/integrity.md):
+# at most this many per member in a window, and none sooner after the question was served
+# than its text takes to read at this many characters a second (never under the floor).
+DANGJIAN_VERDICT_LIMIT = env_int("VERDICT_LIMIT", 60)
+DANGJIAN_VERDICT_WINDOW = datetime.timedelta(minutes=env_int("VERDICT_WINDOW_MINUTES", 10))
+DANGJIAN_READING_CHARS_PER_SECOND = env_int("READING_CHARS_PER_SECOND", 25)
+DANGJIAN_READING_FLOOR_SECONDS = 1.0
+# A practice question's served token is good for this long (then the page is reloaded).
+DANGJIAN_SERVED_MAX_AGE = datetime.timedelta(hours=6)
+
 # --- Internationalisation ---------------------------------------------------
 
 LANGUAGE_CODE = "zh-hans"

@@ -20,11 +20,9 @@ in Django's cache (Redis in production), see ``password_reset_allowed``.
 from __future__ import annotations
 
 import datetime
-import hashlib
 import ipaddress
 import logging
 import math
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,12 +33,12 @@ from axes.helpers import get_client_username, get_cool_off, get_failure_limit
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
-from django.core.cache import cache
 from django.db.models import Max, Sum
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.translation import ngettext
 
+from learning.common.throttle import throttle_count
 from learning.models import Member
 from learning.people import audit
 
@@ -307,31 +305,10 @@ def login_unlock(*, username: str, by: Member) -> int:
     return count
 
 
-def _throttle_count(*, scope: str, key: str, window: datetime.timedelta) -> tuple[int, int]:
-    """Count one more request for ``key`` in its window: (requests so far, seconds left).
-
-    A fixed window that starts with the first request; the counters live in Django's
-    cache, so every web process (and server) shares them when the cache is Redis.
-    """
-    digest = hashlib.sha256(key.encode()).hexdigest()
-    counter = f"dangjian:throttle:{scope}:{digest}"
-    seconds = max(1, int(window.total_seconds()))
-    now = time.time()
-    cache.add(f"{counter}:start", now, seconds)
-    cache.add(counter, 0, seconds)
-    try:
-        count = cache.incr(counter)
-    except ValueError:  # the window ended between add() and incr()
-        cache.set(counter, 1, seconds)
-        count = 1
-    started = cache.get(f"{counter}:start") or now
-    return count, max(1, math.ceil(started + seconds - now))
-
-
 def password_reset_address_wait(request: HttpRequest) -> int | None:
     """Count a reset request from the client's address; seconds to wait if over the limit."""
     address = client_ip_address(request) or "unknown"
-    count, seconds_left = _throttle_count(
+    count, seconds_left = throttle_count(
         scope="password-reset-address",
         key=address,
         window=settings.DANGJIAN_PASSWORD_RESET_WINDOW,
@@ -346,7 +323,7 @@ def password_reset_address_wait(request: HttpRequest) -> int | None:
 def password_reset_allowed(*, request: HttpRequest | None, member: Member) -> bool:
     """Count a reset email for ``member``; False (send nothing) when over the limit."""
     address = client_ip_address(request) if request is not None else None
-    count, _seconds_left = _throttle_count(
+    count, _seconds_left = throttle_count(
         scope="password-reset-account",
         key=str(member.pk),
         window=settings.DANGJIAN_PASSWORD_RESET_WINDOW,

@@ -20,6 +20,7 @@ from rest_framework import serializers
 from quizzes.models import Attempt, Quiz, WrongAnswer
 from quizzes.taking.attempts import MAX_SEQ
 from quizzes.taking.availability import attempts_left
+from quizzes.taking.pacing import served_token
 from quizzes.taking.practice import practice_question
 from quizzes.taking.presenting import checked_feedback, seconds_left
 
@@ -56,6 +57,13 @@ class AnswerSerializer(serializers.Serializer):
         if value is not None and not isinstance(value, dict):
             raise serializers.ValidationError(_("The answer must be a JSON object or null."))
         return value
+
+
+class PractiseSerializer(AnswerSerializer):
+    """``{"response": {...}, "served": "…"}``: a practised answer with the token the
+    question was served with (``quizzes.taking.pacing``)."""
+
+    served = serializers.CharField(required=False, max_length=200)
 
 
 class AnswerSaveSerializer(AnswerSerializer):
@@ -324,13 +332,26 @@ class WrongAnswerSerializer(serializers.ModelSerializer):
 
     category = serializers.CharField(source="question.category.name")
     question = serializers.SerializerMethodField()
+    # Send it back with the answer: a verdict only for a question served to this member.
+    served = serializers.SerializerMethodField()
 
     class Meta:
         model = WrongAnswer
-        fields = ["id", "wrong_count", "correct_streak", "last_wrong_at", "category", "question"]
+        fields = [
+            "id",
+            "wrong_count",
+            "correct_streak",
+            "last_wrong_at",
+            "category",
+            "question",
+            "served",
+        ]
 
     def get_question(self, entry: WrongAnswer) -> dict[str, Any]:
         return PracticeQuestionSerializer(practice_question(entry.question)).data
+
+    def get_served(self, entry: WrongAnswer) -> str:
+        return served_token(self.context["request"].user, entry.question_id)
 
 
 class PracticeVerdictSerializer(serializers.Serializer):

@@ -16,6 +16,7 @@ entry is simply not found. Authentication is Django's session (see docs/api.md).
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -44,6 +45,7 @@ from quizzes.api.serializers import (
     AttemptSerializer,
     CheckResultSerializer,
     PracticeVerdictSerializer,
+    PractiseSerializer,
     QuizRowSerializer,
     SaveResultSerializer,
     WrongAnswerSerializer,
@@ -80,6 +82,9 @@ ATTEMPT_ERROR_STATUS: dict[str, int] = {
     "no_questions": status.HTTP_409_CONFLICT,
     "busy": status.HTTP_409_CONFLICT,
     "held": status.HTTP_409_CONFLICT,
+    "not_served": status.HTTP_409_CONFLICT,
+    "too_soon": status.HTTP_429_TOO_MANY_REQUESTS,
+    "throttled": status.HTTP_429_TOO_MANY_REQUESTS,
 }
 
 
@@ -125,7 +130,13 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     if isinstance(exc, AttemptError):
         code = ATTEMPT_ERROR_STATUS.get(exc.code, status.HTTP_400_BAD_REQUEST)
         logger.info("quiz API %s refused member %s: %s", where, who, exc.code)
-        return Response({"code": exc.code, "detail": exc.message}, status=code)
+        if exc.retry_after is None:
+            return Response({"code": exc.code, "detail": exc.message}, status=code)
+        return Response(
+            {"code": exc.code, "detail": exc.message, "retry_after": exc.retry_after},
+            status=code,
+            headers={"Retry-After": str(max(1, math.ceil(exc.retry_after)))},
+        )
     if isinstance(exc, SuspiciousOperation):
         return _refused_request(exc)
     response = exception_handler(exc, context)
@@ -404,13 +415,17 @@ class WrongAnswerView(QuizAPIMixin, APIView):
 
 
 class WrongAnswerPractiseView(QuizAPIMixin, APIView):
-    """POST ``{"response"}``: answer a question of my book; two right in a row master it."""
+    """POST ``{"response", "served"}``: answer a question of my book (``served`` as the
+    list gave it); two right in a row master it."""
 
     def post(self, request: Request, pk: int) -> Response:
         entry = _own_entry(request, pk)
-        body = AnswerSerializer(data=request.data)
+        body = PractiseSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         verdict = wrong_answer_practise(
-            entry=entry, member=request.user, response=body.validated_data["response"]
+            entry=entry,
+            member=request.user,
+            response=body.validated_data["response"],
+            served=body.validated_data.get("served"),
         )
         return Response(PracticeVerdictSerializer(verdict).data)

@@ -33,7 +33,7 @@ from django.utils.translation import gettext as _
 from learning.models import Member
 from quizzes.bank.selectors import draw_rule_filter, question_snapshot
 from quizzes.models import Attempt, AttemptQuestion, DailyQuizSettings, Question, Quiz, QuizDrawRule
-from quizzes.taking import scoring
+from quizzes.taking import pacing, scoring
 from quizzes.taking.availability import attempts_left, quiz_is_for
 from quizzes.taking.errors import AttemptError
 from quizzes.taking.locks import ExamLocks, exam_locks
@@ -323,6 +323,8 @@ def attempt_answer_check(
             raise AttemptError(_("Answer the questions in order."), "out_of_order")
         if response in (None, {}) or not scoring.response_is_valid(item.snapshot, response):
             raise AttemptError(_("Choose or write an answer first."), "invalid")
+        pacing.reading_check(item.snapshot, since=_last_verdict_at(locked), now=now)
+        pacing.verdict_count(member)
         item.response = response
         item.response_seq = min(MAX_SEQ, max(item.response_seq + 1, seq or 0))
         item.saved_at = now
@@ -334,6 +336,14 @@ def attempt_answer_check(
     elif locked.quiz.kind == Quiz.Kind.CHALLENGE and _challenge_next(locked) is None:
         locked = attempt_submit(attempt=locked, at=now)
     return Feedback(item=item, correct=correct, attempt=locked)
+
+
+def _last_verdict_at(attempt: Attempt) -> datetime.datetime:
+    """When the attempt last gave a verdict (or started): the next question is read from then."""
+    checked = AttemptQuestion.objects.filter(attempt=attempt, mark__isnull=False).aggregate(
+        last=Max("saved_at")
+    )["last"]
+    return max(attempt.started_at, checked) if checked else attempt.started_at
 
 
 def _answered_for_good(attempt: Attempt, item: AttemptQuestion) -> bool:

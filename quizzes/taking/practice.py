@@ -22,7 +22,7 @@ from learning.models import Member
 from learning.points.ledger import points_award
 from quizzes.bank.selectors import question_snapshot
 from quizzes.models import Question, QuestionCategory, Quiz, WrongAnswer
-from quizzes.taking import scoring
+from quizzes.taking import pacing, scoring
 from quizzes.taking.errors import AttemptError
 from quizzes.taking.locks import ExamLocks, exam_locks
 from quizzes.taking.presenting import correct_answer_text, question_view
@@ -92,9 +92,29 @@ def practice_pick(
     return question, index, len(ids)
 
 
-def practice_check(question: Question, response: Any) -> PracticeVerdict:
-    """Whether ``response`` answers ``question`` right, with the answer and 解析."""
+def practice_answer(
+    *, member: Member, question: Question, response: Any, served: Any
+) -> PracticeVerdict:
+    """The verdict on ``response`` to a practice question the server showed ``member``.
+
+    ``served`` is the token the page (or API) got with the question; the verdict waits for
+    its reading time and counts towards the member's verdict limit (``pacing``).
+    """
     snapshot = question_snapshot(question)
+    if not scoring.response_is_valid(snapshot, response):
+        raise AttemptError(_("Choose or write an answer first."), "invalid")
+    shown_at = pacing.served_at(served, member, question.pk)
+    pacing.reading_check(snapshot, since=shown_at, now=timezone.now())
+    pacing.verdict_count(member)
+    return practice_check(question, response, snapshot=snapshot)
+
+
+def practice_check(
+    question: Question, response: Any, *, snapshot: dict[str, Any] | None = None
+) -> PracticeVerdict:
+    """Whether ``response`` answers ``question`` right, with the answer and 解析 (unpaced:
+    members reach it through ``practice_answer`` and ``wrong_answer_practise``)."""
+    snapshot = snapshot or question_snapshot(question)
     if not scoring.response_is_valid(snapshot, response):
         raise AttemptError(_("Choose or write an answer first."), "invalid")
     result = scoring.score_response(snapshot, response, Quiz.MultipleRule.ALL_OR_NOTHING)
@@ -142,17 +162,20 @@ def wrong_answers_held(member: Member, *, locks: ExamLocks | None = None) -> int
     ).count()
 
 
-def wrong_answer_practise(*, entry: WrongAnswer, member: Member, response: Any) -> PracticeVerdict:
+def wrong_answer_practise(
+    *, entry: WrongAnswer, member: Member, response: Any, served: Any
+) -> PracticeVerdict:
     """Answer a question from the book: two right in a row and it is mastered.
 
-    Refused (``held``) while an exam holds the question back.
+    Refused (``held``) while an exam holds the question back; ``served`` is the token the
+    page (or API) got with the question, paced as in ``practice_answer``.
     """
     if entry.member_id != member.pk:
         raise AttemptError(_("This is not your wrong-answer book."), "not_yours")
     if exam_locks().locked_ids([entry.question_id]):
         raise AttemptError(str(HELD_MESSAGE), "held")
     question = Question.objects.prefetch_related("choices", "blanks").get(pk=entry.question_id)
-    verdict = practice_check(question, response)
+    verdict = practice_answer(member=member, question=question, response=response, served=served)
     now = timezone.now()
     with transaction.atomic():
         locked = WrongAnswer.objects.select_for_update().get(pk=entry.pk)

@@ -8,6 +8,7 @@ another phone resumes the attempt.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
@@ -36,10 +37,11 @@ from quizzes.taking.availability import (
 from quizzes.taking.daily import challenge_quiz, daily_quiz_make, daily_quiz_of
 from quizzes.taking.errors import AttemptError
 from quizzes.taking.locks import ExamLocks, exam_locks
+from quizzes.taking.pacing import served_token
 from quizzes.taking.practice import (
     HELD_MESSAGE,
+    practice_answer,
     practice_categories,
-    practice_check,
     practice_pick,
     practice_question,
     practice_questions,
@@ -66,6 +68,9 @@ ERROR_STATUS = {
     "submitted": 409,
     "locked": 409,
     "held": 409,
+    "not_served": 409,
+    "too_soon": 429,
+    "throttled": 429,
 }
 
 
@@ -227,10 +232,13 @@ def _refuses_bad_bodies(view: Callable[..., HttpResponse]) -> Callable[..., Http
 
 
 def _error(error: AttemptError) -> JsonResponse:
-    return JsonResponse(
-        {"ok": False, "code": error.code, "message": error.message},
-        status=ERROR_STATUS.get(error.code, 400),
-    )
+    body: dict[str, Any] = {"ok": False, "code": error.code, "message": error.message}
+    if error.retry_after is not None:
+        body["retry_after"] = error.retry_after
+    response = JsonResponse(body, status=ERROR_STATUS.get(error.code, 400))
+    if error.retry_after is not None:
+        response["Retry-After"] = str(max(1, math.ceil(error.retry_after)))
+    return response
 
 
 def _answer(
@@ -363,8 +371,12 @@ def wrong_practise(request: HttpRequest, pk: int) -> HttpResponse:
     entry = _own_entry(request, pk)
     if request.method == "POST":
         try:
+            body = _json_body(request)
             verdict = wrong_answer_practise(
-                entry=entry, member=request.user, response=_json_body(request).get("response")
+                entry=entry,
+                member=request.user,
+                response=body.get("response"),
+                served=body.get("served"),
             )
         except AttemptError as error:
             return _error(error)
@@ -381,6 +393,7 @@ def wrong_practise(request: HttpRequest, pk: int) -> HttpResponse:
         "quizzes/practice.html",
         {
             "item": with_images([practice_question(question)])[0],
+            "served": served_token(request.user, question.pk),
             "check_url": reverse("quizzes:wrong_practise", args=[entry.pk]),
             "next_url": reverse("quizzes:wrong_practise", args=[next_entry.pk])
             if next_entry
@@ -424,7 +437,12 @@ def practice(request: HttpRequest, category_id: int) -> HttpResponse:
         if question is None:
             return _error(AttemptError(_("There is no such question."), "no_question"))
         try:
-            verdict = practice_check(question, body.get("response"))
+            verdict = practice_answer(
+                member=request.user,
+                question=question,
+                response=body.get("response"),
+                served=body.get("served"),
+            )
         except AttemptError as error:
             return _error(error)
         return JsonResponse({"ok": True, **verdict.__dict__})
@@ -453,6 +471,7 @@ def practice(request: HttpRequest, category_id: int) -> HttpResponse:
         "quizzes/practice.html",
         {
             "item": with_images([practice_question(question)])[0],
+            "served": served_token(request.user, question.pk),
             "check_url": reverse("quizzes:practice", args=[category.pk]),
             "next_url": reverse("quizzes:practice", args=[category.pk]) + next_query,
             "category": category,

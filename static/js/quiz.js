@@ -58,6 +58,22 @@
     });
   }
 
+  // A verdict asked for sooner than the question takes to read is refused as too soon,
+  // with the seconds left (docs/integrity.md); the page waits them out and asks again, so
+  // a member is never refused for answering quickly.
+  function paced(send, waiting, tries) {
+    tries = tries || 0;
+    return send().then(function (data) {
+      if (data.code !== "too_soon" || !(data.retry_after > 0) || data.retry_after > 60 || tries >= 3) {
+        return data;
+      }
+      if (waiting) { waiting(); }
+      return new Promise(function (resolve) {
+        window.setTimeout(resolve, data.retry_after * 1000 + 50);
+      }).then(function () { return paced(send, waiting, tries + 1); });
+    });
+  }
+
   function renderFeedback(box, feedback) {
     box.textContent = "";
     var verdict = document.createElement("div");
@@ -274,7 +290,9 @@
         return request.catch(function () { return null; });
       });
       var request = Promise.all(earlier).then(function () {
-        return post(config.check, { position: position, seq: nextSeq(fieldset), response: response });
+        return paced(function () {
+          return post(config.check, { position: position, seq: nextSeq(fieldset), response: response });
+        }, function () { setState(text.waiting); });
       });
       track(position, request.catch(function () { return null; }));
       return request;
@@ -363,10 +381,13 @@
       var box = fieldset.querySelector("[data-feedback]");
       if (!response) { box.textContent = text.choose; return; }
       button.disabled = true;
-      post(practice.dataset.checkUrl, {
-        question: parseInt(practice.dataset.question, 10),
-        response: response,
-      }).then(function (data) {
+      paced(function () {
+        return post(practice.dataset.checkUrl, {
+          question: parseInt(practice.dataset.question, 10),
+          served: practice.dataset.served,
+          response: response,
+        });
+      }, function () { box.textContent = text.waiting; }).then(function (data) {
         if (!data.ok) { button.disabled = false; box.textContent = data.message || ""; return; }
         button.parentNode.removeChild(button);
         renderFeedback(box, {

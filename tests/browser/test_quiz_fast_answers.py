@@ -216,3 +216,45 @@ def test_a_fast_challenge_and_fast_practice_refuse_nothing(
     screenshot(page, "quiz-fast-practice-phone")
     assert_no_horizontal_scroll(page)
     traffic.assert_clean()
+
+
+@pytest.mark.paced
+def test_confirming_before_the_question_could_be_read_waits_and_then_shows_the_verdict(
+    new_page: NewPage, screenshot: Screenshot
+) -> None:
+    """With the production reading times: the page waits them out, the member sees no error."""
+    member = member_in_a_branch()
+    quiz, _questions = after_each_quiz()
+    page = new_page(MOBILE)
+    statuses: list[tuple[int, str]] = []
+    page.on(
+        "response",
+        lambda response: (
+            statuses.append((response.status, response.url))
+            if response.request.method == "POST"
+            else None
+        ),
+    )
+    log_in(page, member.username)
+    category = _questions[0].category
+    page.goto(reverse("quizzes:practice", args=[category.pk]) + "?i=0")
+    fieldset = page.locator("fieldset")
+    fieldset.locator("input").first.check()
+    fieldset.get_by_role("button", name="确认答案").click()
+    fieldset.locator(".quiz-verdict").wait_for(timeout=15_000)
+    screenshot(page, "quiz-paced-practice-phone")
+    attempt = attempt_start(quiz=quiz, member=member)
+    page.goto(reverse("quizzes:attempt", args=[attempt.pk]))
+    first = page.locator("fieldset#q1")
+    first.locator("input").first.check()
+    first.get_by_role("button", name="确认答案").click()
+    first.locator(".quiz-verdict").wait_for(timeout=15_000)
+    assert_no_horizontal_scroll(page)
+    assert attempt.questions.get(position=1).mark is not None
+    refused = [(status, url) for status, url in statuses if status >= 400]
+    # Each confirmation was asked for too soon once, waited for, and then answered.
+    assert [status for status, _url in refused] == [429, 429], refused
+    assert any(url.endswith("/check/") for _status, url in refused)
+    state = page.locator("[data-save-state]")
+    assert "is-failed" not in (state.get_attribute("class") or "")
+    assert state.text_content() == ""  # "正在确认答案……" is gone with the verdict

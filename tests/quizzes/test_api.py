@@ -572,16 +572,22 @@ def test_the_wrong_answer_book_lists_practises_and_masters(api, member, quiz, ba
     right_id = next(c.pk for c in choices if c.is_correct)
     wrong_id = next(c.pk for c in choices if not c.is_correct)
     practise = url("wrong_answer_practise", entry.pk)
+    served = row["served"]  # the token the list served the question with
 
-    missed = api.post(practise, {"response": {"choices": [wrong_id]}}, format="json").json()
+    def answer(choice_id: int) -> Any:
+        return api.post(
+            practise, {"response": {"choices": [choice_id]}, "served": served}, format="json"
+        )
+
+    missed = answer(wrong_id).json()
     assert missed["correct"] is False
     assert missed["correct_option_ids"] == [right_id]
     assert missed["explanation"] == EXPLANATIONS["single"]
-    api.post(practise, {"response": {"choices": [right_id]}}, format="json")
-    mastered = api.post(practise, {"response": {"choices": [right_id]}}, format="json").json()
+    answer(right_id)
+    mastered = answer(right_id).json()
     assert mastered["mastered"] is True and mastered["points"] == 1
     assert entry.pk not in [r["id"] for r in api.get(url("wrong_answers")).json()["results"]]
-    closed = api.post(practise, {"response": {"choices": [right_id]}}, format="json")
+    closed = answer(right_id)
     assert closed.status_code == 409 and closed.json()["code"] == "closed"
 
 

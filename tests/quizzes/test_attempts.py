@@ -14,6 +14,7 @@ from quizzes.models import Attempt, AttemptQuestion, Question, Quiz, QuizDrawRul
 from quizzes.taking.attempts import attempt_answer_check, attempt_answer_save, attempt_start
 from quizzes.taking.daily import challenge_quiz, daily_quiz_make
 from quizzes.taking.errors import AttemptError
+from quizzes.taking.pacing import served_token
 from quizzes.taking.practice import wrong_answer_practise, wrong_answer_remove, wrong_answers_of
 from quizzes.taking.submitting import (
     attempt_accept_fast,
@@ -431,21 +432,26 @@ def test_two_right_answers_in_a_row_master_a_question_and_award_once(member, ban
     entry = WrongAnswer.objects.get(member=member)
     right_id = next(c.pk for c in bank["single"].choices.all() if c.is_correct)
     wrong_id = next(c.pk for c in bank["single"].choices.all() if not c.is_correct)
+    served = served_token(member, entry.question_id)
 
     assert not wrong_answer_practise(
-        entry=entry, member=member, response={"choices": [right_id]}
+        entry=entry, member=member, response={"choices": [right_id]}, served=served
     ).mastered
     assert not wrong_answer_practise(
-        entry=entry, member=member, response={"choices": [wrong_id]}
+        entry=entry, member=member, response={"choices": [wrong_id]}, served=served
     ).correct
     assert not wrong_answer_practise(
-        entry=entry, member=member, response={"choices": [right_id]}
+        entry=entry, member=member, response={"choices": [right_id]}, served=served
     ).mastered
-    verdict = wrong_answer_practise(entry=entry, member=member, response={"choices": [right_id]})
+    verdict = wrong_answer_practise(
+        entry=entry, member=member, response={"choices": [right_id]}, served=served
+    )
     assert verdict.mastered and verdict.points == 1
     assert not wrong_answers_of(member).exists()
     with pytest.raises(AttemptError):
-        wrong_answer_practise(entry=entry, member=member, response={"choices": [right_id]})
+        wrong_answer_practise(
+            entry=entry, member=member, response={"choices": [right_id]}, served=served
+        )
     assert (
         PointsEntry.objects.filter(member=member, rule__code="wrong_answers_mastered").count() == 1
     )

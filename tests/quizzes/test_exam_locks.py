@@ -225,9 +225,10 @@ def test_the_wrong_answer_book_holds_exam_questions_until_the_exam_closes(
     entry = booked.first()
     question = entry.question
     right = {"choices": [question.choices.get(is_correct=True).pk]}
+    served = next(row["served"] for row in listed.data["results"] if row["id"] == entry.pk)
     response = app.post(
         reverse("quizzes_api:wrong_answer_practise", args=[entry.pk]),
-        {"response": right},
+        {"response": right, "served": served},
         format="json",
     )
     assert response.status_code == 200

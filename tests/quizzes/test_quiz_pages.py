@@ -12,6 +12,7 @@ from django.utils import timezone
 from quizzes.models import Attempt, Quiz, QuizDrawRule, WrongAnswer
 from quizzes.taking.attempts import attempt_start
 from quizzes.taking.daily import daily_quiz_make
+from quizzes.taking.pacing import served_token
 from tests.factories.people import DEFAULT_PASSWORD, MemberFactory
 from tests.factories.questions import (
     bank_of_each_type,
@@ -169,7 +170,9 @@ def test_wrong_answer_book_practice_over_json(logged_in, member, db):
     for _ in range(2):
         verdict = logged_in.post(
             url,
-            data=json.dumps({"response": {"choices": [right_id]}}),
+            data=json.dumps(
+                {"response": {"choices": [right_id]}, "served": page.context["served"]}
+            ),
             content_type="application/json",
         ).json()
     assert verdict["correct"] and verdict["mastered"]
@@ -185,7 +188,13 @@ def test_practice_by_category_records_nothing(logged_in, member, db):
     wrong_id = next(c.pk for c in question.choices.all() if not c.is_correct)
     verdict = logged_in.post(
         reverse("quizzes:practice", args=[category.pk]),
-        data=json.dumps({"question": question.pk, "response": {"choices": [wrong_id]}}),
+        data=json.dumps(
+            {
+                "question": question.pk,
+                "response": {"choices": [wrong_id]},
+                "served": page.context["served"],
+            }
+        ),
         content_type="application/json",
     ).json()
     assert verdict["correct"] is False and verdict["correct_answer"] == "1921"
@@ -286,7 +295,9 @@ def test_the_result_and_the_wrong_answer_book_name_the_same_right_answer(logged_
         wrong_id = next(c.pk for c in question.choices.all() if not c.is_correct)
         verdict = logged_in.post(
             reverse("quizzes:wrong_practise", args=[entry.pk]),
-            data=json.dumps({"response": {"choices": [wrong_id]}}),
+            data=json.dumps(
+                {"response": {"choices": [wrong_id]}, "served": served_token(member, question.pk)}
+            ),
             content_type="application/json",
         ).json()
         assert verdict["correct_answer"] == expected
@@ -294,7 +305,13 @@ def test_the_result_and_the_wrong_answer_book_name_the_same_right_answer(logged_
     wrong_id = next(c.pk for c in single.choices.all() if not c.is_correct)
     practised = logged_in.post(
         reverse("quizzes:practice", args=[single.category.pk]),
-        data=json.dumps({"question": single.pk, "response": {"choices": [wrong_id]}}),
+        data=json.dumps(
+            {
+                "question": single.pk,
+                "response": {"choices": [wrong_id]},
+                "served": served_token(member, single.pk),
+            }
+        ),
         content_type="application/json",
     ).json()
     assert practised["correct_answer"] == "十二个月"
@@ -313,7 +330,7 @@ def test_the_api_review_and_book_name_the_right_answer_by_its_text(member, db):
     wrong_id = next(c.pk for c in questions["single"].choices.all() if not c.is_correct)
     verdict = api.post(
         reverse("quizzes_api:wrong_answer_practise", args=[entry.pk]),
-        {"response": {"choices": [wrong_id]}},
+        {"response": {"choices": [wrong_id]}, "served": served_token(member, entry.question_id)},
         format="json",
     ).json()
     assert verdict["correct_answer"] == "十二个月"

@@ -36,6 +36,7 @@ from cms.models import LessonPage
 from learning.models import LessonProgress, Member, PointsEntry
 from quizzes.models import Attempt, AttemptQuestion, Quiz, WrongAnswer
 from quizzes.taking.attempts import attempt_start
+from quizzes.taking.pacing import served_token
 from quizzes.taking.submitting import attempt_submit
 from tests.conftest import Tree
 from tests.factories.pages import add_course
@@ -112,6 +113,14 @@ def _right_choice(world: World) -> dict[str, Any]:
     return {"choices": [c.pk for c in world.question.choices.all() if c.is_correct]}
 
 
+def _practised(world: World) -> dict[str, Any]:
+    """A practised answer with the token the page served the question with."""
+    return {
+        "response": _right_choice(world),
+        "served": served_token(world.member, world.question.pk),
+    }
+
+
 @dataclass(frozen=True)
 class Forgery:
     """One cross-site request: route, arguments, method, body and how it is encoded."""
@@ -163,15 +172,13 @@ FORGERIES = [
         "quizzes:check", "post", _attempt, lambda w: {"position": 1, "response": _right(w)}, "json"
     ),
     Forgery("quizzes:submit", "post", _attempt),
-    Forgery(
-        "quizzes:wrong_practise", "post", _entry, lambda w: {"response": _right_choice(w)}, "json"
-    ),
+    Forgery("quizzes:wrong_practise", "post", _entry, _practised, "json"),
     Forgery("quizzes:wrong_remove", "post", _entry),
     Forgery(
         "quizzes:practice",
         "post",
         lambda w: [w.question.category_id],
-        lambda w: {"question": w.question.pk, "response": _right_choice(w)},
+        lambda w: {"question": w.question.pk, **_practised(w)},
         "json",
     ),
     Forgery(
@@ -216,7 +223,7 @@ FORGERIES = [
         "quizzes_api:wrong_answer_practise",
         "post",
         _entry,
-        lambda w: {"response": _right_choice(w)},
+        _practised,
         "api",
     ),
 ]
