@@ -15,6 +15,7 @@ from wagtail.log_actions import LogActionRegistry
 from wagtail.permissions import policy_registry
 from wagtail.snippets.models import register_snippet
 
+from learning.integrity.admin_flags import IntegrityMenuItem, flag_view, flags_view
 from learning.models import Member
 from learning.people.admin_logins import LoginLockoutsMenuItem, login_lockouts_view
 from learning.people.admin_member_import import (
@@ -115,4 +116,23 @@ def register_members_menu_item() -> MenuItem:
         name="members",
         icon_name="group",
         order=205,
+    )
+
+
+@hooks.register("register_admin_urls")
+def register_integrity_urls() -> list[Any]:
+    return [
+        path("integrity/", flags_view, name="learning_integrity_flags"),
+        path("integrity/<int:pk>/", flag_view, name="learning_integrity_flag"),
+    ]
+
+
+@hooks.register("register_admin_menu_item")
+def register_integrity_menu_item() -> MenuItem:
+    return IntegrityMenuItem(
+        gettext_lazy("Integrity review"),
+        reverse("learning_integrity_flags"),
+        name="integrity",
+        icon_name="warning",
+        order=245,
     )

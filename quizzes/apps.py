@@ -6,3 +6,9 @@ class QuizzesConfig(AppConfig):
     name = "quizzes"
     verbose_name = _("Quizzes")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Attempts are the subject of integrity flags (learning.integrity.subjects).
+        from quizzes.taking.flag_subjects import attempt_subject_register
+
+        attempt_subject_register()

@@ -87,8 +87,9 @@ def _ledger_rows_removable_between_tests() -> Iterator[None]:
 def _fresh_cache_and_pace(request: pytest.FixtureRequest, settings: object) -> Iterator[None]:
     """Empty throttle counters for every test; no reading time unless it is ``paced``.
 
-    Most tests answer a question the moment it is served, as no person can; the tests of
-    pacing itself (``@pytest.mark.paced``) keep the production settings.
+    Most tests answer a question the moment it is served and submit at once, as no person
+    can; the tests of pacing and of the too-fast signal (``@pytest.mark.paced``) keep the
+    production settings (a quiz's own seconds per question still apply everywhere).
     """
     from django.core.cache import cache
 
@@ -96,6 +97,8 @@ def _fresh_cache_and_pace(request: pytest.FixtureRequest, settings: object) -> I
     if request.node.get_closest_marker("paced") is None:
         settings.DANGJIAN_READING_FLOOR_SECONDS = 0  # type: ignore[attr-defined]
         settings.DANGJIAN_READING_CHARS_PER_SECOND = 10**9  # type: ignore[attr-defined]
+        settings.DANGJIAN_PLAUSIBLE_FLOOR_SECONDS = 0  # type: ignore[attr-defined]
+        settings.DANGJIAN_PLAUSIBLE_CHARS_PER_SECOND = 10**9  # type: ignore[attr-defined]
     yield
     cache.clear()
 

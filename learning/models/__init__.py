@@ -2,6 +2,7 @@
 
 from learning.models.assignments import Assignment
 from learning.models.audit import SubtreeLogEntry
+from learning.models.integrity import IntegrityFlag
 from learning.models.organisations import (
     PHONE_PATTERN,
     Member,
@@ -29,6 +30,7 @@ __all__ = [
     "Assignment",
     "BranchPeriodTotal",
     "HeadcountChange",
+    "IntegrityFlag",
     "LeaderboardSettings",
     "LessonProgress",
     "Member",

@@ -25,6 +25,8 @@ LOGIN_UNLOCKED = "dangjian.login_unlocked"
 PASSWORD_SET_BY_OTHER = "dangjian.password_set_by_other"  # noqa: S105
 PASSWORD_RESET_SENT = "dangjian.password_reset_sent"  # noqa: S105
 PASSWORD_RESET_THROTTLED = "dangjian.password_reset_throttled"  # noqa: S105
+FLAG_DISMISSED = "dangjian.integrity_flag_dismissed"
+FLAG_CONFIRMED = "dangjian.integrity_flag_confirmed"
 
 
 class _FromAddressFormatter(LogFormatter):
@@ -55,6 +57,28 @@ class PasswordResetThrottledFormatter(_FromAddressFormatter):
     template = _("Too many password reset requests (latest from %(ip)s): no email sent")
 
 
+class _FlagDecisionFormatter(LogFormatter):
+    """Which flag was decided and why (``data["subject"]``, ``data["note"]``)."""
+
+    template: Any = ""
+
+    def format_message(self, log_entry: Any) -> str:
+        data = log_entry.data or {}
+        message = str(self.template) % {"subject": data.get("subject") or "?"}
+        note = data.get("note") or ""
+        return f"{message}: {note}" if note else message
+
+
+class FlagDismissedFormatter(_FlagDecisionFormatter):
+    label = _("Integrity flag dismissed")
+    template = _("Integrity flag on %(subject)s dismissed; held points awarded")
+
+
+class FlagConfirmedFormatter(_FlagDecisionFormatter):
+    label = _("Integrity flag confirmed")
+    template = _("Integrity flag on %(subject)s confirmed; its points not counted")
+
+
 def audit_actions_register(actions: LogActionRegistry) -> None:
     """Register the log model of members and organisations and the actions below."""
     actions.register_model(Member, SubtreeLogEntry)
@@ -71,6 +95,8 @@ def audit_actions_register(actions: LogActionRegistry) -> None:
         PASSWORD_RESET_SENT, _("Password reset email"), _("Password reset email sent")
     )
     actions.register_action(PASSWORD_RESET_THROTTLED)(PasswordResetThrottledFormatter)
+    actions.register_action(FLAG_DISMISSED)(FlagDismissedFormatter)
+    actions.register_action(FLAG_CONFIRMED)(FlagConfirmedFormatter)
 
 
 def audit_record(

@@ -116,6 +116,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "learning.manage_org_members",
         "learning.view_organization",
         "learning.view_pointsentry",
+        # Flags of their subtree only (learning.integrity.selectors).
+        "learning.view_integrityflag",
+        "learning.review_integrityflag",
         *_ASSIGNMENT_PERMISSIONS,
         *_QUIZ_RESULT_PERMISSIONS,
     ],

@@ -219,6 +219,24 @@ def points_reverse(*, entry: PointsEntry, reason: str, by: Member | None) -> Poi
     return reversal
 
 
+def points_reverse_source(
+    *, source: models.Model, reason: str, by: Member | None
+) -> list[PointsEntry]:
+    """Reverse every entry awarded for ``source`` that is not reversed yet (once each).
+
+    What confirming an integrity flag does to points already awarded for an attempt:
+    each entry gets its reversal with ``reason``, which the member sees on *My points*.
+    """
+    source_type_id, source_id = _source_reference(source)
+    entries = PointsEntry.objects.filter(
+        source_type_id=source_type_id,
+        source_id=source_id,
+        reverses__isnull=True,
+        reversed_by__isnull=True,
+    ).order_by("pk")
+    return [points_reverse(entry=entry, reason=reason, by=by) for entry in entries]
+
+
 def _duplicate(award: Award, member: Member) -> AwardResult:
     """The earlier award with the key; a key reused for another member or rule is a bug."""
     earlier = PointsEntry.objects.select_related("rule").get(idempotency_key=award.key)

@@ -268,9 +268,18 @@ class Attempt(models.Model):
 
         IN_PROGRESS = "in_progress", _("Not submitted yet")
         WAITING_FOR_GRADING = "waiting_for_grading", _("Waiting for grading")
-        # Answered faster than a person can read: points wait for the secretary.
-        HELD = "held", _("Waiting for your secretary to confirm")
+        # An integrity flag is open (docs/integrity.md): the points wait for its review.
+        HELD = "held", _("Under review")
+        # A reviewer confirmed a flag: the score stands, no points.
+        VOID = "void", _("Reviewed: no points")
         FINAL = "final", _("Final")
+
+    class Integrity(models.TextChoices):
+        """Whether an integrity flag holds the attempt's points (``learning.integrity``)."""
+
+        CLEAR = "clear", _("Clear")
+        HELD = "held", _("Under review")
+        VOID = "void", _("Reviewed: no points")
 
     class FinishedBy(models.TextChoices):
         MEMBER = "member", _("Submitted by the member")
@@ -320,6 +329,12 @@ class Attempt(models.Model):
         default=False,
         help_text=_("Answered faster than a person can read the questions."),
     )
+    integrity = models.CharField(
+        _("review"), max_length=10, choices=Integrity.choices, default=Integrity.CLEAR
+    )
+    # The answers in the order they were saved (question, answer), hashed: members of a
+    # branch handing in the same sequence, wrong answers included, raise a flag.
+    answer_fingerprint = models.CharField(max_length=64, blank=True)
     points = models.IntegerField(_("points awarded"), default=0)
 
     class Meta:
@@ -339,6 +354,11 @@ class Attempt(models.Model):
         indexes = [
             models.Index(fields=["state", "deadline"], name="quizzes_attempt_due"),
             models.Index(fields=["member", "-started_at"], name="quizzes_attempt_member"),
+            models.Index(
+                fields=["quiz", "answer_fingerprint"],
+                condition=~Q(answer_fingerprint=""),
+                name="quizzes_attempt_fingerprint",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -350,23 +370,25 @@ class Attempt(models.Model):
 
     @property
     def result_state(self) -> str:
-        """In progress, waiting for a mark, held for the secretary, or final.
+        """In progress, waiting for a mark, under review, reviewed without points, or final.
 
-        Waiting for grading comes first: the score is not known yet. A held attempt has
-        its score but no points until the secretary accepts it (``attempt_accept_fast``).
+        Waiting for grading comes first: the score is not known yet. An attempt under
+        review has its score but no points until a reviewer dismisses its flags.
         """
         if not self.is_submitted:
             return self.ResultState.IN_PROGRESS
         if self.needs_grading:
             return self.ResultState.WAITING_FOR_GRADING
-        if self.too_fast:
+        if self.integrity == self.Integrity.HELD:
             return self.ResultState.HELD
+        if self.integrity == self.Integrity.VOID:
+            return self.ResultState.VOID
         return self.ResultState.FINAL
 
     @property
     def is_held(self) -> bool:
-        """Submitted and flagged as too fast: its points wait for the secretary."""
-        return self.is_submitted and self.too_fast
+        """Submitted with an open integrity flag: its points wait for the review."""
+        return self.is_submitted and self.integrity == self.Integrity.HELD
 
     @property
     def percent(self) -> Decimal | None:
@@ -396,6 +418,8 @@ class AttemptQuestion(models.Model):
     max_mark = models.DecimalField(max_digits=6, decimal_places=2, default=DEFAULT_MARK)
     response = MemberJSONField(null=True, blank=True)
     response_seq = models.PositiveIntegerField(default=0)
+    # When the page or the API first showed the question (``attempt_questions_served``).
+    served_at = models.DateTimeField(null=True, blank=True)
     saved_at = models.DateTimeField(null=True, blank=True)
     mark = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
     state = models.CharField(max_length=20, choices=State.choices, default=State.UNANSWERED)

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from wagtail.admin.ui.components import Component
 
+from learning.integrity.selectors import open_flags_count
 from learning.models import Member
 from learning.study.headline import organisation_headline, scope_members, secretary_scope
 from quizzes.models import Attempt, Quiz
@@ -53,7 +54,8 @@ def quizzes_not_taken_count(*, members: QuerySet[Member], now: datetime.datetime
 
 
 class OrganisationSummaryPanel(Component):
-    """Members, active this week, overdue study, quizzes not taken: the secretary's subtree."""
+    """Members, active this week, overdue study, quizzes not taken, integrity flags waiting
+    for review: the secretary's subtree."""
 
     name = "organisation_summary"
     order = 50
@@ -74,6 +76,8 @@ class OrganisationSummaryPanel(Component):
             "members_url": reverse("wagtailusers_users:index"),
             "assignments_url": reverse("assignments:index"),
             "results_url": reverse("quizzes_results"),
+            "flags_open": open_flags_count(self.user),
+            "flags_url": reverse("learning_integrity_flags"),
         }
 
 

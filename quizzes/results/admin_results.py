@@ -43,7 +43,8 @@ from quizzes.results.scope import (
 )
 from quizzes.results.statistics_cache import quiz_statistics_for, quiz_statistics_request
 from quizzes.taking.errors import AttemptError
-from quizzes.taking.submitting import attempt_accept_fast, attempt_question_grade
+from quizzes.taking.flag_subjects import attempt_flags_dismiss
+from quizzes.taking.submitting import attempt_question_grade
 
 GRADING_PER_PAGE = 20
 RESULTS_PER_PAGE = 50
@@ -225,7 +226,7 @@ def quiz_results_export_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def accept_fast_view(request: HttpRequest, pk: int) -> HttpResponse:
-    """Accept a flagged fast attempt as genuine (``attempt_accept_fast``)."""
+    """Accept an attempt under review as genuine: its open flags are dismissed."""
     if not can_accept_fast(request.user):
         raise PermissionDenied
     attempt = get_object_or_404(
@@ -233,9 +234,11 @@ def accept_fast_view(request: HttpRequest, pk: int) -> HttpResponse:
         pk=pk,
         state=Attempt.State.SUBMITTED,
     )
-    was_flagged = attempt.too_fast
-    attempt_accept_fast(attempt=attempt, by=request.user)
-    if was_flagged:
+    was_held = attempt.is_held
+    attempt_flags_dismiss(
+        attempt=attempt, by=request.user, note=_("Accepted as genuine in the quiz results.")
+    )
+    if was_held:
         messages.success(
             request,
             _("The attempt of %(member)s is accepted.")

@@ -60,7 +60,7 @@ class MemberResult:
 
     @property
     def flagged(self) -> list[Attempt]:
-        return [attempt for attempt in self.attempts if attempt.too_fast]
+        return [attempt for attempt in self.attempts if attempt.is_held]
 
 
 @dataclass

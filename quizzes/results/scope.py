@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
+from learning.integrity.selectors import can_review_flags
 from learning.models import Member
 from learning.people.selectors import (
     organizations_visible_to,
@@ -107,7 +108,8 @@ def can_grade(user: Member | AnonymousUser) -> bool:
 
 
 def can_accept_fast(user: Member | AnonymousUser) -> bool:
-    return _may_in_scope(user, ACCEPT_FAST_PERMISSION)
+    """Reviewers of integrity flags (secretaries, administrators) with results in scope."""
+    return can_review_flags(user) and _may_in_scope(user, ACCEPT_FAST_PERMISSION)
 
 
 def grading_queue_for(user: Member | AnonymousUser) -> QuerySet[AttemptQuestion]:
@@ -168,7 +170,9 @@ def quizzes_with_results_for(user: Member | AnonymousUser) -> QuerySet[Quiz]:
             ),
             held=Count(
                 "attempts",
-                filter=Q(attempts__in=attempts.filter(too_fast=True).values("pk")),
+                filter=Q(
+                    attempts__in=attempts.filter(integrity=Attempt.Integrity.HELD).values("pk")
+                ),
                 distinct=True,
             ),
         )

@@ -146,6 +146,8 @@ def _create_attempt(
                 snapshot=snapshot,
                 choice_order=order,
                 max_mark=slot.mark,
+                # A challenge serves one question at a time (the next after each check).
+                served_at=now if quiz.kind != Quiz.Kind.CHALLENGE or position == 1 else None,
             )
         )
     AttemptQuestion.objects.bulk_create(rows)
@@ -331,6 +333,10 @@ def attempt_answer_check(
         score_item(item, locked.multiple_rule)
         item.save(update_fields=["response", "response_seq", "saved_at", "mark", "state"])
         correct = item.state == AttemptQuestion.State.CORRECT
+        if locked.quiz.kind == Quiz.Kind.CHALLENGE and correct:
+            AttemptQuestion.objects.filter(
+                attempt=locked, position=position + 1, served_at__isnull=True
+            ).update(served_at=now)
     if locked.quiz.kind == Quiz.Kind.CHALLENGE and not correct:
         locked = attempt_submit(attempt=locked, finished_by=Attempt.FinishedBy.CHALLENGE, at=now)
     elif locked.quiz.kind == Quiz.Kind.CHALLENGE and _challenge_next(locked) is None:

@@ -65,7 +65,10 @@ def quiz_records_of(member_id: int, quizzes: Iterable[Quiz]) -> dict[int, dict[s
             # At most one attempt per quiz is in progress (a database constraint).
             in_progress=Max("pk", filter=Q(state=Attempt.State.IN_PROGRESS)),
             latest=Max("pk"),
-            held=Count("pk", filter=Q(state=Attempt.State.SUBMITTED, too_fast=True)),
+            held=Count(
+                "pk",
+                filter=Q(state=Attempt.State.SUBMITTED, integrity=Attempt.Integrity.HELD),
+            ),
         )
         .order_by()
     }

@@ -39,14 +39,19 @@ from quizzes.taking.errors import AttemptError
 SERVED_SALT = "quizzes.practice.served"
 
 
-def reading_seconds(snapshot: dict[str, Any]) -> float:
-    """The least time a person needs to read a question: stem and options, with a floor."""
+def question_characters(snapshot: dict[str, Any]) -> int:
+    """The characters a person reads in a question: its stem and options, no tags or spaces."""
     characters = len("".join(strip_tags(snapshot.get("stem") or "").split()))
     for choice in snapshot.get("choices") or []:
         characters += len("".join(str(choice.get("text") or "").split()))
+    return characters
+
+
+def reading_seconds(snapshot: dict[str, Any]) -> float:
+    """The least time a person needs to read a question: stem and options, with a floor."""
     return max(
         settings.DANGJIAN_READING_FLOOR_SECONDS,
-        characters / max(1, settings.DANGJIAN_READING_CHARS_PER_SECOND),
+        question_characters(snapshot) / max(1, settings.DANGJIAN_READING_CHARS_PER_SECOND),
     )
 
 

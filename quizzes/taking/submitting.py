@@ -6,8 +6,9 @@
 - ``attempts_submit_overdue`` (a Celery beat task every 30 s) submits attempts whose
   deadline has passed, with the answers they saved.
 - ``attempt_question_grade`` gives a short answer its mark; the attempt is scored, and
-  its points awarded, once nothing waits any more. ``attempt_accept_fast`` is the
-  secretary's release of an attempt held as too fast.
+  its points awarded, once nothing waits any more.
+- An attempt with an integrity signal (``quizzes.taking.integrity``) is held: scored, its
+  points awarded only when a reviewer dismisses its flags (``quizzes.taking.flag_subjects``).
 """
 
 from __future__ import annotations
@@ -21,11 +22,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from learning.models import Member
+from learning.models import IntegrityFlag, Member
 from learning.points.ledger import points_award
 from quizzes.models import Attempt, AttemptQuestion, Question, Quiz, WrongAnswer
 from quizzes.taking import scoring
 from quizzes.taking.errors import AttemptError
+from quizzes.taking.integrity import answer_fingerprint, attempt_flags_raise, attempt_signals
 
 logger = logging.getLogger(__name__)
 
@@ -63,15 +65,16 @@ def attempt_submit(
         locked.submitted_at = min(now, locked.deadline) if locked.deadline else now
         locked.finished_by = finished_by
         _total(locked, items)
-        answered = sum(1 for item in items if item.response)
-        elapsed = (locked.submitted_at - locked.started_at).total_seconds()
-        locked.too_fast = bool(
-            answered and elapsed < answered * locked.quiz.min_seconds_per_question
-        )
+        locked.answer_fingerprint = answer_fingerprint(items)
+        signals = attempt_signals(locked, items)
+        locked.too_fast = any(signal.kind == IntegrityFlag.Kind.TOO_FAST for signal in signals)
+        if signals:
+            locked.integrity = Attempt.Integrity.HELD
         locked.save()
         _book_wrong_answers(locked, items, now)
-        if not locked.needs_grading and not locked.too_fast:
-            _award(locked)
+        attempt_flags_raise(locked, signals)
+        if not locked.needs_grading and locked.integrity == Attempt.Integrity.CLEAR:
+            attempt_points_award(locked)
     return locked
 
 
@@ -167,7 +170,7 @@ def _book_wrong_answers(
 _SCORE_RULES = {Quiz.Kind.WEEKLY: ("weekly_quiz", 5), Quiz.Kind.TOPIC: ("topic_quiz", 10)}
 
 
-def _award(attempt: Attempt) -> None:
+def attempt_points_award(attempt: Attempt) -> None:
     """Award the attempt's points once; the key makes a second call award nothing."""
     kind = attempt.quiz.kind
     member = attempt.member
@@ -247,20 +250,6 @@ def attempt_question_grade(
         attempt.save(
             update_fields=["needs_grading", "correct_count", "score", "passed", "max_score"]
         )
-        if not attempt.needs_grading and not attempt.too_fast:
-            _award(attempt)
+        if not attempt.needs_grading and attempt.integrity == Attempt.Integrity.CLEAR:
+            attempt_points_award(attempt)
     return attempt
-
-
-def attempt_accept_fast(*, attempt: Attempt, by: Member) -> Attempt:
-    """A secretary accepts a flagged fast attempt as genuine: its points are awarded."""
-    with transaction.atomic():
-        locked = Attempt.objects.select_for_update().select_related("quiz").get(pk=attempt.pk)
-        if not locked.too_fast:
-            return locked
-        locked.too_fast = False
-        locked.save(update_fields=["too_fast"])
-        if locked.is_submitted and not locked.needs_grading:
-            _award(locked)
-    logger.info("attempt %s accepted as plausible by %s", attempt.pk, by)
-    return locked

@@ -125,7 +125,7 @@ def test_member_sees_a_held_attempt_as_held_in_their_history(
     rows = page.get_by_test_id("history").locator("li")
     held_row = rows.filter(has_text="每周答题：党章")
     assert held_row.get_by_test_id("attempt-held").is_visible()
-    assert "待书记确认" in held_row.inner_text()
+    assert "待审核" in held_row.inner_text()
     assert rows.filter(has_text="专项答题：党史").get_by_test_id("attempt-held").count() == 0
     assert_no_horizontal_scroll(page)
     screenshot(page, "mobile-390-history-held")

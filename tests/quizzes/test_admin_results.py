@@ -206,7 +206,8 @@ def test_a_too_fast_attempt_is_flagged_and_a_secretary_accepts_it(
     assert accepted.status_code == 302
     fast.refresh_from_db()
     outside.refresh_from_db()
-    assert (fast.too_fast, outside.too_fast) == (False, True)
+    assert (fast.is_held, outside.is_held) == (False, True)
+    assert fast.points > 0 and outside.points == 0
 
 
 # --- Grading ---------------------------------------------------------------------------------

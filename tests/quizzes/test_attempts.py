@@ -14,10 +14,10 @@ from quizzes.models import Attempt, AttemptQuestion, Question, Quiz, QuizDrawRul
 from quizzes.taking.attempts import attempt_answer_check, attempt_answer_save, attempt_start
 from quizzes.taking.daily import challenge_quiz, daily_quiz_make
 from quizzes.taking.errors import AttemptError
+from quizzes.taking.flag_subjects import attempt_flags_dismiss
 from quizzes.taking.pacing import served_token
 from quizzes.taking.practice import wrong_answer_practise, wrong_answer_remove, wrong_answers_of
 from quizzes.taking.submitting import (
-    attempt_accept_fast,
     attempt_question_grade,
     attempt_submit,
     attempts_submit_overdue,
@@ -309,8 +309,9 @@ def test_an_implausibly_fast_attempt_is_flagged_and_earns_points_only_when_accep
     assert attempt.too_fast
     assert attempt.score == Decimal(4)
     assert not PointsEntry.objects.filter(member=member).exists()
-    attempt_accept_fast(attempt=attempt, by=secretary_a)
+    attempt = attempt_flags_dismiss(attempt=attempt, by=secretary_a, note="")
     assert PointsEntry.objects.filter(member=member).count() == 1
+    assert attempt.integrity == Attempt.Integrity.CLEAR and attempt.points > 0
 
 
 def test_short_answers_wait_for_grading_then_score_and_award(member, editor, db):

@@ -12,14 +12,14 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from quizzes.models import Attempt, Question, Quiz
-from quizzes.taking.submitting import attempt_accept_fast
+from quizzes.taking.flag_subjects import attempt_flags_dismiss
 from tests.factories.people import DEFAULT_PASSWORD, MemberFactory
 from tests.factories.questions import question_create, single_choice
 from tests.factories.quizzes import fixed_quiz, take
 
 pytestmark = pytest.mark.django_db
 
-HELD_LABEL = "Waiting for your secretary to confirm"
+HELD_LABEL = "Under review"
 
 
 @pytest.fixture
@@ -37,7 +37,7 @@ def held(member, questions) -> Attempt:
     # Nobody reads a question in less than a minute and a half: submitted at once, it is held.
     quiz = fixed_quiz(questions, title="快答测验", attempts_allowed=0, min_seconds_per_question=90)
     attempt = take(quiz, member)
-    assert attempt.too_fast and attempt.points == 0
+    assert attempt.too_fast and attempt.is_held and attempt.points == 0
     return attempt
 
 
@@ -66,7 +66,7 @@ def test_the_history_shows_a_held_attempt_as_held(client, member, held, plain) -
 
 
 def test_once_accepted_the_history_no_longer_says_held(client, member, held, secretary_a) -> None:
-    attempt_accept_fast(attempt=held, by=secretary_a)
+    attempt_flags_dismiss(attempt=held, by=secretary_a, note="")
     client.force_login(member)
     page = client.get(reverse("quizzes:history"))
     assert 'data-testid="attempt-held"' not in page.content.decode()

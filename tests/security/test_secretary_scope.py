@@ -506,7 +506,7 @@ def test_the_same_routes_answer_inside_the_subtree(tree: Tree, secretary_a: Memb
     ours.item.refresh_from_db()
     ours.attempt.refresh_from_db()
     assert ours.item.state == AttemptQuestion.State.GRADED
-    assert not ours.attempt.too_fast
+    assert not ours.attempt.is_held
 
 
 @pytest.mark.parametrize("route", ["history", "history_results", "usage"])

@@ -1,0 +1,1 @@
+"""Integrity flags: raising them, who may see them, and deciding them (docs/integrity.md)."""

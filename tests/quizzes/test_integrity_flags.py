@@ -1,0 +1,350 @@
+"""Integrity flags on attempts: raised at submit, held points, review, scope (docs/integrity.md).
+
+The bots here are the project's own scripted clients: plain HTTP with a member's password,
+the clock moved by hand (``time_machine``) so a bot's pace is exact.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from typing import Any
+
+import pytest
+import time_machine
+from django.core.exceptions import PermissionDenied
+from django.test import Client
+from django.urls import reverse
+
+from learning.integrity.services import CONFIRM, DISMISS, FlagDecisionError, flag_decide
+from learning.models import IntegrityFlag, PointsEntry, SubtreeLogEntry
+from learning.people import audit
+from quizzes.models import Attempt, Question, Quiz
+from quizzes.taking.attempts import attempt_start
+from quizzes.taking.integrity import attempt_subject_key, plausible_seconds
+from quizzes.taking.submitting import attempt_submit
+from tests.factories.people import DEFAULT_PASSWORD, MemberFactory
+from tests.factories.questions import question_create, single_choice
+from tests.factories.quizzes import answer_all, fixed_quiz, right_answer, take, wrong_answer
+
+pytestmark = pytest.mark.django_db
+
+START = datetime.datetime(2026, 12, 7, 9, 0, tzinfo=datetime.UTC)
+STEM = "在中国共产党第{number}次学习中，下列哪一项最准确地表述了党的根本宗旨？"
+OPTIONS = ("全心全意为人民服务", "实现共产主义", "坚持党的领导", "发展社会生产力")
+
+
+@pytest.fixture
+def clock():
+    with time_machine.travel(START, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def questions(db) -> list[Question]:
+    return [
+        question_create(single_choice(stem=STEM.format(number=number), options=OPTIONS, correct=0))
+        for number in range(10)
+    ]
+
+
+@pytest.fixture
+def quiz(questions) -> Quiz:
+    return fixed_quiz(questions, title="党的宗旨专项测验")
+
+
+@pytest.fixture
+def paced_quiz(questions) -> Quiz:
+    # The quiz's own floor is the old flat 2 s per question the bots paced themselves to.
+    return fixed_quiz(questions, title="党的宗旨限时测验", min_seconds_per_question=2)
+
+
+@pytest.fixture
+def zhao(tree):
+    return MemberFactory(username="zhao", display_name="赵党员", organization=tree.branch_a1)
+
+
+@pytest.fixture
+def qian(tree):
+    return MemberFactory(username="qian", display_name="钱党员", organization=tree.branch_a1)
+
+
+@pytest.fixture
+def outsider(tree):
+    return MemberFactory(username="sun", display_name="孙党员", organization=tree.branch_b1)
+
+
+def _client(member) -> Client:
+    client = Client()
+    assert client.login(username=member.username, password=DEFAULT_PASSWORD)
+    return client
+
+
+def _bot_takes(client: Client, quiz: Quiz, clock: Any, seconds_per_question: float) -> Attempt:
+    """Start over HTTP, save the right answer to each question at a fixed pace, submit."""
+    assert client.post(reverse("quizzes:start", args=[quiz.pk])).status_code == 302
+    attempt = Attempt.objects.filter(quiz=quiz).latest("pk")
+    for item in attempt.questions.order_by("position"):
+        clock.shift(seconds_per_question)
+        saved = client.post(
+            reverse("quizzes:save", args=[attempt.pk]),
+            data=json.dumps(
+                {"position": item.position, "response": right_answer(item.snapshot), "seq": 1}
+            ),
+            content_type="application/json",
+        )
+        assert saved.status_code == 200
+    assert client.post(reverse("quizzes:submit", args=[attempt.pk])).status_code == 302
+    attempt.refresh_from_db()
+    return attempt
+
+
+def _flag(attempt: Attempt, kind: str) -> IntegrityFlag:
+    return IntegrityFlag.objects.get(subject_key=attempt_subject_key(attempt.pk), kind=kind)
+
+
+@pytest.mark.paced
+def test_a_bot_at_the_old_fixed_pace_is_flagged_and_its_points_held(zhao, paced_quiz, clock):
+    """2 s a question plus 1.5 s beat the old flat check; the questions' length does not."""
+    attempt = _bot_takes(_client(zhao), paced_quiz, clock, seconds_per_question=3.5)
+    assert attempt.score == attempt.max_score  # every answer right
+    assert attempt.is_held and attempt.too_fast and attempt.points == 0
+    assert attempt.result_state == Attempt.ResultState.HELD
+    assert not PointsEntry.objects.filter(member=zhao).exists()
+    flag = _flag(attempt, IntegrityFlag.Kind.TOO_FAST)
+    per_question = plausible_seconds(attempt.questions.first().snapshot, 2)
+    assert per_question > 3.5
+    assert flag.evidence == {
+        "answered": 10,
+        "seconds": 35,
+        "plausible_seconds": pytest.approx(10 * per_question, abs=1),
+    }
+    assert flag.is_open and flag.organization == zhao.organization
+    result = _client(zhao).get(reverse("quizzes:result", args=[attempt.pk]))
+    assert "待审核" in result.content.decode()
+
+
+@pytest.mark.paced
+def test_a_member_reading_at_a_person_s_pace_is_not_flagged(zhao, paced_quiz, clock):
+    attempt = _bot_takes(_client(zhao), paced_quiz, clock, seconds_per_question=9)
+    assert not attempt.is_held and attempt.points > 0
+    assert not IntegrityFlag.objects.exists()
+
+
+@pytest.mark.paced
+def test_dismissing_awards_the_held_points_exactly_once(zhao, paced_quiz, clock, secretary_a):
+    attempt = _bot_takes(_client(zhao), paced_quiz, clock, seconds_per_question=3)
+    flag = _flag(attempt, IntegrityFlag.Kind.TOO_FAST)
+    secretary = _client(secretary_a)
+    url = reverse("learning_integrity_flag", args=[flag.pk])
+    assert secretary.post(url, {"decision": "dismiss", "note": ""}).status_code == 302
+    again = secretary.post(url, {"decision": "dismiss", "note": ""})
+    assert again.status_code == 400 and "已经处理" in again.content.decode()
+    attempt.refresh_from_db()
+    assert attempt.integrity == Attempt.Integrity.CLEAR and attempt.points > 0
+    entries = PointsEntry.objects.filter(member=zhao)
+    assert entries.count() == 1 and entries.get().points == attempt.points
+    flag.refresh_from_db()
+    assert flag.status == IntegrityFlag.Status.DISMISSED and flag.reviewed_by == secretary_a
+    logged = SubtreeLogEntry.objects.get(action=audit.FLAG_DISMISSED)
+    assert logged.user == secretary_a and logged.object_id == str(zhao.pk)
+
+
+def _shared_answers(zhao, qian, quiz) -> tuple[Attempt, Attempt]:
+    """Two members of one branch hand in the same answers, three of them the same wrong ones."""
+    pattern = [True] * 7 + [False] * 3
+    first = take(quiz, zhao, right=pattern)
+    second = take(quiz, qian, right=pattern)
+    return first, second
+
+
+def test_the_same_answers_as_a_branch_colleague_flag_both_attempts(zhao, qian, quiz):
+    first, second = _shared_answers(zhao, qian, quiz)
+    assert first.points > 0  # awarded before the second was handed in
+    assert second.is_held and second.points == 0
+    flag = _flag(second, IntegrityFlag.Kind.SHARED_ANSWERS)
+    assert flag.evidence["other"] == "赵党员" and flag.evidence["wrong"] == 3
+    earlier = _flag(first, IntegrityFlag.Kind.SHARED_ANSWERS)
+    assert earlier.evidence["other"] == "钱党员"
+    first.refresh_from_db()
+    assert first.integrity == Attempt.Integrity.CLEAR  # its points were awarded already
+
+
+def test_right_answers_alike_prove_nothing(zhao, qian, quiz):
+    take(quiz, zhao)
+    second = take(quiz, qian)
+    assert not second.is_held and not IntegrityFlag.objects.exists()
+
+
+def test_confirming_reverses_awarded_points_exactly_once_with_the_reason(
+    zhao, qian, quiz, secretary_a
+):
+    first, _second = _shared_answers(zhao, qian, quiz)
+    flag = _flag(first, IntegrityFlag.Kind.SHARED_ANSWERS)
+    secretary = _client(secretary_a)
+    url = reverse("learning_integrity_flag", args=[flag.pk])
+    refused = secretary.post(url, {"decision": "confirm", "note": "  "})
+    assert refused.status_code == 400 and "原因" in refused.content.decode()
+    flag.refresh_from_db()
+    assert flag.is_open
+    reason = "与同支部党员答案完全相同，本人说明为代答。"
+    assert secretary.post(url, {"decision": "confirm", "note": reason}).status_code == 302
+    assert secretary.post(url, {"decision": "confirm", "note": reason}).status_code == 400
+    entries = PointsEntry.objects.filter(member=zhao).order_by("pk")
+    assert [entry.points for entry in entries] == [first.points, -first.points]
+    assert reason in entries.last().note
+    first.refresh_from_db()
+    assert first.integrity == Attempt.Integrity.VOID and first.points == 0
+    assert first.result_state == Attempt.ResultState.VOID
+    points_page = _client(zhao).get(reverse("learning:points")).content.decode()
+    assert reason in points_page
+
+
+def test_a_held_attempt_confirmed_never_earns_and_a_later_dismissal_awards_nothing(
+    zhao, qian, quiz, secretary_a
+):
+    quiz.attempts_allowed = 0
+    quiz.save()
+    _first, second = _shared_answers(zhao, qian, quiz)
+    attempt_start(quiz=quiz, member=qian)  # a second attempt in progress: no parallel signal
+    flag = _flag(second, IntegrityFlag.Kind.SHARED_ANSWERS)
+    flag_decide(flag=flag, by=secretary_a, decision=CONFIRM, note="代答")
+    second.refresh_from_db()
+    assert second.integrity == Attempt.Integrity.VOID
+    assert not PointsEntry.objects.filter(member=qian).exists()
+
+
+def test_parallel_attempts_are_flagged(zhao, questions):
+    quizzes = [fixed_quiz(questions[:2], title=f"并行测验{number}") for number in range(3)]
+    attempts = [attempt_start(quiz=quiz, member=zhao) for quiz in quizzes]
+    for attempt in attempts:
+        answer_all(attempt, zhao)
+    submitted = attempt_submit(attempt=attempts[-1], member=zhao)
+    assert submitted.is_held
+    assert _flag(submitted, IntegrityFlag.Kind.PARALLEL_ATTEMPTS).evidence["attempts"] == 3
+
+
+def test_accuracy_far_above_the_member_s_record_is_flagged(zhao, questions, clock):
+    history = fixed_quiz(questions, title="往次测验", attempts_allowed=0)
+    for _ in range(4):  # 40 answers, 30 % right
+        take(history, zhao, right=[True] * 3 + [False] * 7)
+        clock.shift(3600)
+    sudden = take(fixed_quiz(questions, title="本次测验"), zhao)
+    assert sudden.is_held
+    evidence = _flag(sudden, IntegrityFlag.Kind.ACCURACY_JUMP).evidence
+    assert (evidence["accuracy"], evidence["usual_accuracy"]) == (100, 30)
+
+
+def test_accuracy_like_the_member_s_record_is_not_flagged(zhao, questions, clock):
+    history = fixed_quiz(questions, title="往次测验", attempts_allowed=0)
+    for _ in range(4):
+        take(history, zhao, right=[True] * 8 + [False] * 2)
+        clock.shift(3600)
+    assert not take(fixed_quiz(questions, title="本次测验"), zhao).is_held
+
+
+def test_a_secretary_sees_and_decides_only_flags_of_their_subtree(
+    zhao, outsider, qian, quiz, secretary_a
+):
+    _shared_answers(zhao, qian, quiz)
+    outside_pattern = [True] * 7 + [False] * 3
+    other = MemberFactory(username="zhou", organization=outsider.organization)
+    take(quiz, outsider, right=outside_pattern)
+    outside_attempt = take(quiz, other, right=outside_pattern)
+    outside_flag = _flag(outside_attempt, IntegrityFlag.Kind.SHARED_ANSWERS)
+    secretary = _client(secretary_a)
+    listing = secretary.get(reverse("learning_integrity_flags"))
+    assert listing.status_code == 200
+    shown = {row["flag"].pk for row in listing.context["rows"]}
+    assert outside_flag.pk not in shown and len(shown) == 2
+    url = reverse("learning_integrity_flag", args=[outside_flag.pk])
+    assert secretary.get(url).status_code == 404
+    assert secretary.post(url, {"decision": "dismiss"}).status_code == 404
+    with pytest.raises(PermissionDenied):
+        flag_decide(flag=outside_flag, by=secretary_a, decision=DISMISS, note="")
+    outside_flag.refresh_from_db()
+    assert outside_flag.is_open
+    outside_attempt.refresh_from_db()
+    assert outside_attempt.is_held
+
+
+def test_members_and_editors_have_no_review_queue(zhao, editor):
+    for person in (zhao, editor):
+        client = _client(person)
+        assert client.get(reverse("learning_integrity_flags")).status_code in (302, 403)
+
+
+def test_the_queue_filters_and_an_administrator_sees_everything(
+    zhao, qian, outsider, quiz, administrator
+):
+    _shared_answers(zhao, qian, quiz)
+    admin = _client(administrator)
+    everything = admin.get(reverse("learning_integrity_flags"), {"status": "all"})
+    assert len(everything.context["rows"]) == 2
+    assert everything.context["counts"]["open"] == 2
+    fast_only = admin.get(reverse("learning_integrity_flags"), {"kind": "too_fast"})
+    assert fast_only.context["rows"] == []
+    bad = admin.get(reverse("learning_integrity_flags"), {"status": "<x>", "kind": "nope"})
+    assert bad.status_code == 200 and len(bad.context["rows"]) == 2
+    flag = IntegrityFlag.objects.first()
+    page = admin.get(reverse("learning_integrity_flag", args=[flag.pk])).content.decode()
+    assert "答案" in page and "赵党员" in page
+
+
+def test_a_decision_is_refused_when_it_is_not_one(zhao, qian, quiz, secretary_a):
+    _first, second = _shared_answers(zhao, qian, quiz)
+    flag = _flag(second, IntegrityFlag.Kind.SHARED_ANSWERS)
+    with pytest.raises(FlagDecisionError):
+        flag_decide(flag=flag, by=secretary_a, decision="delete", note="")
+    with pytest.raises(FlagDecisionError):
+        flag_decide(flag=flag, by=secretary_a, decision=CONFIRM, note="理" * 1001)
+    flag.refresh_from_db()
+    assert flag.is_open
+
+
+def test_wrong_answers_alike_in_another_branch_are_not_shared(zhao, outsider, quiz):
+    pattern = [True] * 7 + [False] * 3
+    take(quiz, zhao, right=pattern)
+    assert not take(quiz, outsider, right=pattern).is_held
+
+
+def test_the_fingerprint_follows_the_order_answers_were_saved(zhao, qian, quiz, clock):
+    pattern = [True] * 7 + [False] * 3
+    take(quiz, zhao, right=pattern)
+    attempt = attempt_start(quiz=quiz, member=qian)
+    items = list(attempt.questions.order_by("-position"))  # the same answers, backwards
+    from quizzes.taking.attempts import attempt_answer_save
+
+    for item, correct in zip(items, list(reversed(pattern)), strict=True):
+        clock.shift(1)
+        response = right_answer(item.snapshot) if correct else wrong_answer(item.snapshot)
+        attempt_answer_save(
+            attempt=attempt, member=qian, position=item.position, response=response, seq=1
+        )
+    assert not attempt_submit(attempt=attempt, member=qian).is_held
+
+
+def test_the_integrity_report_lists_each_flag_on_a_line(zhao, qian, quiz, capsys):
+    from django.core.management import call_command
+
+    _shared_answers(zhao, qian, quiz)
+    call_command("integrity_report", "--since", "7")
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 2
+    fields = lines[0].split("\t")
+    assert fields[1] == "qian" and fields[2] == "第一党支部"
+    assert fields[3] == "与其他党员答案完全一致" and fields[5] == "待审核"
+    assert "赵党员" in fields[6]
+    call_command("integrity_report", "--json")
+    rows = [json.loads(line) for line in capsys.readouterr().out.strip().splitlines()]
+    assert {row["member"] for row in rows} == {"zhao", "qian"}
+    assert {row["kind"] for row in rows} == {"shared_answers"}
+    assert all(row["status"] == "open" and row["explanation"] for row in rows)
+
+
+def test_the_integrity_report_refuses_a_bad_window():
+    from django.core.management import CommandError, call_command
+
+    for days in ("0", "-1", "99999"):
+        with pytest.raises(CommandError):
+            call_command("integrity_report", "--since", days)
