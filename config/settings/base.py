@@ -320,6 +320,10 @@ DANGJIAN_READING_FLOOR_SECONDS = 1.0
 # A practice question's served token is good for this long (then the page is reloaded).
 DANGJIAN_SERVED_MAX_AGE = datetime.timedelta(hours=6)
 
+# Lesson heartbeats credit at most this much study time to a member in a local day
+# (docs/study.md, "Verified study time"); beats above it credit nothing.
+DANGJIAN_STUDY_DAILY_CEILING_MINUTES = env_int("STUDY_DAILY_CEILING_MINUTES", 240)
+
 # --- Internationalisation ---------------------------------------------------
 
 LANGUAGE_CODE = "zh-hans"
