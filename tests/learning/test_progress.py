@@ -8,7 +8,7 @@ import zoneinfo
 import pytest
 from wagtail.models import Page
 
-from learning.models import LessonProgress, PointsEntry, StudyDay
+from learning.models import LessonProgress, PointsEntry, StudyClock, StudyDay
 from learning.study.progress import (
     Heartbeat,
     LessonRequirements,
@@ -191,8 +191,19 @@ def test_a_run_of_heartbeats_at_once_is_recorded_as_if_each_came_alone(tree, les
         progress = LessonProgress.objects.get(member=member)
         days = list(
             StudyDay.objects.filter(member=member)
-            .values_list("day", "seconds", "blocks_awarded")
+            .values_list(
+                "day",
+                "seconds",
+                "blocks_awarded",
+                "night_seconds",
+                "longest_run_seconds",
+                "longest_run_beats",
+                "longest_run_gap_spread_ms",
+            )
             .order_by("day")
+        )
+        clock = StudyClock.objects.filter(member=member).values_list(
+            "lesson", "last_beat_at", "run_seconds", "run_beats", "run_gap_min_ms", "run_gap_max_ms"
         )
         entries = list(
             PointsEntry.objects.filter(member=member)
@@ -206,6 +217,7 @@ def test_a_run_of_heartbeats_at_once_is_recorded_as_if_each_came_alone(tree, les
             progress.reached_end,
             days,
             entries,
+            list(clock),
         )
 
     assert stored(batched) == stored(alone)
