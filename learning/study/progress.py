@@ -59,10 +59,23 @@ STUDY_BLOCK_SECONDS = 300
 VIDEO_DONE_PERCENT = 90
 
 _MILLISECOND = datetime.timedelta(milliseconds=1)
-_CLOCK_FIELDS = ("last_beat_at", "lesson", "run_seconds", "run_beats", "run_gap_min_ms")
-_CLOCK_FIELDS += ("run_gap_max_ms",)
-_STUDY_DAY_FIELDS = ("seconds", "blocks_awarded", "night_seconds", "longest_run_seconds")
-_STUDY_DAY_FIELDS += ("longest_run_beats", "longest_run_gap_spread_ms")
+# What a heartbeat writes back: the clock with its current run, the study days.
+_CLOCK_FIELDS = (
+    "last_beat_at",
+    "lesson",
+    "run_seconds",
+    "run_beats",
+    "run_gap_min_ms",
+    "run_gap_max_ms",
+)
+_STUDY_DAY_FIELDS = (
+    "seconds",
+    "blocks_awarded",
+    "night_seconds",
+    "longest_run_seconds",
+    "longest_run_beats",
+    "longest_run_gap_spread_ms",
+)
 
 
 @dataclass(frozen=True)
@@ -238,20 +251,13 @@ def _clock_move(
 ) -> None:
     """Move the clock to an accepted ``beat``, continuing or ending the current run.
 
-    A credited beat less than ``MAX_CREDIT`` after the previous one, on the same local
+    A credited beat at most ``MAX_CREDIT`` after the previous one, on the same local
     day, continues the run (the first one after midnight starts the new day's); anything
     else (nothing credited, a longer gap, a change of lesson) ends it, and so does a
     closing, hidden or idle beat after it is counted.
     """
-    previous = clock.last_beat_at
-    gap = credit.gap
-    continues = (
-        credit.seconds > 0
-        and gap is not None
-        and previous is not None
-        and gap.total_seconds() <= MAX_CREDIT
-    )
-    if not continues:
+    previous, gap = clock.last_beat_at, credit.gap
+    if not (credit.seconds > 0 and previous and gap and gap.total_seconds() <= MAX_CREDIT):
         _run_reset(clock)
     else:
         if _local_day(previous) != _local_day(beat.at):
