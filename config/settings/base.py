@@ -339,6 +339,10 @@ DANGJIAN_ACCURACY_HISTORY_ANSWERS = 30
 DANGJIAN_SHARED_MIN_ANSWERS = 5
 DANGJIAN_SHARED_MIN_WRONG = 2
 
+# Lesson heartbeats credit at most this much study time to a member in a local day
+# (docs/study.md, "Verified study time"); beats above it credit nothing.
+DANGJIAN_STUDY_DAILY_CEILING_MINUTES = env_int("STUDY_DAILY_CEILING_MINUTES", 240)
+
 # --- Internationalisation ---------------------------------------------------
 
 LANGUAGE_CODE = "zh-hans"

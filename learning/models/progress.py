@@ -41,7 +41,13 @@ class LessonProgress(models.Model):
 
 
 class StudyClock(models.Model):
-    """The member's last accepted heartbeat: time is credited once, to one lesson."""
+    """The member's last accepted heartbeat: time is credited once, to one lesson.
+
+    ``lesson`` holds the lease (``learning.study.progress.LEASE_SECONDS``): while its last
+    beat is recent, beats for other lessons are ignored. The ``run_`` fields accumulate the
+    current run of credited beats on the local day of ``last_beat_at``, from which the
+    day's longest run on ``StudyDay`` is kept.
+    """
 
     member = models.OneToOneField(
         Member, primary_key=True, on_delete=models.CASCADE, related_name="study_clock"
@@ -50,18 +56,36 @@ class StudyClock(models.Model):
         "wagtailcore.Page", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     last_beat_at = models.DateTimeField(null=True, blank=True)
+    # The current run: credited seconds, credited beats, and the shortest and longest
+    # interval (milliseconds) between the accepted beats that earned them.
+    run_seconds = models.PositiveIntegerField(default=0)
+    run_beats = models.PositiveIntegerField(default=0)
+    run_gap_min_ms = models.PositiveIntegerField(default=0)
+    run_gap_max_ms = models.PositiveIntegerField(default=0)
 
     def __str__(self) -> str:
         return f"{self.member_id} @ {self.lesson_id} {self.last_beat_at}"
 
 
 class StudyDay(models.Model):
-    """Verified study seconds of one member on one local day, and study-time awards made."""
+    """Verified study seconds of one member on one local day, and study-time awards made.
+
+    The pattern numbers are recorded for a later check of machine-like study (nothing
+    refuses or shows them): ``night_seconds``, the credited seconds whose heartbeat fell
+    between 00:00 and 05:00 local time; ``longest_run_seconds``, the day's longest
+    uninterrupted run of credited heartbeats, with its number of credited beats and
+    ``longest_run_gap_spread_ms``, its longest minus its shortest interval between beats
+    (a person's beats wander, a timer's do not).
+    """
 
     member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="study_days")
     day = models.DateField()
     seconds = models.PositiveIntegerField(default=0)
     blocks_awarded = models.PositiveIntegerField(default=0)
+    night_seconds = models.PositiveIntegerField(default=0)
+    longest_run_seconds = models.PositiveIntegerField(default=0)
+    longest_run_beats = models.PositiveIntegerField(default=0)
+    longest_run_gap_spread_ms = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["member", "day"], name="study_day_unique")]

@@ -8,7 +8,7 @@ import zoneinfo
 import pytest
 from wagtail.models import Page
 
-from learning.models import LessonProgress, PointsEntry, StudyDay
+from learning.models import LessonProgress, PointsEntry, StudyClock, StudyDay
 from learning.study.progress import (
     Heartbeat,
     LessonRequirements,
@@ -66,11 +66,12 @@ def test_posting_faster_than_the_page_does_gains_nothing(member, lessons):
     assert study(member, lessons[0], 600, every=2) <= 600
 
 
-def test_two_lessons_open_at_once_earn_nothing(member, lessons):
-    credited = 0
+def test_two_lessons_open_at_once_earn_one_lessons_time(member, lessons):
+    credited = [0, 0]
     for t in range(0, 601, 15):
-        credited += beat(member, lessons[t // 15 % 2], t).credited
-    assert credited == 0
+        credited[t // 15 % 2] += beat(member, lessons[t // 15 % 2], t).credited
+    # The first lesson holds the lease and earns its wall-clock time; the other nothing.
+    assert credited == [600, 0]
 
 
 def test_a_long_gap_credits_at_most_one_heartbeat(member, lessons):
@@ -116,8 +117,9 @@ def test_completing_every_lesson_completes_the_course(member, lessons):
         course_points=5,
     )
     beat(member, lessons[0], 0, requirements=course)
+    # Leaving the first lesson (its closing beat) frees the clock for the second.
     assert not beat(
-        member, lessons[0], 30, requirements=course, reached_end=True
+        member, lessons[0], 30, requirements=course, reached_end=True, closing=True
     ).course_completed_now
     beat(member, lessons[1], 60, requirements=course)
     result = beat(member, lessons[1], 90, requirements=course, reached_end=True)
@@ -189,8 +191,19 @@ def test_a_run_of_heartbeats_at_once_is_recorded_as_if_each_came_alone(tree, les
         progress = LessonProgress.objects.get(member=member)
         days = list(
             StudyDay.objects.filter(member=member)
-            .values_list("day", "seconds", "blocks_awarded")
+            .values_list(
+                "day",
+                "seconds",
+                "blocks_awarded",
+                "night_seconds",
+                "longest_run_seconds",
+                "longest_run_beats",
+                "longest_run_gap_spread_ms",
+            )
             .order_by("day")
+        )
+        clock = StudyClock.objects.filter(member=member).values_list(
+            "lesson", "last_beat_at", "run_seconds", "run_beats", "run_gap_min_ms", "run_gap_max_ms"
         )
         entries = list(
             PointsEntry.objects.filter(member=member)
@@ -204,6 +217,7 @@ def test_a_run_of_heartbeats_at_once_is_recorded_as_if_each_came_alone(tree, les
             progress.reached_end,
             days,
             entries,
+            list(clock),
         )
 
     assert stored(batched) == stored(alone)
