@@ -15,7 +15,7 @@ def _count():
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("learning", "0015_points_rule_english"),
+        ("learning", "0016_integrity_flags"),
     ]
 
     operations = [
