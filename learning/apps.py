@@ -16,6 +16,7 @@ class LearningConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from learning.integrity.patterns import study_subjects_register
         from learning.people.permissions import roles_sync_permissions_after_migrate
         from learning.points.db import ledger_guards_after_migrate, register_sqlite_functions
 
@@ -25,6 +26,8 @@ class LearningConfig(AppConfig):
         post_migrate.connect(
             roles_sync_permissions_after_migrate, dispatch_uid="learning_roles_sync"
         )
+        # Study days are the subject of the nightly job's flags (learning.integrity).
+        study_subjects_register()
 
 
 class MembersAdminConfig(WagtailUsersAppConfig):

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import datetime
 import logging
 
 from celery import shared_task
+from django.utils import timezone
 
+from learning.integrity.digest import integrity_digest_send
+from learning.integrity.patterns import study_patterns_flag
 from learning.points.ledger_check import ledger_differences
 
 logger = logging.getLogger(__name__)
@@ -22,3 +26,21 @@ def check_ledger() -> int:
     else:
         logger.info("ledger check: every total agrees with the ledger")
     return len(differences)
+
+
+def _yesterday() -> datetime.date:
+    return timezone.localdate() - datetime.timedelta(days=1)
+
+
+@shared_task(name="learning.flag_study_patterns")
+def flag_study_patterns() -> int:
+    """Nightly: yesterday's study patterns become integrity flags (learning.integrity)."""
+    raised = study_patterns_flag(day=_yesterday())
+    logger.info("study patterns: %d new flag(s)", raised)
+    return raised
+
+
+@shared_task(name="learning.integrity_digest")
+def integrity_digest() -> int:
+    """Every morning: email each reviewer the flags raised in their scope yesterday."""
+    return integrity_digest_send(day=_yesterday())

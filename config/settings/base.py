@@ -240,6 +240,16 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Make the day's daily quiz just after midnight (the first member to start it also does;
     # pages and the API only read it: a GET never writes).
     "make-daily-quiz": {"task": "quizzes.make_daily_quiz", "schedule": crontab(hour=0, minute=1)},
+    # Yesterday's study patterns become integrity flags (docs/integrity.md).
+    "flag-study-patterns": {
+        "task": "learning.flag_study_patterns",
+        "schedule": crontab(hour=2, minute=40),
+    },
+    # Each reviewer's email of the flags raised in their scope the day before.
+    "integrity-digest": {
+        "task": "learning.integrity_digest",
+        "schedule": crontab(hour=7, minute=30),
+    },
 }
 
 # --- Authentication ---------------------------------------------------------
@@ -338,6 +348,14 @@ DANGJIAN_ACCURACY_HISTORY_ANSWERS = 30
 # this many answers of which at least this many are the same wrong ones.
 DANGJIAN_SHARED_MIN_ANSWERS = 5
 DANGJIAN_SHARED_MIN_WRONG = 2
+# Study signals of the nightly job (learning.integrity.patterns): a run of credited
+# heartbeats this long without a pause, its intervals within this spread of each other;
+# study between 00:00 and 05:00 (at least the minutes) on this many of the last days.
+DANGJIAN_REGULAR_RUN_MINUTES = env_int("REGULAR_RUN_MINUTES", 150)
+DANGJIAN_REGULAR_SPREAD_MS = 1000
+DANGJIAN_NIGHT_MINUTES = 10
+DANGJIAN_NIGHT_DAYS = 5
+DANGJIAN_NIGHT_WINDOW_DAYS = 14
 
 # Lesson heartbeats credit at most this much study time to a member in a local day
 # (docs/study.md, "Verified study time"); beats above it credit nothing.
