@@ -348,3 +348,50 @@ def test_the_integrity_report_refuses_a_bad_window():
     for days in ("0", "-1", "99999"):
         with pytest.raises(CommandError):
             call_command("integrity_report", "--since", days)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_reviewers_deciding_at_once_decide_once(tree, secretary_a, administrator):
+    import threading
+
+    from django.db import connection
+
+    zhao = MemberFactory(username="zhao", display_name="赵党员", organization=tree.branch_a1)
+    slow = fixed_quiz(
+        [question_create(single_choice(stem=f"第{n}题：党的根本宗旨？")) for n in range(3)],
+        min_seconds_per_question=600,
+    )
+    held = take(slow, zhao)
+    flag = _flag(held, IntegrityFlag.Kind.TOO_FAST)
+    decisions = [
+        (secretary_a, DISMISS),
+        (administrator, DISMISS),
+        (secretary_a, CONFIRM),
+        (administrator, CONFIRM),
+    ]
+    barrier = threading.Barrier(len(decisions))
+    outcomes: list[str] = []
+
+    def decide(by, decision):
+        try:
+            barrier.wait()
+            flag_decide(flag=flag, by=by, decision=decision, note="同时审核")
+            outcomes.append(decision)
+        except FlagDecisionError:
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=decide, args=pair) for pair in decisions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes).count("refused") == 3
+    held.refresh_from_db()
+    entries = PointsEntry.objects.filter(member=zhao)
+    if DISMISS in outcomes:
+        assert held.integrity == Attempt.Integrity.CLEAR and entries.count() == 1
+    else:
+        assert held.integrity == Attempt.Integrity.VOID and not entries.exists()
