@@ -39,7 +39,7 @@ from django.utils.translation import gettext as _
 from learning.integrity.services import flag_raise
 from learning.integrity.subjects import subject_key
 from learning.models import IntegrityFlag
-from quizzes.models import Attempt, AttemptQuestion
+from quizzes.models import Attempt, AttemptQuestion, Question
 from quizzes.taking.pacing import question_characters
 
 ATTEMPT_SUBJECT = "quizzes.attempt"
@@ -194,9 +194,7 @@ def _accuracy_jump(attempt: Attempt, answered: Sequence[AttemptQuestion]) -> Sig
             attempt__submitted_at__gte=since,
             attempt__submitted_at__lt=attempt.started_at,
             state__in=SCORED_STATES,
-            question__category__in=AttemptQuestion.objects.filter(
-                question_id__in=question_ids
-            ).values("question__category"),
+            question__category__in=Question.objects.filter(pk__in=question_ids).values("category"),
         )
         .exclude(attempt_id=attempt.pk)
         .aggregate(
