@@ -42,5 +42,5 @@ def flag_study_patterns() -> int:
 
 @shared_task(name="learning.integrity_digest")
 def integrity_digest() -> int:
-    """Every morning: email each reviewer the flags raised in their scope yesterday."""
-    return integrity_digest_send(day=_yesterday())
+    """Every morning: email each reviewer the flags raised in their scope in the last day."""
+    return integrity_digest_send(until=timezone.now())

@@ -36,13 +36,22 @@ class IntegrityMenuItem(MenuItem):
         return can_review_flags(request.user)
 
 
-def _row(flag: IntegrityFlag) -> dict[str, Any]:
-    subject_type = subject_type_of(flag)
-    return {
-        "flag": flag,
-        "explanation": flag_explanation(flag),
-        "subject_url": subject_type.url(flag) if subject_type else None,
-    }
+def _rows(flags: list[IntegrityFlag]) -> list[dict[str, Any]]:
+    """Each flag with its sentence and the link to its subject (one query a subject type)."""
+    by_type: dict[str, list[IntegrityFlag]] = {}
+    for flag in flags:
+        subject_type = subject_type_of(flag)
+        if subject_type is not None:
+            by_type.setdefault(subject_type.prefix, []).append(flag)
+    urls: dict[int, str] = {}
+    for group in by_type.values():
+        subject_type = subject_type_of(group[0])
+        if subject_type is not None:
+            urls.update(subject_type.urls(group))
+    return [
+        {"flag": flag, "explanation": flag_explanation(flag), "subject_url": urls.get(flag.pk)}
+        for flag in flags
+    ]
 
 
 def flags_view(request: HttpRequest) -> HttpResponse:
@@ -71,7 +80,7 @@ def flags_view(request: HttpRequest) -> HttpResponse:
         request,
         "learning/admin/integrity_flags.html",
         {
-            "rows": [_row(flag) for flag in page.object_list],
+            "rows": _rows(list(page.object_list)),
             "page_obj": page,
             "status": status,
             "kind": kind,
@@ -106,14 +115,15 @@ def flag_view(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, error.message)
         else:
             if decision == DISMISS:
-                messages.success(request, _("Dismissed: the held points are awarded."))
+                messages.success(request, _("Dismissed: the study counts as it is."))
             elif decision == CONFIRM:
                 messages.success(request, _("Confirmed: the points are not counted."))
             return redirect(reverse("learning_integrity_flags"))
         flag.refresh_from_db()
     subject_type = subject_type_of(flag)
     others = (
-        IntegrityFlag.objects.filter(member=flag.member)
+        flags_visible_to(request.user)
+        .filter(member=flag.member)
         .exclude(pk=flag.pk)
         .aggregate(
             total=Count("pk"),
@@ -125,7 +135,7 @@ def flag_view(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "learning/admin/integrity_flag.html",
         {
-            **_row(flag),
+            **_rows([flag])[0],
             "evidence": flag_evidence_rows(flag),
             "pattern": subject_type.context(flag) if subject_type else [],
             "others": others,

@@ -1,4 +1,4 @@
-"""The daily email to reviewers: how many flags were raised in their scope the day before.
+"""The daily email to reviewers: how many flags were raised in their scope in the last day.
 
 One email per reviewer (a secretary with an email address, an administrator) with new
 open flags in their scope; none when there are none. Sent by the beat job every morning
@@ -15,7 +15,6 @@ from django.core.mail import send_mail
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, override
 
 from learning.integrity.selectors import REVIEW_PERMISSION, flags_visible_to
@@ -41,10 +40,12 @@ def _reviewers() -> list[Member]:
     return [member for member in candidates if member.has_perm(REVIEW_PERMISSION)]
 
 
-def integrity_digest_send(*, day: datetime.date) -> int:
-    """Email each reviewer the open flags raised on ``day`` in their scope; emails sent."""
-    start = timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
-    end = start + datetime.timedelta(days=1)
+def integrity_digest_send(*, until: datetime.datetime) -> int:
+    """Email each reviewer the open flags raised in their scope in the 24 hours before
+    ``until`` (the job's own time: the night's study flags included); emails sent."""
+    end = until
+    start = end - datetime.timedelta(days=1)
+    day = timezone.localdate(end)
     new = IntegrityFlag.objects.filter(
         status=IntegrityFlag.Status.OPEN, raised_at__gte=start, raised_at__lt=end
     )
@@ -62,11 +63,16 @@ def integrity_digest_send(*, day: datetime.date) -> int:
                 "Integrity review: %(count)d new flags",
                 count,
             ) % {"count": count}
-            body = _(
-                "%(count)d new integrity flags were raised on %(day)s in the organisations "
-                "you look after. Their points wait for your review:\n\n%(url)s\n\n"
+            body = ngettext(
+                "%(count)d new integrity flag was raised by %(day)s in the organisations "
+                "you look after; it waits for your review:\n\n%(url)s\n\n"
                 "Dismiss a flag when the study is genuine; confirm it, with a reason, when "
-                "it is not. Please speak with the member before you confirm."
+                "it is not. Please speak with the member before you confirm.",
+                "%(count)d new integrity flags were raised by %(day)s in the organisations "
+                "you look after; they wait for your review:\n\n%(url)s\n\n"
+                "Dismiss a flag when the study is genuine; confirm it, with a reason, when "
+                "it is not. Please speak with the member before you confirm.",
+                count,
             ) % {"count": count, "day": day.isoformat(), "url": url}
         send_mail(subject, body, None, [reviewer.email])
         sent += 1

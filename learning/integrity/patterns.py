@@ -10,7 +10,8 @@ The heartbeats keep the numbers on ``StudyDay`` as they credit study
   least every 90 s for hours on end, or a script.
 - **Study through the night**: at least ``DANGJIAN_NIGHT_MINUTES`` of study between 00:00
   and 05:00 on at least ``DANGJIAN_NIGHT_DAYS`` of the last ``DANGJIAN_NIGHT_WINDOW_DAYS``
-  days; one flag per member per ISO week.
+  days, one of them this ISO week; one flag per member per week, and nights a reviewer
+  has already decided on are not counted again.
 
 Nothing is held (study points are awarded as the study happens): dismissing changes
 nothing; confirming reverses the ``study_time`` points of the days concerned, with the
@@ -82,19 +83,32 @@ def _nights(day: datetime.date) -> int:
     year, week, _weekday = day.isocalendar()
     raised = 0
     for member in Member.objects.filter(pk__in=counts):
-        dates = StudyDay.objects.filter(night, member=member, day__gte=start, day__lte=day)
+        decided = {
+            date
+            for flag in IntegrityFlag.objects.filter(member=member, kind=Kind.NIGHT_STUDY)
+            .exclude(status=IntegrityFlag.Status.OPEN)
+            .only("evidence")
+            for date in _dates(flag)
+        }
+        nights = [
+            night
+            for night in StudyDay.objects.filter(night, member=member, day__gte=start, day__lte=day)
+            .order_by("day")
+            .values_list("day", flat=True)
+            if night not in decided  # nights a reviewer has judged are not judged again
+        ]
+        this_week = any(night.isocalendar()[:2] == (year, week) for night in nights)
+        if len(nights) < settings.DANGJIAN_NIGHT_DAYS or not this_week:
+            continue
         _flag, created = flag_raise(
             member=member,
             kind=Kind.NIGHT_STUDY,
             subject_key=subject_key(STUDY_NIGHTS, f"{year}-W{week:02d}"),
             subject_label=_("Study at night up to %(day)s") % {"day": day.isoformat()},
             evidence={
-                "nights": counts[member.pk],
+                "nights": len(nights),
                 "days": window,
-                "dates": [
-                    night.isoformat()
-                    for night in dates.order_by("day").values_list("day", flat=True)
-                ],
+                "dates": [night.isoformat() for night in nights],
             },
         )
         raised += created

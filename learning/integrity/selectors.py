@@ -24,10 +24,17 @@ def can_review_flags(user: Member | AnonymousUser) -> bool:
 
 
 def flags_visible_to(user: Member | AnonymousUser) -> QuerySet[IntegrityFlag]:
-    """The flags ``user`` may see and decide: by the organisation the member was in."""
+    """The flags ``user`` may see and decide: by the organisation the member was in.
+
+    Never their own (a secretary is a member of their subtree too): those go to the
+    secretaries above them and to the administrators. Superusers alone see everything.
+    """
     if not can_review_flags(user):
         return IntegrityFlag.objects.none()
     flags = IntegrityFlag.objects.all()
+    if user.is_superuser:
+        return flags
+    flags = flags.exclude(member_id=user.pk)
     if user_is_administrator(user):
         return flags
     return flags.filter(organization__in=organizations_visible_to(user))

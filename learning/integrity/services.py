@@ -28,7 +28,8 @@ logger = logging.getLogger(__name__)
 
 DISMISS = "dismiss"
 CONFIRM = "confirm"
-MAX_NOTE = 1000
+# The reason goes into the reversal's note (500 characters) after its prefix.
+MAX_NOTE = 450
 
 
 class FlagDecisionError(Exception):
@@ -83,6 +84,8 @@ def flag_decide(*, flag: IntegrityFlag, by: Member, decision: str, note: str) ->
         raise FlagDecisionError(
             _("Give the reason for confirming: the member sees it beside the reversed points.")
         )
+    if flag.member_id == by.pk and not by.is_superuser:
+        raise PermissionDenied  # nobody reviews their own flags
     if not flags_visible_to(by).filter(pk=flag.pk).exists():
         raise PermissionDenied
     with transaction.atomic():

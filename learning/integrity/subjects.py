@@ -9,7 +9,7 @@ new status is saved.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from learning.models import IntegrityFlag, Member
@@ -24,8 +24,9 @@ class SubjectType:
     prefix: str
     dismissed: Decision
     confirmed: Decision
-    # The page where a reviewer sees the subject itself, if there is one.
-    url: Callable[[IntegrityFlag], str | None] = lambda flag: None
+    # The pages where a reviewer sees the subjects themselves, by flag id, for a page of
+    # flags at once (one query, not one a row).
+    urls: Callable[[Sequence[IntegrityFlag]], dict[int, str]] = lambda flags: {}
     # The member's normal pattern beside the evidence: (label, value) rows.
     context: Callable[[IntegrityFlag], list[tuple[str, str]]] = lambda flag: []
 

@@ -418,7 +418,7 @@ class AttemptQuestion(models.Model):
     max_mark = models.DecimalField(max_digits=6, decimal_places=2, default=DEFAULT_MARK)
     response = MemberJSONField(null=True, blank=True)
     response_seq = models.PositiveIntegerField(default=0)
-    # When the page or the API first showed the question (``attempt_questions_served``).
+    # When the question was served: at the start, or (a challenge) after the previous check.
     served_at = models.DateTimeField(null=True, blank=True)
     saved_at = models.DateTimeField(null=True, blank=True)
     mark = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)

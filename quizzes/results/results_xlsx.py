@@ -22,6 +22,7 @@ from learning.common.spreadsheets import (
     workbook_bytes,
     workbook_new,
 )
+from quizzes.models import Attempt
 from quizzes.results.reports import QuizResults, attempt_percent
 
 
@@ -48,7 +49,7 @@ def quiz_results_xlsx(results: QuizResults) -> bytes:
             _("Grade (%)"),
             _("Passed"),
             _("Waiting for grading"),
-            _("Flagged as too fast"),
+            _("Under review"),
         ],
         (
             [
@@ -76,7 +77,7 @@ def quiz_results_xlsx(results: QuizResults) -> bytes:
             _("Full marks"),
             _("Score (%)"),
             _("Waiting for grading"),
-            _("Flagged as too fast"),
+            _("Integrity review"),
         ],
     )
     for row in results.members:
@@ -98,7 +99,9 @@ def quiz_results_xlsx(results: QuizResults) -> bytes:
                     _number(attempt.max_score),
                     _number(percent),
                     _("Yes") if attempt.needs_grading else "",
-                    _("Yes") if attempt.too_fast else "",
+                    ""
+                    if attempt.integrity == Attempt.Integrity.CLEAR
+                    else str(attempt.get_integrity_display()),
                 ],
             )
             if submitted:

@@ -325,8 +325,11 @@ def attempt_answer_check(
             raise AttemptError(_("Answer the questions in order."), "out_of_order")
         if response in (None, {}) or not scoring.response_is_valid(item.snapshot, response):
             raise AttemptError(_("Choose or write an answer first."), "invalid")
-        pacing.reading_check(item.snapshot, since=_last_verdict_at(locked), now=now)
-        pacing.verdict_count(member)
+        pacing.reading_check(item.snapshot, since=_last_verdict_at(locked, item), now=now)
+        if locked.deadline is None:
+            # A timed quiz's checks are bounded by its questions and its clock; the limit
+            # must not refuse them while the time runs (practice spent it, say).
+            pacing.verdict_count(member)
         item.response = response
         item.response_seq = min(MAX_SEQ, max(item.response_seq + 1, seq or 0))
         item.saved_at = now
@@ -344,12 +347,13 @@ def attempt_answer_check(
     return Feedback(item=item, correct=correct, attempt=locked)
 
 
-def _last_verdict_at(attempt: Attempt) -> datetime.datetime:
-    """When the attempt last gave a verdict (or started): the next question is read from then."""
+def _last_verdict_at(attempt: Attempt, item: AttemptQuestion) -> datetime.datetime:
+    """From when ``item`` is read: when it was served, or the attempt's last verdict since."""
+    served = item.served_at or attempt.started_at
     checked = AttemptQuestion.objects.filter(attempt=attempt, mark__isnull=False).aggregate(
         last=Max("saved_at")
     )["last"]
-    return max(attempt.started_at, checked) if checked else attempt.started_at
+    return max(served, checked) if checked else served
 
 
 def _answered_for_good(attempt: Attempt, item: AttemptQuestion) -> bool:

@@ -14,15 +14,16 @@ reviewer's decision, with the attempt's row locked:
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+from collections.abc import Sequence
 
-from django.db import transaction
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from learning.integrity.selectors import subject_flags_open
-from learning.integrity.services import DISMISS, flag_decide
+from learning.integrity.services import DISMISS, FlagDecisionError, flag_decide
 from learning.integrity.subjects import SubjectType, subject_id, subject_type_register
 from learning.models import IntegrityFlag, Member
 from learning.points.ledger import points_reverse_source
@@ -31,11 +32,16 @@ from quizzes.taking.integrity import ATTEMPT_SUBJECT, attempt_subject_key
 from quizzes.taking.submitting import attempt_points_award
 
 
-def _attempt_of(flag: IntegrityFlag) -> Attempt | None:
+def _attempt_id(flag: IntegrityFlag) -> int | None:
     key = subject_id(flag)
-    if not key.isdigit():
+    return int(key) if key.isdigit() else None
+
+
+def _attempt_of(flag: IntegrityFlag) -> Attempt | None:
+    pk = _attempt_id(flag)
+    if pk is None:
         return None
-    return Attempt.objects.select_for_update().select_related("quiz").filter(pk=int(key)).first()
+    return Attempt.objects.select_for_update().select_related("quiz").filter(pk=pk).first()
 
 
 def _dismissed(flag: IntegrityFlag, by: Member) -> None:
@@ -61,12 +67,19 @@ def _confirmed(flag: IntegrityFlag, by: Member) -> None:
     attempt.save(update_fields=["integrity", "points"])
 
 
-def _url(flag: IntegrityFlag) -> str | None:
-    key = subject_id(flag)
-    quiz_id = Attempt.objects.filter(pk=int(key)).values_list("quiz_id", flat=True).first()
-    if quiz_id is None:
-        return None
-    return reverse("quizzes_quiz_results", args=[quiz_id])
+def _urls(flags: Sequence[IntegrityFlag]) -> dict[int, str]:
+    """The quiz results page of each flag's attempt, in one query for a page of flags."""
+    attempt_ids = {flag.pk: _attempt_id(flag) for flag in flags}
+    quizzes = dict(
+        Attempt.objects.filter(pk__in=[pk for pk in attempt_ids.values() if pk]).values_list(
+            "pk", "quiz_id"
+        )
+    )
+    return {
+        flag_pk: reverse("quizzes_quiz_results", args=[quizzes[attempt_id]])
+        for flag_pk, attempt_id in attempt_ids.items()
+        if attempt_id in quizzes
+    }
 
 
 UNANSWERED = AttemptQuestion.State.UNANSWERED
@@ -74,8 +87,8 @@ UNANSWERED = AttemptQuestion.State.UNANSWERED
 
 def _context(flag: IntegrityFlag) -> list[tuple[str, str]]:
     """The member's last 90 days of attempts beside this one: pace, accuracy, count."""
-    key = subject_id(flag)
-    attempt = Attempt.objects.filter(pk=int(key)).first() if key.isdigit() else None
+    pk = _attempt_id(flag)
+    attempt = Attempt.objects.filter(pk=pk).first() if pk is not None else None
     if attempt is None:
         return []
     since = attempt.started_at - datetime.timedelta(days=90)
@@ -105,8 +118,8 @@ def _context(flag: IntegrityFlag) -> list[tuple[str, str]]:
 
 def attempt_flags_dismiss(*, attempt: Attempt, by: Member, note: str) -> Attempt:
     """Dismiss every open flag of ``attempt`` (the quiz results' "accept as genuine")."""
-    with transaction.atomic():
-        for flag in subject_flags_open(attempt_subject_key(attempt.pk)):
+    for flag in list(subject_flags_open(attempt_subject_key(attempt.pk))):
+        with contextlib.suppress(FlagDecisionError):  # decided meanwhile by someone else
             flag_decide(flag=flag, by=by, decision=DISMISS, note=note)
     return Attempt.objects.get(pk=attempt.pk)
 
@@ -117,7 +130,7 @@ def attempt_subject_register() -> None:
             prefix=ATTEMPT_SUBJECT,
             dismissed=_dismissed,
             confirmed=_confirmed,
-            url=_url,
+            urls=_urls,
             context=_context,
         )
     )

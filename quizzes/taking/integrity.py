@@ -163,12 +163,19 @@ def _too_fast(attempt: Attempt, answered: Sequence[AttemptQuestion]) -> Signal |
 
 
 def _parallel(attempt: Attempt) -> Signal | None:
+    """Attempts started within the window of this one and in progress with it at once (a
+    challenge ended by a wrong answer and started again is one after the other)."""
     window = settings.DANGJIAN_PARALLEL_WINDOW
-    together = Attempt.objects.filter(
-        member_id=attempt.member_id,
-        started_at__gte=attempt.started_at - window,
-        started_at__lte=attempt.started_at + window,
-    ).count()
+    together = (
+        Attempt.objects.filter(
+            member_id=attempt.member_id,
+            started_at__gte=attempt.started_at - window,
+            started_at__lte=attempt.started_at + window,
+            started_at__lt=attempt.submitted_at,
+        )
+        .filter(Q(submitted_at__isnull=True) | Q(submitted_at__gt=attempt.started_at))
+        .count()
+    )
     if together < settings.DANGJIAN_PARALLEL_ATTEMPTS:
         return None
     return Signal(

@@ -163,10 +163,17 @@ def attempt_items(attempt: Attempt, *, review: bool) -> list[dict[str, Any]]:
         if attempt.state == Attempt.State.IN_PROGRESS:
             asked += [item for item in items if item.response is None][:1]
         items = asked
+    if review and attempt.too_fast and attempt.integrity != Attempt.Integrity.CLEAR:
+        # Answered faster than it can be read and not (yet) accepted: a script submitting
+        # at machine speed to read the answers gets none (docs/integrity.md).
+        review = False
     feedback = [
         item
         for item in items
-        if review or (attempt.review == Quiz.Review.AFTER_EACH and item.mark is not None)
+        # The review shows the answers of the questions the member answered: a blank
+        # submission is not a way to collect the bank's answers.
+        if (review and item.response is not None)
+        or (attempt.review == Quiz.Review.AFTER_EACH and item.mark is not None)
     ]
     held = _held_back(feedback)
     with_feedback = {item.position for item in feedback}

@@ -114,14 +114,24 @@
     send(true);
   }
 
+  // Each beat 80–120 % of the interval after the last: a person's page never beats like
+  // a metronome, so hours of beats at exact intervals can only be a script (the nightly
+  // integrity check, docs/integrity.md). Every gap stays within what one beat credits.
+  function schedule() {
+    timer = window.setTimeout(function () {
+      tick();
+      if (timer) schedule();
+    }, intervalMs * (0.8 + 0.4 * Math.random()));
+  }
+
   function start() {
     if (timer) return;
-    timer = window.setInterval(tick, intervalMs);
+    schedule();
   }
 
   function stop() {
     if (!timer) return;
-    window.clearInterval(timer);
+    window.clearTimeout(timer);
     timer = null;
   }
 

@@ -64,7 +64,7 @@
   function paced(send, waiting, tries) {
     tries = tries || 0;
     return send().then(function (data) {
-      if (data.code !== "too_soon" || !(data.retry_after > 0) || data.retry_after > 60 || tries >= 3) {
+      if (data.code !== "too_soon" || !(data.retry_after > 0) || data.retry_after > 60 || tries >= 20) {
         return data;
       }
       if (waiting) { waiting(); }
@@ -276,6 +276,7 @@
     // pause is dropped (the check carries that answer), the saves already sent are
     // waited for, and the check carries the next sequence number, so a save that still
     // arrived after it would be stale. The question is frozen on screen meanwhile.
+    var lastCheck = Promise.resolve(null);
     var check = function (fieldset, button) {
       var position = parseInt(fieldset.dataset.position, 10);
       var response = responseOf(fieldset);
@@ -289,12 +290,16 @@
       var earlier = (inFlightOf[position] || []).map(function (request) {
         return request.catch(function () { return null; });
       });
+      // Checks go one after another: each question is read from the previous verdict on,
+      // so a burst of confirmations is answered in turn, each after its reading time.
+      earlier.push(lastCheck);
       var request = Promise.all(earlier).then(function () {
         return paced(function () {
           return post(config.check, { position: position, seq: nextSeq(fieldset), response: response });
         }, function () { setState(text.waiting); });
       });
       track(position, request.catch(function () { return null; }));
+      lastCheck = request.catch(function () { return null; });
       return request;
     };
     // The check was not taken: the question can be changed and confirmed again, and

@@ -148,9 +148,9 @@ def test_the_morning_email_reaches_the_reviewers_of_the_flag_s_scope(member, tre
     for offset in (0, 2, 4, 6, 8):
         _night(member, DAY - datetime.timedelta(days=offset), minutes=20)
     study_patterns_flag(day=DAY)
-    IntegrityFlag.objects.update(raised_at=MORNING)
-    assert integrity_digest_send(day=DAY - datetime.timedelta(days=1)) == 0
-    assert integrity_digest_send(day=DAY) == 1
+    IntegrityFlag.objects.update(raised_at=MORNING - datetime.timedelta(hours=6))  # 03:00
+    assert integrity_digest_send(until=MORNING - datetime.timedelta(days=1)) == 0
+    assert integrity_digest_send(until=MORNING) == 1
     [message] = mail.outbox
     assert message.to == ["wang@example.org"]
     assert "1 条新" in message.subject
@@ -166,3 +166,17 @@ def test_the_beat_jobs_are_scheduled_and_run(settings, member, time_machine):
     time_machine.move_to(MORNING, tick=False)
     assert flag_study_patterns.apply().get() == 1
     assert integrity_digest.apply().get() == 0  # no reviewer has an email address
+
+
+def test_nights_already_judged_are_not_judged_again(member, secretary_a):
+    for offset in (0, 1, 2, 3, 4):
+        _night(member, DAY - datetime.timedelta(days=offset), minutes=20)  # Tue..Fri before
+    assert study_patterns_flag(day=DAY) == 1
+    flag_decide(flag=IntegrityFlag.objects.get(), by=secretary_a, decision=DISMISS, note="")
+    next_week = DAY + datetime.timedelta(days=7)
+    assert study_patterns_flag(day=next_week) == 0  # no new night: nothing to judge
+    for offset in range(5):
+        _night(member, next_week - datetime.timedelta(days=offset), minutes=20)
+    assert study_patterns_flag(day=next_week) == 1
+    newest = IntegrityFlag.objects.filter(status=IntegrityFlag.Status.OPEN).get()
+    assert min(newest.evidence["dates"]) > DAY.isoformat()

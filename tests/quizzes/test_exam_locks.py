@@ -26,7 +26,7 @@ from quizzes.taking.locks import exam_locks
 from quizzes.taking.submitting import attempt_submit
 from tests.factories.people import DEFAULT_PASSWORD, MemberFactory
 from tests.factories.questions import question_create, single_choice
-from tests.factories.quizzes import fixed_quiz, right_answer, take
+from tests.factories.quizzes import answer_all, fixed_quiz, right_answer, take
 
 pytestmark = pytest.mark.django_db
 
@@ -268,6 +268,7 @@ def test_a_topic_quiz_review_holds_a_question_an_exam_now_locks(app, member, ban
     """A topic quiz taken before the exam was published: its review waits too."""
     topic = fixed_quiz(bank[EXAM_CATEGORY][:1] + bank[FREE_CATEGORY][:1], review="after_submit")
     attempt = attempt_start(quiz=topic, member=member)
+    answer_all(attempt, member)
     attempt_submit(attempt=attempt, member=member)
     _exam(bank)
     questions = app.get(reverse("quizzes_api:attempt", args=[attempt.pk])).data["questions"]

@@ -395,3 +395,76 @@ def test_reviewers_deciding_at_once_decide_once(tree, secretary_a, administrator
         assert held.integrity == Attempt.Integrity.CLEAR and entries.count() == 1
     else:
         assert held.integrity == Attempt.Integrity.VOID and not entries.exists()
+
+
+def _review_answers(client: Client, attempt: Attempt) -> list[list[int]]:
+    """What the API's review hands out: the right options of each question."""
+    questions = client.get(reverse("quizzes_api:attempt", args=[attempt.pk])).json()["questions"]
+    return [q["feedback"]["correct_option_ids"] for q in questions if q.get("feedback")]
+
+
+@pytest.mark.paced
+def test_a_harvester_gets_no_answers_from_blank_or_machine_speed_attempts(
+    zhao, questions, clock, secretary_a
+):
+    quiz = fixed_quiz(questions, title="反复作答", attempts_allowed=0, review="after_submit")
+    web = _client(zhao)
+    blank = attempt_start(quiz=quiz, member=zhao)
+    clock.shift(120)
+    attempt_submit(attempt=blank, member=zhao)
+    assert _review_answers(web, blank) == []  # nothing answered, nothing revealed
+    clock.shift(120)
+    fast = attempt_start(quiz=quiz, member=zhao)
+    answer_all(fast, zhao, right=False)  # guesses, at machine speed
+    fast = attempt_submit(attempt=fast, member=zhao)
+    assert fast.too_fast and fast.is_held
+    assert _review_answers(web, fast) == []  # held as too fast: no answers yet
+    flag_decide(
+        flag=_flag(fast, IntegrityFlag.Kind.TOO_FAST), by=secretary_a, decision=DISMISS, note=""
+    )
+    assert len(_review_answers(web, fast)) == len(questions)
+
+
+def test_nobody_reviews_their_own_flags(tree, questions, secretary_a, administrator):
+    """A secretary is a member of their subtree too: their flags go to others."""
+    quizzes = [fixed_quiz(questions[:2], title=f"书记并行测验{n}") for n in range(3)]
+    attempts = [attempt_start(quiz=quiz, member=secretary_a) for quiz in quizzes]
+    held = attempt_submit(attempt=attempts[-1], member=secretary_a)
+    flag = _flag(held, IntegrityFlag.Kind.PARALLEL_ATTEMPTS)
+    own = _client(secretary_a)
+    listing = own.get(reverse("learning_integrity_flags"))
+    assert listing.context["rows"] == [] and listing.context["counts"]["open"] == 0
+    url = reverse("learning_integrity_flag", args=[flag.pk])
+    assert own.post(url, {"decision": "dismiss"}).status_code == 404
+    with pytest.raises(PermissionDenied):
+        flag_decide(flag=flag, by=secretary_a, decision=DISMISS, note="")
+    flag_decide(flag=flag, by=administrator, decision=DISMISS, note="")
+    held.refresh_from_db()
+    assert held.integrity == Attempt.Integrity.CLEAR
+
+
+def test_challenges_ended_and_restarted_are_not_parallel(zhao, questions, clock):
+    from quizzes.taking.attempts import attempt_answer_check
+    from quizzes.taking.daily import challenge_quiz
+
+    challenge = challenge_quiz()
+    for _ in range(3):
+        attempt = attempt_start(quiz=challenge, member=zhao)
+        item = attempt.questions.order_by("position").first()
+        clock.shift(4)
+        wrong = wrong_answer(item.snapshot)
+        attempt_answer_check(attempt=attempt, member=zhao, position=item.position, response=wrong)
+        clock.shift(2)
+    assert not IntegrityFlag.objects.filter(kind=IntegrityFlag.Kind.PARALLEL_ATTEMPTS).exists()
+
+
+def test_checks_in_a_timed_quiz_are_not_refused_by_the_verdict_limit(zhao, questions, settings):
+    from quizzes.taking.attempts import attempt_answer_check
+
+    settings.DANGJIAN_VERDICT_LIMIT = 0  # spent, say, in practice
+    timed = fixed_quiz(questions[:3], review=Quiz.Review.AFTER_EACH, time_limit_minutes=10)
+    attempt = attempt_start(quiz=timed, member=zhao)
+    for item in attempt.questions.order_by("position"):
+        right = right_answer(item.snapshot)
+        attempt_answer_check(attempt=attempt, member=zhao, position=item.position, response=right)
+    assert attempt.questions.filter(mark__isnull=True).count() == 0
