@@ -468,3 +468,25 @@ def test_checks_in_a_timed_quiz_are_not_refused_by_the_verdict_limit(zhao, quest
         right = right_answer(item.snapshot)
         attempt_answer_check(attempt=attempt, member=zhao, position=item.position, response=right)
     assert attempt.questions.filter(mark__isnull=True).count() == 0
+
+
+def test_the_review_list_does_not_grow_queries_with_its_rows(tree, quiz, administrator):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    pattern = [True] * 7 + [False] * 3
+    admin = _client(administrator)
+
+    def queries() -> int:
+        admin.get(reverse("learning_integrity_flags"))  # warm caches (permissions, menu)
+        with CaptureQueriesContext(connection) as captured:
+            assert admin.get(reverse("learning_integrity_flags")).status_code == 200
+        return len(captured)
+
+    for name in ("甲", "乙"):
+        take(quiz, MemberFactory(display_name=name, organization=tree.branch_a1), right=pattern)
+    few = queries()
+    for name in ("丙", "丁", "戊", "己"):
+        take(quiz, MemberFactory(display_name=name, organization=tree.branch_a1), right=pattern)
+    assert IntegrityFlag.objects.count() >= 6
+    assert queries() == few
