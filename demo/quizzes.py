@@ -11,7 +11,9 @@ results and item statistics are real.
 Members differ in ability and questions in difficulty: the chance of a right answer falls
 with the question's difficulty and rises with the member's ability, so the easy questions
 score high, the hard ones low, and the able members score high on both. Some short answers
-are graded by the demo secretary; the others wait in the grading queue.
+are graded by the demo secretary; the others wait in the grading queue. One member of the
+secretary's subtree clicks through a quiz faster than it can be read, so the integrity
+review queue (学习诚信审核) has a case to show.
 
 Everything is drawn from one seeded ``random.Random``, so the demo is the same on every
 machine. The bank's top category (``bank_data.ROOT_CATEGORY``) marks a finished run: when
@@ -33,6 +35,7 @@ from django.utils import timezone
 
 from demo import bank_data, people_data
 from learning.models import Member, Organization
+from learning.people.selectors import secretary_roots
 from quizzes.bank.formats.base import ParseResult
 from quizzes.bank.services import questions_import
 from quizzes.models import (
@@ -138,6 +141,7 @@ def demo_quiz_seed(
         ]
         takers = _takers(committee, rng, participants)
         simulator = _Simulator(rng=rng, now=now, root=root)
+        simulator.hurried_in = _secretary_paths(committee)
         for quiz in quizzes:
             simulator.plan(quiz, takers)
         daily = simulator.plan_daily_quizzes(takers, days=DAILY_DAYS)
@@ -305,6 +309,17 @@ def _grader(committee: Organization) -> Member | None:
     return None
 
 
+def _secretary_paths(committee: Organization) -> tuple[str, ...]:
+    """The subtrees of the demo secretary, where one member will click through a quiz faster
+    than it can be read: the integrity review (and the member's 待审核) have a real case."""
+    secretary = Member.objects.filter(
+        username=GRADER_USERNAMES[0], organization__path__startswith=committee.path
+    ).first()
+    if secretary is None:
+        return ()
+    return tuple(secretary_roots(secretary).values_list("path", flat=True))
+
+
 # --- Simulated members ----------------------------------------------------------------
 
 
@@ -342,6 +357,8 @@ class _Simulator:
             )
         )
         self.attempts = 0
+        # Where the first quiz taken (not a daily one) is clicked through (_secretary_paths).
+        self.hurried_in: tuple[str, ...] = ()
         self.visits: list[_Visit] = []
         self.short_answers: list[tuple[AttemptQuestion, float]] = []
         # Every accepted blank answer of the bank: wrong guesses look like real answers.
@@ -427,9 +444,20 @@ class _Simulator:
         self.attempts += 1
         moment = start
         items = list(attempt.questions.order_by("position"))
+        organization = taker.member.organization
+        hurried = bool(
+            self.hurried_in
+            and quiz.kind != Quiz.Kind.DAILY
+            and organization is not None
+            and organization.path.startswith(self.hurried_in)
+        )
+        if hurried:
+            self.hurried_in = ()  # once
         for item in items:
             writing = item.snapshot["type"] == Question.Type.SHORT_ANSWER
             seconds = self.rng.uniform(90, 420) if writing else self.rng.uniform(12, 75)
+            if hurried:
+                seconds = self.rng.uniform(1.0, 2.0)
             moment += datetime.timedelta(seconds=seconds)
             if attempt.deadline is not None and moment >= attempt.deadline:
                 break  # Out of time: what was saved is submitted.
@@ -446,7 +474,7 @@ class _Simulator:
             )
             if writing:
                 self.short_answers.append((item, quality))
-        submit_at = moment + datetime.timedelta(seconds=self.rng.uniform(5, 40))
+        submit_at = moment + datetime.timedelta(seconds=1 if hurried else self.rng.uniform(5, 40))
         attempt_submit(attempt=attempt, member=taker.member, at=min(submit_at, self.now))
 
     def _response(self, snapshot: dict[str, Any], ability: float) -> tuple[dict[str, Any], float]:
