@@ -331,8 +331,9 @@ DANGJIAN_READING_FLOOR_SECONDS = 1.0
 DANGJIAN_SERVED_MAX_AGE = datetime.timedelta(hours=6)
 # Signals raised when an attempt is submitted (docs/integrity.md#signals-at-submit); any
 # of them holds the attempt's points for review. The values are those the simulation of
-# 1,000 honest members measured at 0.5 % flagged, every bot caught (docs/benchmarks.md). The least plausible time of a question is
-# its text at this pace, never under the floor (nor under the quiz's own seconds).
+# 1,000 honest members measured at 0.5 % flagged, every bot caught (docs/benchmarks.md).
+# The least plausible time of a question is its text at this pace, never under the floor
+# (nor under the quiz's own seconds).
 DANGJIAN_PLAUSIBLE_CHARS_PER_SECOND = env_int("PLAUSIBLE_CHARS_PER_SECOND", 12)
 DANGJIAN_PLAUSIBLE_FLOOR_SECONDS = 2.0
 # This many of a member's attempts started within the window of each other.
