@@ -57,10 +57,10 @@ MULTIPLE_THINKS = 1.5
 TYPING = (0.8, 1.6)
 # Time of day: the member's usual slot (hour, spread in hours) and its share of members.
 SLOTS = ((7.5, 0.5, 0.25), (12.5, 0.4, 0.30), (20.5, 1.0, 0.45))
-DAILY_HABIT = (1.0, 3.0)  # Beta: the share of weekdays with the daily quiz
+DAILY_HABIT = (1.0, 4.0)  # Beta: the share of weekdays with the daily quiz
 WEEKEND_HABIT = 0.6
 KEENNESS = (0.3, 0.95)
-WEEKLY_TURNOUT = 0.8
+WEEKLY_TURNOUT = 0.7
 MEETING_SHARE = 0.5
 CHALLENGERS = 0.25
 CHALLENGE_HABIT = (0.05, 0.25)

@@ -257,6 +257,11 @@ as the page does ({summary["refused"].get("too_soon", 0)} times; throttled:
         f"{summary['speed'][0.95]:.1f} characters/s; seconds per answered question in an attempt"
         f" (start to submit) median {spq[0.5]:.1f}, 5 % {spq[0.05]:.1f}, 1 % {spq[0.01]:.1f}.\n\n"
     )
+    if context.get("sweep"):
+        text += (
+            "This run includes the sweep (`DANGJIAN_BENCH_INTEGRITY_SWEEP=1`): the proposed set"
+            " with one value moved at a time; `make bench` alone runs the proposed set only.\n\n"
+        )
     text += _sets_table(summary, context) + "\n\n" + _quiz_table(current) + "\n\n"
     text += _probe_text(summary["probe"]) + "\n\n" + _bots_table(summary, context) + "\n\n"
     text += _findings(summary, context)
@@ -377,8 +382,9 @@ def _findings(summary: dict[str, Any], context: dict[str, Any]) -> str:
     parallel = {kind: current["attempts"][f"parallel_attempts:{kind}"] for kind in QUIZ_KINDS}
     if sum(parallel.values()):
         lines.append(
-            f"- **Several attempts at once** flagged {current['by_signal']['parallel_attempts']}"
-            f" honest members; {parallel['challenge']} of the {sum(parallel.values())} flagged"
+            "- **Several attempts at once** flagged"
+            f" {_members(current['by_signal']['parallel_attempts'])}; {parallel['challenge']} of"
+            f" the {sum(parallel.values())} flagged"
             " attempts are challenge games. A lost game is played again a few seconds later,"
             f" so {in_force['DANGJIAN_PARALLEL_ATTEMPTS']} games started within"
             f" {in_force['DANGJIAN_PARALLEL_WINDOW'].total_seconds():g} s count as attempts at"
@@ -390,19 +396,23 @@ def _findings(summary: dict[str, Any], context: dict[str, Any]) -> str:
         )
     shared = sum(current["attempts"][f"shared_answers:{kind}"] for kind in QUIZ_KINDS)
     if shared:
+        topic = current["attempts"]["shared_answers:topic"]
+        where = "all in topic quizzes" if topic == shared else f"{topic} in topic quizzes"
         lines.append(
-            f"- **The same answers** flagged {current['by_signal']['shared_answers']} honest"
-            f" members ({shared} attempts), all in the fixed-order topic quizzes that branches"
-            " take together: a question's wrong answers gather on its most attractive option,"
-            " so two members who miss the same two questions meet the threshold by chance."
-            " The copied colleagues of the control are flagged with their copiers, as the"
-            " signal intends (it cannot tell who copied whom)."
+            f"- **The same answers** flagged {_members(current['by_signal']['shared_answers'])}"
+            f" ({shared} attempts, {where}; two of them ask everyone the same questions in the"
+            " same order and branches take them together, where drawn and shuffled quizzes"
+            " give each member another sequence): a question's wrong answers gather on its"
+            " most attractive option, so two members who miss the same two questions the same"
+            " way meet the threshold by chance. The copied colleagues of the control are"
+            " flagged with their copiers, as the signal intends (it cannot tell who copied"
+            " whom)."
         )
     probe = summary["probe"]
     if probe["attempts"]:
         lines.append(
-            f"- **Accuracy far above the record** flagged"
-            f" {current['by_signal']['accuracy_jump']} honest members: the signal needs a"
+            "- **Accuracy far above the record** flagged"
+            f" {_members(current['by_signal']['accuracy_jump'])}: the signal needs a"
             " usual accuracy of at most"
             f" {in_force['DANGJIAN_ACCURACY_USUAL_PERCENT']} %, and only"
             f" {probe['usual_at_most_50']} of the {probe['attempts']:,} attempts it reached"
@@ -413,8 +423,8 @@ def _findings(summary: dict[str, Any], context: dict[str, Any]) -> str:
     if fast:
         pace = in_force["DANGJIAN_PLAUSIBLE_CHARS_PER_SECOND"]
         text = (
-            f"- **Too fast** flagged {current['by_signal']['too_fast']} honest members"
-            " (challenge games ended at their first question are the shortest attempts)."
+            f"- **Too fast** flagged {_members(current['by_signal']['too_fast'])}"
+            f"{_short_games(current)}."
             f" The {FAST_SECONDS:g} s-a-question bot is caught on {fast['flagged_attempts']}"
             f" of its {fast['attempts']} attempts: the demo bank's questions are short (median"
             f" 36 characters read), so at {pace} characters a second most of them are"
@@ -424,17 +434,18 @@ def _findings(summary: dict[str, Any], context: dict[str, Any]) -> str:
         if proposed_bots:
             text += (
                 f" With the proposed pace it is caught on {proposed_bots['flagged_attempts']}"
-                f" of {proposed_bots['attempts']}: every bot within its first days, not every"
-                " attempt; a script a little slower than the plausible time always passes."
+                f" of {proposed_bots['attempts']}: every bot at least once, not every attempt;"
+                " a script a little slower than the plausible time always passes."
             )
         lines.append(text)
     if proposed:
         lines.append(
-            f"- **The proposed set** flags {proposed['flagged']} honest members"
+            f"- **The proposed set** flags {_members(proposed['flagged'])}"
             f" ({_percent(proposed['rate'])}, interval {_percent(proposed['low'])}–"
-            f"{_percent(proposed['high'])}) and every bot: for each signal that misses a"
-            " target, the value nearest to the one in force, of those tried, that meets both"
-            " (`DANGJIAN_BENCH_INTEGRITY_SWEEP=1 make bench` adds the neighbours tried)."
+            f"{_percent(proposed['high'])}) and every bot. It moves only the signals that"
+            " miss a target; `DANGJIAN_BENCH_INTEGRITY_SWEEP=1 make bench` adds the proposed"
+            " set with one value moved at a time, to show which neighbours meet both targets"
+            " too."
         )
     lines.append(
         "- Rates are per member over the simulated days and grow with a member's activity;"
@@ -450,6 +461,20 @@ def _findings(summary: dict[str, Any], context: dict[str, Any]) -> str:
             + "."
         )
     return "\n".join(lines) + "\n\n" + _workers(summary)
+
+
+def _short_games(current: dict[str, Any]) -> str:
+    games = current["attempts"]["too_fast:challenge"]
+    if not games:
+        return ""
+    return (
+        f" ({games} of the flagged attempts are challenge games, the shortest attempts: a game"
+        " lost at its first question is one answer)"
+    )
+
+
+def _members(count: int) -> str:
+    return f"{count} honest member{'' if count == 1 else 's'}"
 
 
 def _workers(summary: dict[str, Any]) -> str:

@@ -88,8 +88,8 @@ def run_tasks(tasks: list[Task], directory: Path, workers: int) -> dict[str, dic
     source = connection.settings_dict["NAME"]
     connections.close_all()
     paths = {}
-    for task in tasks:
-        paths[task.name] = str(directory / f"{task.name}.sqlite3")
+    for number, task in enumerate(tasks, start=1):
+        paths[task.name] = str(directory / f"task-{number}.sqlite3")
         with sqlite3.connect(source) as original, sqlite3.connect(paths[task.name]) as copy:
             original.backup(copy)
     context = multiprocessing.get_context("fork")
