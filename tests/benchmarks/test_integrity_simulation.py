@@ -52,7 +52,7 @@ THRESHOLDS = tuple(
 # second catches the 3.5 s bot on more attempts than 13 at no cost to honest members; a
 # 15 s window still catches a script opening three quizzes at once, while three challenge
 # games started within it need two of them lost within it; 3 shared wrong answers (2
-# flags about 1-2 % of honest members, 4 misses most copiers).
+# flags 0.4-1.7 % of honest members in two populations, 4 misses most copiers).
 PROPOSED = {
     "DANGJIAN_PLAUSIBLE_CHARS_PER_SECOND": 12,
     "DANGJIAN_PARALLEL_WINDOW": datetime.timedelta(seconds=15),
