@@ -24,7 +24,7 @@ from wagtail.admin.menu import MenuItem
 from learning.integrity.explanations import flag_evidence_rows, flag_explanation
 from learning.integrity.selectors import can_review_flags, flags_visible_to
 from learning.integrity.services import CONFIRM, DISMISS, FlagDecisionError, flag_decide
-from learning.integrity.subjects import subject_type_of
+from learning.integrity.subjects import SubjectType, subject_type_of
 from learning.models import IntegrityFlag
 
 FLAGS_PER_PAGE = 50
@@ -38,16 +38,14 @@ class IntegrityMenuItem(MenuItem):
 
 def _rows(flags: list[IntegrityFlag]) -> list[dict[str, Any]]:
     """Each flag with its sentence and the link to its subject (one query a subject type)."""
-    by_type: dict[str, list[IntegrityFlag]] = {}
+    groups: dict[str, tuple[SubjectType, list[IntegrityFlag]]] = {}
     for flag in flags:
         subject_type = subject_type_of(flag)
         if subject_type is not None:
-            by_type.setdefault(subject_type.prefix, []).append(flag)
+            groups.setdefault(subject_type.prefix, (subject_type, []))[1].append(flag)
     urls: dict[int, str] = {}
-    for group in by_type.values():
-        subject_type = subject_type_of(group[0])
-        if subject_type is not None:
-            urls.update(subject_type.urls(group))
+    for subject_type, group in groups.values():
+        urls.update(subject_type.urls(group))
     return [
         {"flag": flag, "explanation": flag_explanation(flag), "subject_url": urls.get(flag.pk)}
         for flag in flags

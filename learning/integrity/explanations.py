@@ -9,62 +9,70 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from learning.models import IntegrityFlag
 
 Kind = IntegrityFlag.Kind
 
 
-def _number(evidence: dict[str, Any], key: str) -> int:
+# Each kind's sentence, and which evidence key fills each of its placeholders (the
+# placeholders of "other" take text, every other one a whole number).
+_SENTENCES: dict[str, tuple[Any, dict[str, str]]] = {
+    Kind.TOO_FAST: (
+        gettext_lazy(
+            "%(answered)d questions answered in %(seconds)d s; reading them takes at least "
+            "%(plausible)d s."
+        ),
+        {"answered": "answered", "seconds": "seconds", "plausible": "plausible_seconds"},
+    ),
+    Kind.ACCURACY_JUMP: (
+        gettext_lazy(
+            "%(accuracy)d%% right, against %(usual)d%% in the member's %(before)d earlier attempts."
+        ),
+        {"accuracy": "accuracy", "usual": "usual_accuracy", "before": "attempts_before"},
+    ),
+    Kind.SHARED_ANSWERS: (
+        gettext_lazy(
+            "The same %(questions)d answers, in the same order, as %(other)s of the same "
+            "branch, saved within %(seconds)d s of each other."
+        ),
+        {"questions": "questions", "other": "other", "seconds": "seconds_apart"},
+    ),
+    Kind.PARALLEL_ATTEMPTS: (
+        gettext_lazy("%(attempts)d attempts were in progress at the same time."),
+        {"attempts": "attempts"},
+    ),
+    Kind.REGULAR_BEATS: (
+        gettext_lazy(
+            "%(minutes)d minutes of study without a pause, the heartbeats within %(spread)d ms "
+            "of a fixed interval."
+        ),
+        {"minutes": "run_minutes", "spread": "spread_ms"},
+    ),
+    Kind.NIGHT_STUDY: (
+        gettext_lazy("Study between midnight and 5 a.m. on %(nights)d of the last %(days)d days."),
+        {"nights": "nights", "days": "days"},
+    ),
+}
+
+
+def _value(evidence: dict[str, Any], placeholder: str, key: str) -> int | str:
     value = evidence.get(key)
+    if placeholder == "other":
+        return str(value or "?")
     return int(value) if isinstance(value, int | float) else 0
 
 
 def flag_explanation(flag: IntegrityFlag) -> str:
     """One sentence saying what was seen, from ``flag.evidence``."""
     evidence = flag.evidence if isinstance(flag.evidence, dict) else {}
-    number = lambda key: _number(evidence, key)  # noqa: E731
-    if flag.kind == Kind.TOO_FAST:
-        return _(
-            "%(answered)d questions answered in %(seconds)d s; reading them takes at least "
-            "%(plausible)d s."
-        ) % {
-            "answered": number("answered"),
-            "seconds": number("seconds"),
-            "plausible": number("plausible_seconds"),
-        }
-    if flag.kind == Kind.ACCURACY_JUMP:
-        return _(
-            "%(accuracy)d%% right, against %(usual)d%% in the member's %(before)d earlier attempts."
-        ) % {
-            "accuracy": number("accuracy"),
-            "usual": number("usual_accuracy"),
-            "before": number("attempts_before"),
-        }
-    if flag.kind == Kind.SHARED_ANSWERS:
-        return _(
-            "The same %(questions)d answers, in the same order, as %(other)s of the same "
-            "branch, saved within %(seconds)d s of each other."
-        ) % {
-            "questions": number("questions"),
-            "other": str(evidence.get("other") or "?"),
-            "seconds": number("seconds_apart"),
-        }
-    if flag.kind == Kind.PARALLEL_ATTEMPTS:
-        return _("%(attempts)d attempts were in progress at the same time.") % {
-            "attempts": number("attempts")
-        }
-    if flag.kind == Kind.REGULAR_BEATS:
-        return _(
-            "%(minutes)d minutes of study without a pause, the heartbeats within %(spread)d ms "
-            "of a fixed interval."
-        ) % {"minutes": number("run_minutes"), "spread": number("spread_ms")}
-    if flag.kind == Kind.NIGHT_STUDY:
-        return _("Study between midnight and 5 a.m. on %(nights)d of the last %(days)d days.") % {
-            "nights": number("nights"),
-            "days": number("days"),
-        }
-    return str(flag.get_kind_display())
+    if flag.kind not in _SENTENCES:
+        return str(flag.get_kind_display())
+    sentence, keys = _SENTENCES[flag.kind]
+    return str(sentence) % {
+        placeholder: _value(evidence, placeholder, key) for placeholder, key in keys.items()
+    }
 
 
 def _evidence_labels() -> dict[str, str]:

@@ -50,6 +50,7 @@ SCORED_STATES = (
     AttemptQuestion.State.PARTIAL,
     AttemptQuestion.State.WRONG,
 )
+_NOT_RIGHT = (AttemptQuestion.State.PARTIAL, AttemptQuestion.State.WRONG)
 
 Kind = IntegrityFlag.Kind
 
@@ -262,6 +263,3 @@ def _shared_answers(attempt: Attempt, answered: Sequence[AttemptQuestion]) -> Si
         },
         also=other,
     )
-
-
-_NOT_RIGHT = (AttemptQuestion.State.PARTIAL, AttemptQuestion.State.WRONG)

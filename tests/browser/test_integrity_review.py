@@ -62,6 +62,7 @@ def test_a_secretary_confirms_a_flag_and_the_member_sees_the_reason(
     page.goto(reverse("wagtailadmin_home"))
     summary = page.get_by_test_id("summary-flags")
     assert "2 条学习诚信提示待审核" in summary.inner_text()
+    screenshot(page, "desktop-1366-admin-home-integrity-count")
     page.locator("#wagtail-sidebar").get_by_role("link", name="学习诚信审核").click()
     page.get_by_test_id("flag-list").wait_for()
     assert page.get_by_test_id("flag-row").count() == 2
@@ -102,3 +103,5 @@ def test_a_secretary_confirms_a_flag_and_the_member_sees_the_reason(
     screenshot(phone, "integrity-reversal-my-points-phone")
     phone.goto(reverse("quizzes:result", args=[first.pk]))
     assert "已审核：你的成绩有效，但这次作答不计积分。" in phone.locator("main").inner_text()
+    assert_no_horizontal_scroll(phone)
+    screenshot(phone, "integrity-reviewed-result-phone")

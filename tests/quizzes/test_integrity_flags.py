@@ -490,3 +490,18 @@ def test_the_review_list_does_not_grow_queries_with_its_rows(tree, quiz, adminis
         take(quiz, MemberFactory(display_name=name, organization=tree.branch_a1), right=pattern)
     assert IntegrityFlag.objects.count() >= 6
     assert queries() == few
+
+
+def test_a_post_without_a_decision_changes_nothing(zhao, qian, quiz, secretary_a):
+    _first, second = _shared_answers(zhao, qian, quiz)
+    flag = _flag(second, IntegrityFlag.Kind.SHARED_ANSWERS)
+    secretary = _client(secretary_a)
+    url = reverse("learning_integrity_flag", args=[flag.pk])
+    for body in ({}, {"decision": "delete"}, {"decision": "confirm", "note": "理" * 451}):
+        refused = secretary.post(url, body)
+        assert refused.status_code == 400
+    flag.refresh_from_db()
+    second.refresh_from_db()
+    assert flag.is_open and second.is_held
+    missing = reverse("learning_integrity_flag", args=[flag.pk + 1000])
+    assert secretary.get(missing).status_code == 404

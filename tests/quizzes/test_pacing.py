@@ -259,3 +259,22 @@ def test_the_api_check_says_how_long_to_wait(member, clock):
     assert early.status_code == 429
     assert early.json()["code"] == "too_soon" and early.json()["retry_after"] > 0
     assert int(early["Retry-After"]) >= 1
+
+
+def test_the_api_gives_no_verdict_without_the_served_token(member, clock):
+    question = question_create(true_false(stem="党的最高理想是实现共产主义。"))
+    entry = WrongAnswer.objects.create(member=member, question=question, last_wrong_at=START)
+    api = APIClient()
+    api.force_authenticate(member)
+    before = (entry.correct_streak, entry.wrong_count)
+    clock.shift(30)
+    url = reverse("quizzes_api:wrong_answer_practise", args=[entry.pk])
+    for served in (None, "x" * 201, served_token(member, question.pk + 1)):
+        body: dict[str, Any] = {"response": {"value": False}}
+        if served is not None:
+            body["served"] = served
+        refused = api.post(url, body, format="json")
+        assert refused.status_code in (400, 409), refused.content
+        assert "correct_option_ids" not in refused.json()
+    entry.refresh_from_db()
+    assert (entry.correct_streak, entry.wrong_count) == before
