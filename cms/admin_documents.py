@@ -12,7 +12,6 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import F, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -23,6 +22,7 @@ from wagtail.documents import get_document_model
 
 from cms.models import DocumentText
 from cms.tasks import document_text_extract_task
+from learning.common.enqueue import task_send_on_commit
 
 PENDING = "pending"
 STATUS_FILTERS = {
@@ -79,8 +79,8 @@ def document_text_refresh_view(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method != "POST":
         return redirect("cms_document_texts")
     document = get_object_or_404(get_document_model(), pk=pk)
-    transaction.on_commit(
-        lambda: document_text_extract_task.delay(document_id=document.pk, force=True)
+    task_send_on_commit(
+        document_text_extract_task, kwargs={"document_id": document.pk, "force": True}
     )
     messages.success(
         request, _("“%(title)s” will be read again in a moment.") % {"title": document.title}

@@ -37,6 +37,7 @@ from wagtail.models import Page, ReferenceIndex
 from wagtail.utils.file import hash_filelike
 
 from cms.models import DocumentText, PolicyDocumentPage
+from learning.common.enqueue import task_send_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -368,7 +369,7 @@ def _document_saved(
         return
     from cms.tasks import document_text_extract_task
 
-    document_text_extract_task.delay_on_commit(document_id=instance.pk)
+    task_send_on_commit(document_text_extract_task, kwargs={"document_id": instance.pk})
 
 
 def _document_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:

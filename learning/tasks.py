@@ -8,6 +8,7 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
+from learning.common.enqueue import unsent_tasks_send
 from learning.integrity.digest import integrity_digest_send
 from learning.integrity.patterns import study_patterns_flag
 from learning.points.ledger_check import ledger_differences
@@ -44,3 +45,12 @@ def flag_study_patterns() -> int:
 def integrity_digest() -> int:
     """Every morning: email each reviewer the flags raised in their scope in the last day."""
     return integrity_digest_send(until=timezone.now())
+
+
+@shared_task(name="learning.send_unsent_tasks")
+def send_unsent_tasks() -> int:
+    """Every minute: send again the tasks the broker refused (learning.common.enqueue)."""
+    sent, waiting = unsent_tasks_send()
+    if waiting:
+        logger.warning("%d background task(s) still waiting to be queued", waiting)
+    return sent

@@ -15,6 +15,7 @@ from wagtail.log_actions import LogActionRegistry
 from wagtail.permissions import policy_registry
 from wagtail.snippets.models import register_snippet
 
+from learning.common.admin_unsent_tasks import unsent_tasks_panel_for
 from learning.integrity.admin_flags import IntegrityMenuItem, flag_view, flags_view
 from learning.models import Member
 from learning.people.admin_logins import LoginLockoutsMenuItem, login_lockouts_view
@@ -136,3 +137,10 @@ def register_integrity_menu_item() -> MenuItem:
         icon_name="warning",
         order=245,
     )
+
+
+@hooks.register("construct_homepage_panels")
+def add_unsent_tasks_panel(request: Any, panels: list[Any]) -> None:
+    panel = unsent_tasks_panel_for(request.user)
+    if panel is not None:
+        panels.append(panel)

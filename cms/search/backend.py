@@ -34,7 +34,7 @@ from typing import Any
 from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import models, transaction
+from django.db import models
 from modelsearch.backends.base import (
     BaseIndex,
     BaseSearchBackend,
@@ -59,6 +59,7 @@ from cms.search.storage import (
     IndexStore,
     add_missing_fields,
 )
+from learning.common.enqueue import task_send_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -383,13 +384,11 @@ class WhooshSearchBackend(BaseSearchBackend):
         options = self.options
         for start in range(0, len(pks), SYNC_CHUNK_SIZE):
             chunk = [str(pk) for pk in pks[start : start + SYNC_CHUNK_SIZE]]
-
-            def send(chunk: list[str] = chunk) -> None:
-                search_index_sync.apply_async(
-                    kwargs={"options": options, "model": label, "pks": chunk}, queue=queue
-                )
-
-            transaction.on_commit(send, robust=True)
+            task_send_on_commit(
+                search_index_sync,
+                kwargs={"options": options, "model": label, "pks": chunk},
+                queue=queue,
+            )
 
 
 SearchBackend = WhooshSearchBackend

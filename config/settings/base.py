@@ -250,6 +250,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "learning.integrity_digest",
         "schedule": crontab(hour=7, minute=30),
     },
+    # Tasks the broker refused (an outage) are kept and sent again (docs/operations.md).
+    "send-unsent-tasks": {"task": "learning.send_unsent_tasks", "schedule": 60.0},
 }
 
 # --- Authentication ---------------------------------------------------------

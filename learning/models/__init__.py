@@ -24,6 +24,7 @@ from learning.models.points import (
 )
 from learning.models.progress import LessonProgress, StudyClock, StudyDay
 from learning.models.screens import Screen
+from learning.models.tasks import UnsentTask
 
 __all__ = [
     "PHONE_PATTERN",
@@ -47,5 +48,6 @@ __all__ = [
     "StudyClock",
     "StudyDay",
     "SubtreeLogEntry",
+    "UnsentTask",
     "phone_validator",
 ]

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from learning.common.enqueue import task_send_on_commit
 from learning.common.sheets import file_too_large_message
 from learning.common.text import excerpt
 from quizzes.bank.formats import guess_format, parse_questions
@@ -238,7 +239,7 @@ def question_import_start(*, question_import: QuestionImport) -> bool:
             return False
         if question_import.question_count > INLINE_IMPORT_MAX:
             import_id = str(question_import.pk)
-            transaction.on_commit(lambda: question_import_run.delay(import_id))
+            task_send_on_commit(question_import_run, args=[import_id])
             return True
     question_import_execute(import_id=question_import.pk)
     question_import.refresh_from_db()

@@ -16,11 +16,11 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.cache import cache
-from django.db import transaction
 from django.db.models import Count, Max
 from django.db.models.fields.json import KT
 from django.utils import timezone
 
+from learning.common.enqueue import task_send_on_commit
 from quizzes.models import Attempt, AttemptQuestion, Question, Quiz
 from quizzes.results.statistics import AttemptMarks, quiz_statistics
 
@@ -251,7 +251,7 @@ def _enqueue(quiz_id: int, stamp: str, *, force: bool) -> None:
         return
     from quizzes.tasks import quiz_statistics_recompute
 
-    transaction.on_commit(lambda: quiz_statistics_recompute.delay(quiz_id))
+    task_send_on_commit(quiz_statistics_recompute, args=[quiz_id])
 
 
 def quiz_statistics_compute(*, quiz_id: int) -> dict[str, Any] | None:

@@ -22,7 +22,6 @@ from wagtail.models import Page
 from cms import extraction
 from cms.extraction import clean_text, document_text_extract, extract_text
 from cms.models import DocumentText, LessonPage, PolicyDocumentPage
-from cms.tasks import document_text_extract_task
 from demo.files import DEMO_FILES
 from tests.factories.documents import docx_bytes, upload
 from tests.factories.pages import Content, add_course, add_lesson, add_policy
@@ -293,7 +292,8 @@ def test_a_save_with_wagtails_hash_of_the_same_file_queues_no_task(
         document = upload("会议纪要", "minutes.docx", docx_bytes("第一项。"))
     queued: list[dict[str, Any]] = []
     monkeypatch.setattr(
-        document_text_extract_task, "delay_on_commit", lambda **kwargs: queued.append(kwargs)
+        "cms.extraction.task_send_on_commit",
+        lambda task, **options: queued.append(options["kwargs"]),
     )
     document.save()  # no hash known: the task is queued (and will find the file unchanged)
     assert queued == [{"document_id": document.pk}]

@@ -31,7 +31,7 @@ from demo.content import DemoContentError, demo_content_seed
 from demo.errors import DemoDataError
 from demo.people import DemoPasswords, DemoSeedError, SeedSummary, demo_passwords, demo_seed
 from demo.quizzes import DemoQuizError, demo_bank_exists, demo_quiz_seed
-from learning.models import Organization
+from learning.models import Organization, UnsentTask
 
 HOME_PAGE_INTRO = (
     "<p>欢迎来到青禾新区机关党委的<b>智慧党建</b>学习平台。</p>"
@@ -93,6 +93,7 @@ class Command(BaseCommand):
         # Wagtail logs every page it creates and publishes; a hundred lines would bury
         # the passwords this command prints once.
         logging.getLogger("wagtail").setLevel(logging.WARNING)
+        unsent_before = UnsentTask.objects.count()
         with transaction.atomic():
             if Organization.objects.filter(code=people_data.COMMITTEE_CODE).exists():
                 self.stdout.write(
@@ -128,6 +129,21 @@ class Command(BaseCommand):
         self._seed_quizzes()
         if activity_days:
             self._seed_activity(activity_days)
+        self._report_unsent_tasks(unsent_before)
+
+    def _report_unsent_tasks(self, before: int) -> None:
+        # The broker refused some background tasks (learning.common.enqueue): they are
+        # kept, not lost, but the operator must hear of it now rather than find out later.
+        kept = UnsentTask.objects.count() - before
+        if kept > 0:
+            latest = UnsentTask.objects.order_by("-pk").first()
+            self.stderr.write(
+                self.style.WARNING(
+                    f"有 {kept} 个后台任务未能送入任务队列（{latest.error if latest else ''}）。"
+                    "它们已保存，队列恢复后每分钟自动重发，"
+                    "也可运行 python manage.py send_unsent_tasks 立即重发。"
+                )
+            )
 
     def _seed_quizzes(self) -> None:
         self.stdout.write("")
