@@ -58,6 +58,12 @@ def _segmenter() -> ModuleType:
     return rjieba
 
 
+def segmenter_load() -> None:
+    """Load the segmenter and its dictionary now (gunicorn's master does, before forking:
+    its workers then share the dictionary's memory instead of loading one each)."""
+    _segmenter().cut("中国共产党党员")
+
+
 @dataclass(frozen=True)
 class NormalizedText:
     """NFKC text plus, when asked for, where each of its characters came from."""

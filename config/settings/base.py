@@ -175,7 +175,11 @@ TEMPLATES = [
 
 DEFAULT_SQLITE_PATH = VAR_DIR / "db.sqlite3"
 DATABASE_URL = os.environ.get("DATABASE_URL", "") or f"sqlite:///{DEFAULT_SQLITE_PATH}"
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+# Connections are kept for a minute and checked before reuse, so a restarted PostgreSQL
+# costs one reconnect instead of errors until the connection ages out.
+DATABASES = {
+    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     # A fresh clone has no var/ yet; SQLite cannot create the file's directory.
@@ -253,6 +257,20 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Tasks the broker refused (an outage) are kept and sent again (docs/operations.md).
     "send-unsent-tasks": {"task": "learning.send_unsent_tasks", "schedule": 60.0},
 }
+
+# --- Email ------------------------------------------------------------------
+
+# Password resets and the reviewers' morning digest. Without EMAIL_HOST, production
+# sends through a mail server on this machine (localhost:25).
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "webmaster@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Authentication ---------------------------------------------------------
 

@@ -1,0 +1,53 @@
+"""gunicorn's settings for every launcher (Procfile, systemd, load tests): gunicorn reads
+``./gunicorn.conf.py`` from its working directory, the repository root.
+
+Each value can be changed by an environment variable (docs/deployment.md#web-server).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from typing import Any
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
+wsgi_app = "config.wsgi:application"
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000").split(",")
+# Sync workers: every request is short (pages, JSON); a slow client is nginx's problem,
+# which buffers requests and responses in front of gunicorn.
+workers = _int("WEB_CONCURRENCY", 2 * multiprocessing.cpu_count() + 1)
+threads = _int("GUNICORN_THREADS", 1)
+worker_class = "gthread" if threads > 1 else "sync"
+timeout = _int("GUNICORN_TIMEOUT", 30)
+graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
+keepalive = 5
+# A worker is replaced after this many requests (bounded memory growth), at staggered times.
+max_requests = _int("GUNICORN_MAX_REQUESTS", 2000)
+max_requests_jitter = max_requests // 10
+# Load Django once in the master: workers share its memory (the search segmenter's
+# dictionary included, see when_ready) and a broken configuration fails at start, not
+# in each worker.
+preload_app = True
+# The workers' heartbeat files in memory: a busy or slow disk never looks like a hung worker.
+SHARED_MEMORY = "/dev/shm"  # noqa: S108 - gunicorn creates its own private files there
+worker_tmp_dir = SHARED_MEMORY if os.path.isdir(SHARED_MEMORY) else None
+# Requests are bounded before Django sees them (uploads are bounded again by Django).
+limit_request_line = 8190
+limit_request_fields = 100
+limit_request_field_size = 8190
+# One line per request with its duration, unless GUNICORN_ACCESS_LOG=false.
+accesslog = "-" if os.environ.get("GUNICORN_ACCESS_LOG", "true").lower() != "false" else None
+errorlog = "-"
+proc_name = "dangjian-web"
+
+
+def when_ready(server: Any) -> None:
+    """Runs in the master after the app is loaded, before the workers are forked."""
+    from cms.search.analysis import segmenter_load
+
+    segmenter_load()
