@@ -226,6 +226,7 @@ def _round_trip(target: Target, tmp_path: Path, settings: Any) -> None:
 
     archive = backup(tmp_path / "archive", media_root=source_media, var_dir=tmp_path / "var")
     manifest = manifest_of(archive)
+    assert all(path.stat().st_mode & 0o077 == 0 for path in [archive, *archive.iterdir()])
     assert manifest["database"]["vendor"] == connection.vendor
     assert manifest["parts"]["media"]["files"] == 2
     assert "learning" in manifest["migrations"]
