@@ -195,7 +195,8 @@ def manifest_of(archive: Path) -> dict[str, Any]:
 
 
 def _seed(media_root: Path) -> None:
-    """Organisations, members, awards and a reversal, and an uploaded document."""
+    """Organisations, members, awards and a reversal through the services; an uploaded
+    document; a file in MEDIA_ROOT."""
     committee = OrganizationFactory(name="备份党委", code="BFDW", kind=Organization.Kind.COMMITTEE)
     branch = OrganizationFactory(name="备份第一支部", code="BF1", parent=committee)
     other = OrganizationFactory(name="备份第二支部", code="BF2", parent=committee)
@@ -210,6 +211,7 @@ def _seed(media_root: Path) -> None:
     assert first is not None
     points_reverse(entry=first, reason="录入错误", by=None)
     upload("支部会议纪要", "minutes.docx", docx_bytes("学习党章，按时交纳党费。"))
+    # A file in a folder, with a Chinese name: the tar keeps both.
     (media_root / "images").mkdir(parents=True, exist_ok=True)
     (media_root / "images" / "党徽.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
 
@@ -220,7 +222,8 @@ def _round_trip(target: Target, tmp_path: Path, settings: Any) -> None:
     _seed(source_media)
     entries = PointsEntry.objects.count()
     total = PointsEntry.objects.aggregate(total=Sum("points"))["total"]
-    usernames = sorted(Member.objects.values_list("username", flat=True))
+    people = sorted(Member.objects.values_list("username", "display_name", "organization__code"))
+    organisations = sorted(Organization.objects.values_list("code", "name", "path"))
     media = files_under(source_media)
     assert entries >= 8 and len(media) == 2
 
@@ -240,9 +243,19 @@ def _round_trip(target: Target, tmp_path: Path, settings: Any) -> None:
     assert "check_ledger: OK" in finished.stdout
     assert "rebuild_modelsearch_index" in finished.stdout
 
-    ledger, members = PointsEntry._meta.db_table, Member._meta.db_table
+    ledger = PointsEntry._meta.db_table
+    members, orgs = Member._meta.db_table, Organization._meta.db_table
     assert target.query(f"SELECT count(*), sum(points) FROM {ledger}") == [(entries, total)]  # noqa: S608
-    assert [name for (name,) in target.query(f"SELECT username FROM {members}")] == usernames  # noqa: S608
+    assert (
+        sorted(
+            target.query(
+                f"SELECT m.username, m.display_name, o.code FROM {members} m"  # noqa: S608
+                f" JOIN {orgs} o ON o.id = m.organization_id"
+            )
+        )
+        == people
+    )
+    assert sorted(target.query(f"SELECT code, name, path FROM {orgs}")) == organisations  # noqa: S608
     assert files_under(restored_media) == media
 
     # check_ledger on its own, as the operator runs it on the restored database.
