@@ -6,7 +6,7 @@ RUN_STAMP := $(VENV)/.requirements-run
 DEV_STAMP := $(VENV)/.requirements-dev
 PYTEST_ARGS ?=
 
-.PHONY: run setup test test-boundaries bench lint format messages clean help
+.PHONY: run setup test test-boundaries bench lint format messages clean help backup restore
 
 help:
 	@echo "make run    set up (venv, packages, database, demo data) and start on http://127.0.0.1:8000"
@@ -14,6 +14,8 @@ help:
 	@echo "make bench  run the performance benchmarks (tests/benchmarks)"
 	@echo "make test-boundaries  run the suite with the clock at each week/month/year boundary"
 	@echo "make lint   ruff check, format check and the import contracts (import-linter)"
+	@echo "make backup  back up the database and media files into var/backups/ (docs/backup.md)"
+	@echo "make restore BACKUP=path  restore an archive into a fresh database (docs/backup.md)"
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required")'
@@ -56,6 +58,13 @@ lint: $(DEV_STAMP)
 format: $(DEV_STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+backup:
+	bin/backup
+
+restore:
+	@test -n "$(BACKUP)" || { echo "usage: make restore BACKUP=var/backups/dangjian-<UTC time>" >&2; exit 2; }
+	bin/restore "$(BACKUP)"
 
 clean:
 	rm -rf var/static var/celery var/celerybeat-schedule* var/test-artifacts
