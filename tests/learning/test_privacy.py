@@ -495,3 +495,44 @@ def test_an_erased_member_keeps_the_organisations_headcount(world: World) -> Non
     member_erase(member=world.target, by=None)
     assert _standings(world.tree)[0] == before
     assert Member.objects.filter(organization=branch).count() == 3
+
+
+def test_an_administrator_erases_a_member_from_the_admin(world: World, administrator) -> None:
+    client = signed_in(administrator)
+    edit = client.get(reverse("wagtailusers_users:edit", args=[world.target.pk])).content.decode()
+    url = reverse("learning_member_erase", args=[world.target.pk])
+    assert url in edit
+    confirm = client.get(url)
+    assert confirm.status_code == 200
+    assert NAME in confirm.content.decode()
+    assert Member.objects.get(pk=world.target.pk).phone == PHONE  # a GET changes nothing
+
+    response = client.post(url)
+
+    assert response.status_code == 302
+    erased = Member.objects.get(pk=world.target.pk)
+    assert erased.username == f"erased-{erased.pk}" and erased.phone is None
+    assert SubtreeLogEntry.objects.get(
+        object_id=str(erased.pk), action=audit.MEMBER_ERASED
+    ).user == (administrator)
+
+
+@pytest.mark.parametrize("who", ["secretary_a", "editor", "approver", "same_branch"])
+def test_nobody_but_an_administrator_erases(world: World, who: str, request) -> None:
+    viewer = getattr(world, who, None) or request.getfixturevalue(who)
+    client = signed_in(viewer)
+    url = reverse("learning_member_erase", args=[world.target.pk])
+    # A member without admin access is sent to the admin's login; the others: not found.
+    expected = 302 if who == "same_branch" else 404
+    assert client.get(url).status_code == expected
+    assert client.post(url).status_code == expected
+    assert Member.objects.get(pk=world.target.pk).phone == PHONE
+    if who == "secretary_a":
+        edit = client.get(reverse("wagtailusers_users:edit", args=[world.target.pk]))
+        assert edit.status_code == 200 and url not in edit.content.decode()
+
+
+def test_an_administrator_cannot_erase_their_own_account(administrator) -> None:
+    client = signed_in(administrator)
+    client.post(reverse("learning_member_erase", args=[administrator.pk]))
+    assert Member.objects.get(pk=administrator.pk).username == "admin_user"
