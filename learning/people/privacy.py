@@ -255,9 +255,11 @@ def _avatar_delete(member: Member) -> int:
     profile = UserProfile.objects.filter(user=member).first()
     if profile is None or not profile.avatar:
         return 0
-    profile.avatar.delete(save=False)
+    storage, name = profile.avatar.storage, profile.avatar.name
     profile.avatar = ""
     profile.save(update_fields=["avatar"])
+    # The file goes once the erasure has committed: a rollback must not lose it.
+    transaction.on_commit(lambda: storage.delete(name))
     return 1
 
 

@@ -22,12 +22,14 @@ import pytest
 from axes.models import AccessAttempt, AccessFailureLog
 from django.contrib.contenttypes.models import ContentType
 from django.core import mail
+from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
+from wagtail.users.models import UserProfile
 
 from learning.common.periods import Period, period_range
 from learning.integrity.digest import integrity_digest_send
@@ -545,3 +547,20 @@ def test_an_administrator_cannot_erase_their_own_account(administrator) -> None:
     client = signed_in(administrator)
     client.post(reverse("learning_member_erase", args=[administrator.pk]))
     assert Member.objects.get(pk=administrator.pk).username == "admin_user"
+
+
+def test_erasure_deletes_the_avatar_once_committed(
+    world: World, settings, tmp_path, django_capture_on_commit_callbacks
+) -> None:
+    settings.MEDIA_ROOT = str(tmp_path)
+    profile = UserProfile.get_for_user(world.target)
+    profile.avatar.save("face.png", ContentFile(b"\x89PNG not really"), save=True)
+    stored = tmp_path / profile.avatar.name
+    assert stored.exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        member_erase(member=world.target, by=None)
+
+    profile.refresh_from_db()
+    assert not profile.avatar
+    assert not stored.exists()
