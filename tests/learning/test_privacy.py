@@ -564,3 +564,12 @@ def test_erasure_deletes_the_avatar_once_committed(
     profile.refresh_from_db()
     assert not profile.avatar
     assert not stored.exists()
+
+
+def test_the_download_speaks_the_language_of_the_page(world: World, settings) -> None:
+    """Labels in the member's interface language: English when they switched to it."""
+    client = signed_in(world.target)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    data = _download(client)
+    assert data["Profile"]["Mobile number"] == PHONE
+    assert "Points ledger" in data and "个人资料" not in data
