@@ -29,6 +29,16 @@ class LearningConfig(AppConfig):
         # Study days are the subject of the nightly job's flags (learning.integrity).
         study_subjects_register()
 
+        # What each layer holds about a member, for the export and erasure
+        # (learning.people.privacy), in the order the export lists it.
+        from learning.integrity.personal_data import integrity_section_register
+        from learning.points.personal_data import ledger_section_register
+        from learning.study.personal_data import study_sections_register
+
+        ledger_section_register()
+        study_sections_register()
+        integrity_section_register()
+
 
 class MembersAdminConfig(WagtailUsersAppConfig):
     """Wagtail's users app with Dangjian's member admin in place of its user admin.

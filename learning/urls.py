@@ -9,4 +9,5 @@ urlpatterns = [
     path("points/", views.points, name="points"),
     path("points/leaderboards/", views.leaderboards, name="leaderboards"),
     path("me/", views.account, name="account"),
+    path("me/data/", views.account_data, name="account_data"),
 ]

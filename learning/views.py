@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import datetime
+from collections.abc import Iterator
+
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
 
 from learning.common.periods import Period, custom_range
+from learning.common.throttle import throttle_count
 from learning.forms import (
     LeaderboardForm,
     LoginForm,
@@ -20,6 +26,7 @@ from learning.forms import (
 )
 from learning.models import LeaderboardSettings, Organization, PointsEntry
 from learning.people import roles, services
+from learning.people.privacy import member_data_export
 from learning.people.selectors import user_role_names
 from learning.points.leaderboards import branch_ranking, leaderboard_range, names_hidden
 from learning.points.member_rankings import member_rank_in, member_ranking
@@ -63,6 +70,43 @@ def account(request: HttpRequest) -> HttpResponse:
         "can_use_admin": member.has_perm("wagtailadmin.access_admin"),
     }
     return render(request, "learning/account.html", context)
+
+
+# A member downloads their data a few times, not in a loop: each download reads all of it.
+DATA_DOWNLOADS_PER_HOUR = 5
+
+
+@require_safe
+@login_required
+def account_data(request: HttpRequest) -> HttpResponse:
+    """My data: everything stored about the signed-in member, as a JSON download.
+
+    There is no member in the URL: whoever asks gets their own data, nobody else's.
+    """
+    count, seconds_left = throttle_count(
+        scope="member-data", key=str(request.user.pk), window=datetime.timedelta(hours=1)
+    )
+    if count > DATA_DOWNLOADS_PER_HOUR:
+        response = HttpResponse(
+            _("You have downloaded your data several times this hour. Please try again later."),
+            status=429,
+            content_type="text/plain; charset=utf-8",
+        )
+        response["Retry-After"] = str(seconds_left)
+        return response
+    language = translation.get_language()
+
+    # The response reads this after the view has returned: keep the page's language.
+    def chunks() -> Iterator[bytes]:
+        with translation.override(language):
+            for chunk in member_data_export(member=request.user):
+                yield chunk.encode("utf-8")
+
+    response = StreamingHttpResponse(chunks(), content_type="application/json; charset=utf-8")
+    filename = f"my-data-{timezone.localdate().isoformat()}.json"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_required

@@ -25,6 +25,7 @@ from learning.people.admin_member_import import (
     member_import_view,
 )
 from learning.people.admin_organisations import OrganizationViewSet, SecretaryViewSet
+from learning.people.admin_privacy import member_erase_view
 from learning.people.admin_views import MEMBER_BULK_ACTIONS
 from learning.people.audit import audit_actions_register
 from learning.points.admin_points import LedgerViewSet, PointsRuleViewSet, ScreenViewSet
@@ -85,6 +86,11 @@ for _bulk_action in MEMBER_BULK_ACTIONS:
 @hooks.register("register_log_actions")
 def register_audit_log_actions(actions: LogActionRegistry) -> None:
     audit_actions_register(actions)
+
+
+@hooks.register("register_admin_urls")
+def register_member_erase_urls() -> list[Any]:
+    return [path("members/<int:pk>/erase/", member_erase_view, name="learning_member_erase")]
 
 
 @hooks.register("register_admin_urls")

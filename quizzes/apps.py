@@ -12,3 +12,8 @@ class QuizzesConfig(AppConfig):
         from quizzes.taking.flag_subjects import attempt_subject_register
 
         attempt_subject_register()
+
+        # Attempts and the wrong-answer book in a member's data (learning.people.privacy).
+        from quizzes.taking.personal_data import quiz_sections_register
+
+        quiz_sections_register()

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_list_or_404, get_object_or_404, redirect
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.text import capfirst
@@ -28,6 +29,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.filters import BooleanRadioSelect, WagtailFilterSet
 from wagtail.admin.ui.tables import BulkActionsCheckboxColumn, Column, DateColumn
 from wagtail.admin.views.generic.usage import UsageView
+from wagtail.admin.widgets.button import Button
 from wagtail.permissions import policy_registry
 from wagtail.users.utils import user_can_delete_user
 from wagtail.users.views import bulk_actions as wagtail_bulk_actions
@@ -39,7 +41,7 @@ from learning.models import Member, Organization, PointsEntry
 from learning.people import roles, services
 from learning.people.admin_forms import MemberCreateForm, MemberEditForm, OrganizationChoiceField
 from learning.people.permissions import can_assign_roles
-from learning.people.selectors import organizations_visible_to, subtrees_q
+from learning.people.selectors import organizations_visible_to, subtrees_q, user_is_administrator
 
 
 def _member_policy() -> Any:
@@ -221,6 +223,21 @@ class MemberEditView(ScopedObjectMixin, wagtail_users.EditView):
         kwargs = super().get_form_kwargs()
         kwargs["for_user"] = self.request.user
         return kwargs
+
+    @cached_property
+    def header_more_buttons(self) -> list[Button]:
+        """Administrators may erase another member's personal data (docs/privacy.md)."""
+        buttons = list(super().header_more_buttons)
+        if user_is_administrator(self.request.user) and self.object.pk != self.request.user.pk:
+            buttons.append(
+                Button(
+                    _("Erase personal data"),
+                    url=reverse("learning_member_erase", args=[self.object.pk]),
+                    icon_name="bin",
+                    priority=30,
+                )
+            )
+        return buttons
 
     def save_instance(self) -> Member:
         form = self.form

@@ -27,6 +27,9 @@ PASSWORD_RESET_SENT = "dangjian.password_reset_sent"  # noqa: S105
 PASSWORD_RESET_THROTTLED = "dangjian.password_reset_throttled"  # noqa: S105
 FLAG_DISMISSED = "dangjian.integrity_flag_dismissed"
 FLAG_CONFIRMED = "dangjian.integrity_flag_confirmed"
+# A member's data: exported (by whom), erased (by whom; never what it was).
+MEMBER_DATA_EXPORTED = "dangjian.member_data_exported"
+MEMBER_ERASED = "dangjian.member_erased"
 
 
 class _FromAddressFormatter(LogFormatter):
@@ -97,6 +100,14 @@ def audit_actions_register(actions: LogActionRegistry) -> None:
     actions.register_action(PASSWORD_RESET_THROTTLED)(PasswordResetThrottledFormatter)
     actions.register_action(FLAG_DISMISSED)(FlagDismissedFormatter)
     actions.register_action(FLAG_CONFIRMED)(FlagConfirmedFormatter)
+    actions.register_action(
+        MEMBER_DATA_EXPORTED, _("Personal data exported"), _("Personal data exported")
+    )
+    actions.register_action(
+        MEMBER_ERASED,
+        _("Personal data erased"),
+        _("Personal data erased; the account remains under a pseudonym"),
+    )
 
 
 def audit_record(
