@@ -19,6 +19,8 @@ from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from ops.logging import LOG_FORMATS, logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
 
@@ -100,6 +102,7 @@ INSTALLED_APPS = [
     "cms",
     "quizzes",
     "demo",
+    "ops",
     "wagtail.contrib.forms",
     "wagtail.contrib.settings",
     "wagtail.contrib.redirects",
@@ -132,6 +135,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every response and every log line of a request carry its id (docs/operations.md).
+    "ops.middleware.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "learning.common.security_headers.ContentSecurityPolicyMiddleware",  # see "Security headers"
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -256,6 +261,21 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     },
     # Tasks the broker refused (an outage) are kept and sent again (docs/operations.md).
     "send-unsent-tasks": {"task": "learning.send_unsent_tasks", "schedule": 60.0},
+    # Liveness of the beat and of a worker on each queue, shown by /readyz (ops.heartbeats):
+    # the default queue, and the search index's queue (WAGTAILSEARCH_BACKENDS WRITE_QUEUE).
+    # A heartbeat nobody ran within a minute is dropped, not run late in a pile.
+    "heartbeat-default-queue": {
+        "task": "ops.heartbeat",
+        "schedule": 30.0,
+        "kwargs": {"lane": "default"},
+        "options": {"expires": 60},
+    },
+    "heartbeat-search-queue": {
+        "task": "ops.heartbeat",
+        "schedule": 30.0,
+        "kwargs": {"lane": "search"},
+        "options": {"queue": "search", "expires": 60},
+    },
 }
 
 # --- Email ------------------------------------------------------------------
@@ -450,6 +470,8 @@ WAGTAIL_USER_TIME_ZONES = ["Asia/Shanghai"]
 
 # Redirect plain HTTP to HTTPS. Off only when something in front already does.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+# A load balancer probes the web servers over plain HTTP inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 # Strict-Transport-Security: one year, sub-domains too, and consent to the browsers'
 # preload list (which only takes effect once someone submits the domain to it).
 # SECURE_HSTS_SECONDS=0 sends no HSTS header at all.
@@ -521,24 +543,27 @@ REST_FRAMEWORK = {
 
 # --- Logging ----------------------------------------------------------------
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": "INFO"},
-    "loggers": {
-        "django.db.backends": {"level": "WARNING"},
-        # One line per background task (search index, reference index) is noise at INFO.
-        "django_tasks": {"level": "WARNING"},
-        "celery": {"level": "INFO"},
-    },
-}
+# "plain" or "json" (one JSON object per line, ops.logging); unset: json in production,
+# plain elsewhere (production.py). docs/operations.md lists the fields.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "").strip().lower()
+if LOG_FORMAT not in ("", *LOG_FORMATS):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}.")
+LOGGING = logging_config(log_format=LOG_FORMAT or "plain")
+# Requests slower than this are logged at WARNING with their route (0: none are).
+DANGJIAN_SLOW_REQUEST_MS = env_int("SLOW_REQUEST_MS", 500)
 
 # --- Dangjian ----------------------------------------------------------------
 
 # Members need a password change before anything else after an import or a reset.
-DANGJIAN_PASSWORD_CHANGE_EXEMPT_PREFIXES = ["/static/", "/media/", "/i18n/", "/admin/logout/"]
+# The health endpoints too: they must not look at the session (docs/operations.md).
+DANGJIAN_PASSWORD_CHANGE_EXEMPT_PREFIXES = [
+    "/static/",
+    "/media/",
+    "/i18n/",
+    "/admin/logout/",
+    "/healthz",
+    "/readyz",
+]
 
 # Awards tell office screens to refresh by bumping cache versions; a background thread per
 # process sends the bumps of this many seconds together (0: each award at once).

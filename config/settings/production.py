@@ -11,8 +11,10 @@ import os
 
 from django.core.exceptions import ImproperlyConfigured
 
+from ops.logging import logging_config
+
 from .base import *  # noqa: F403
-from .base import INSECURE_DEFAULT_SECRET_KEY, SECRET_KEY
+from .base import INSECURE_DEFAULT_SECRET_KEY, LOG_FORMAT, SECRET_KEY
 
 DEBUG = False
 
@@ -27,3 +29,6 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+# One JSON object per log line unless LOG_FORMAT says otherwise (docs/operations.md).
+LOGGING = logging_config(log_format=LOG_FORMAT or "json")

@@ -18,10 +18,14 @@ class PasswordChangeRequiredMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        # The exempt paths first: looking at request.user reads the session from the
+        # database, which the health endpoints must not do.
+        exempt = settings.DANGJIAN_PASSWORD_CHANGE_EXEMPT_PREFIXES
+        if any(request.path.startswith(prefix) for prefix in exempt):
+            return self.get_response(request)
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and user.must_change_password:
             allowed = [reverse("password_change"), reverse("logout")]
-            allowed += settings.DANGJIAN_PASSWORD_CHANGE_EXEMPT_PREFIXES
             if not any(request.path.startswith(prefix) for prefix in allowed):
                 if request.path.startswith("/api/"):
                     # An app cannot follow a redirect to an HTML form: say why, in JSON.
