@@ -6,8 +6,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from celery.contrib.testing.worker import start_worker
 from django.test import Client
 
+from config import celery_app
 from ops.checks import Migrations
 from tests.ops.proxy import TcpProxy
 
@@ -38,3 +40,16 @@ def readyz(client: Client) -> tuple[int, dict[str, Any], dict[str, dict[str, Any
     response = client.get("/readyz")
     body = response.json()
     return response.status_code, body, {check["name"]: check for check in body["checks"]}
+
+
+@pytest.fixture
+def real_worker() -> Iterator[None]:
+    """A Celery worker in a thread on the in-memory broker: tasks are published as messages
+    and run from them, as in production."""
+    eager = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = False
+    try:
+        with start_worker(celery_app, pool="solo", perform_ping_check=False, loglevel="WARNING"):
+            yield
+    finally:
+        celery_app.conf.task_always_eager = eager
