@@ -1,5 +1,5 @@
 """App configuration for ``ops``: connects the Celery signals that carry request ids and
-record the beat's heartbeats."""
+record the beat's heartbeats, and the end of a request's id."""
 
 from __future__ import annotations
 
@@ -13,6 +13,10 @@ class OpsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.core.signals import request_finished
+
         from ops import celery_signals
+        from ops.middleware import request_id_clear
 
         celery_signals.connect()
+        request_finished.connect(request_id_clear, dispatch_uid="ops_request_id_clear")

@@ -202,7 +202,10 @@ class SearchIndex(ReadinessCheck):
         backend = get_search_backend()
         root = Path(backend.path)
         if not root.is_dir():
-            raise ServiceUnavailable("the search index directory does not exist")
+            raise ServiceUnavailable(
+                "the search index directory does not exist (a new installation: run "
+                "manage.py update_index)"
+            )
         try:
             os.listdir(root)
             stores = {

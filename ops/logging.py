@@ -87,17 +87,18 @@ class PlainFormatter(logging.Formatter):
         return f"{line} [{request_id}]" if request_id else line
 
 
-def _jsonable(key: str, value: Any) -> Any:
-    """Plain JSON data as it is; a request as its method and path (never its query string,
-    which may hold a token); anything else as bounded text."""
+def _jsonable(key: str, value: Any, depth: int = 0) -> Any:
+    """Plain JSON data as it is (lists and dictionaries a few levels deep); a request as its
+    method and path (never its query string, which may hold a token); anything else as
+    bounded text."""
     if value is None or isinstance(value, bool | int | float | str):
         return value
     if key == "request" and hasattr(value, "method") and hasattr(value, "path"):
         return {"method": value.method, "path": value.path}
-    if isinstance(value, list | tuple) and all(
-        item is None or isinstance(item, bool | int | float | str) for item in value
-    ):
-        return list(value)
+    if depth < 3 and isinstance(value, list | tuple):
+        return [_jsonable("", item, depth + 1) for item in value[:100]]
+    if depth < 3 and isinstance(value, dict):
+        return {str(k): _jsonable(str(k), v, depth + 1) for k, v in list(value.items())[:100]}
     return str(value)[:EXTRA_TEXT_LIMIT]
 
 
@@ -140,9 +141,8 @@ def gunicorn_logconfig_dict(*, log_format: str = "json") -> dict[str, Any]:
     """gunicorn's ``logconfig_dict``: its error and access logs in the same format.
 
     In ``gunicorn.conf.py``: ``logconfig_dict = gunicorn_logconfig_dict(log_format=...)``.
-    gunicorn writes its access line after the application returned, outside the request's
-    context, so the access line's ``request_id`` is null; ``access_log_format`` can name the
-    response header instead: ``%({x-request-id}o)s``.
+    gunicorn writes its access line before it closes the response, while the request id
+    is still set (ops.middleware clears it on ``request_finished``), so the line has it.
     """
     config = logging_config(log_format=log_format)
     config["loggers"] = {

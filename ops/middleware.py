@@ -31,18 +31,23 @@ class RequestContextMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request_id = request_id_accept(request.headers.get(REQUEST_ID_HEADER)) or request_id_new()
         request.request_id = request_id  # type: ignore[attr-defined]
-        token = request_id_var.set(request_id)
+        # Cleared when the response is closed (request_finished), not on the way out of
+        # here: Django logs a 4xx/5xx response ("Not Found: …") after the middleware
+        # returned, and gunicorn writes its access line before closing the response.
+        request_id_var.set(request_id)
         started = time.monotonic()
-        try:
-            response = self.get_response(request)
-            duration_ms = round((time.monotonic() - started) * 1000)
-            threshold = settings.DANGJIAN_SLOW_REQUEST_MS
-            if threshold and duration_ms > threshold:
-                _log_slow(request, response, duration_ms)
-        finally:
-            request_id_var.reset(token)
+        response = self.get_response(request)
+        duration_ms = round((time.monotonic() - started) * 1000)
+        threshold = settings.DANGJIAN_SLOW_REQUEST_MS
+        if threshold and duration_ms > threshold:
+            _log_slow(request, response, duration_ms)
         response[REQUEST_ID_HEADER] = request_id
         return response
+
+
+def request_id_clear(**_kwargs: object) -> None:
+    """``request_finished``: the request is over; its id must not label what follows."""
+    request_id_var.set(None)
 
 
 def _log_slow(request: HttpRequest, response: HttpResponse, duration_ms: int) -> None:

@@ -5,6 +5,7 @@ Neither needs a login; both are for the load balancer and monitoring (docs/opera
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -18,7 +19,7 @@ from health_check.base import HealthCheckResult
 from health_check.views import HealthCheckView
 
 from ops import checks
-from ops.heartbeats import FRESH_SECONDS
+from ops.heartbeats import COMPONENTS, FRESH_SECONDS
 
 
 @never_cache
@@ -64,8 +65,6 @@ class ReadinessView(HealthCheckView):
             executor.shutdown(wait=False, cancel_futures=True)
 
     async def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
-        import asyncio
-
         with self.get_executor() as executor:
             results = await asyncio.gather(
                 *(check.get_result(executor) for check in self.get_checks())
@@ -108,8 +107,6 @@ def readiness_report(results: list[HealthCheckResult]) -> dict[str, Any]:
 def _liveness_entries(
     check: checks.CeleryLiveness, result: HealthCheckResult, latency_ms: float
 ) -> Iterator[dict[str, Any]]:
-    from ops.heartbeats import COMPONENTS
-
     for component in COMPONENTS:
         entry: dict[str, Any] = {
             "name": f"celery_{component.replace(':', '_')}",

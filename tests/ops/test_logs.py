@@ -119,6 +119,33 @@ def test_a_long_or_unsafe_incoming_id_is_replaced(db, json_lines, forged):
     assert json_lines.of("tests.ops.views")[0]["request_id"] == request_id
 
 
+def test_django_s_line_about_an_error_response_carries_the_request_id(db, json_lines):
+    response = Client().get("/gone/?token=secret", HTTP_X_REQUEST_ID="lost-1")
+    assert response.status_code == 410
+    (line,) = json_lines.of("django.request")
+    assert line["request_id"] == "lost-1"
+    assert line["request"] == {"method": "GET", "path": "/gone/"}
+    assert "secret" not in json_lines.stream.getvalue()
+
+
+def test_an_error_in_a_view_is_logged_with_its_traceback_and_the_request_id(db, json_lines):
+    client = Client(raise_request_exception=False)
+    response = client.get("/broken/", HTTP_X_REQUEST_ID="broken-1")
+    assert response.status_code == 500
+    (line,) = json_lines.of("django.request")
+    assert line["level"] == "ERROR"
+    assert line["request_id"] == "broken-1"
+    assert "RuntimeError: the view broke" in line["exception"]
+
+
+def test_structured_extras_stay_structured(json_lines):
+    logging.getLogger("tests.ops.extras").info(
+        "task received", extra={"data": {"id": "t1", "args": [1, "二"], "eta": None}}
+    )
+    (line,) = json_lines.of("tests.ops.extras")
+    assert line["data"] == {"id": "t1", "args": [1, "二"], "eta": None}
+
+
 def test_every_request_gets_its_own_id(db):
     client = Client()
     first = client.get("/log-and-enqueue/")["X-Request-ID"]

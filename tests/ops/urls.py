@@ -29,7 +29,17 @@ def slow(request: HttpRequest, item: int) -> HttpResponse:
     return HttpResponse("slow")
 
 
+def gone(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("gone", status=410)
+
+
+def broken(request: HttpRequest) -> HttpResponse:
+    raise RuntimeError("the view broke")
+
+
 urlpatterns = [
+    path("broken/", broken, name="broken"),
+    path("gone/", gone, name="gone"),
     path("log-and-enqueue/", log_and_enqueue, name="log_and_enqueue"),
     path("slow/<int:item>/", slow, name="slow"),
 ]
