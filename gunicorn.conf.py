@@ -10,6 +10,8 @@ import multiprocessing
 import os
 from typing import Any
 
+from ops.logging import gunicorn_logconfig_dict
+
 
 def _int(name: str, default: int) -> int:
     value = os.environ.get(name, "").strip()
@@ -43,6 +45,10 @@ limit_request_field_size = 8190
 # One line per request with its duration, unless GUNICORN_ACCESS_LOG=false.
 accesslog = "-" if os.environ.get("GUNICORN_ACCESS_LOG", "true").lower() != "false" else None
 errorlog = "-"
+# gunicorn's own lines in the application's format: JSON in production (docs/operations.md).
+logconfig_dict = gunicorn_logconfig_dict(
+    log_format=(os.environ.get("LOG_FORMAT") or "json").strip().lower()
+)
 proc_name = "dangjian-web"
 
 

@@ -254,3 +254,29 @@ class CeleryLiveness(ReadinessCheck):
         ]
         if stale:
             raise ServiceWarning(f"stale: {', '.join(stale)}")
+
+
+@dataclasses.dataclass
+class UnsentTasks(ReadinessCheck):
+    """No background task waits to be handed to the broker (``learning.common.enqueue``).
+
+    Not critical: the web keeps serving while tasks wait, and they are sent again once the
+    broker takes messages; but a count above zero means search updates, statistics or
+    imports are late, which an operator should hear of.
+    """
+
+    name: ClassVar[str] = "unsent_tasks"
+    critical: ClassVar[bool] = False
+
+    def run(self) -> None:
+        from learning.models import UnsentTask
+
+        try:
+            with probe_connection(timeout_seconds=TIMEOUT.total_seconds()) as db:
+                waiting = UnsentTask.objects.using(db.alias).count()
+        except DatabaseError as error:
+            raise _unavailable("cannot count the unsent tasks", error) from error
+        if waiting:
+            raise ServiceWarning(
+                f"{waiting} background task(s) waiting to be queued: is the broker reachable?"
+            )

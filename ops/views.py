@@ -51,6 +51,7 @@ class ReadinessView(HealthCheckView):
         checks.Cache,
         checks.Broker,
         checks.SearchIndex,
+        checks.UnsentTasks,
         checks.CeleryLiveness,
     )
     http_method_names = ["get", "head"]

@@ -66,7 +66,7 @@ def test_the_procfile_runs_web_worker_one_search_writer_and_beat() -> None:
     assert processes["web"] == "gunicorn"
     assert "--queues search --concurrency 1 " in processes["search"]
     assert "--queues celery " in processes["worker"]
-    assert processes["beat"].startswith("celery -A config beat")
+    assert processes["beat"].startswith("celery -A config --quiet beat")
 
 
 def test_the_systemd_units_run_what_the_procfile_runs() -> None:

@@ -17,6 +17,7 @@ from django.utils import timezone
 from wagtail.models import Page
 from wagtail.search.backends import get_search_backend
 
+from learning.models import UnsentTask
 from ops.heartbeats import COMPONENTS, FRESH_SECONDS, heartbeat_record
 from tests.factories.people import MemberFactory
 from tests.ops.conftest import readyz
@@ -87,7 +88,8 @@ def test_readyz_is_ok_when_every_service_answers_and_every_process_is_alive():
     status, body, checks = readyz(Client())
     assert status == 200, body
     assert body["status"] == "ok"
-    assert [check["name"] for check in body["checks"]] == CRITICAL + LIVENESS
+    assert [check["name"] for check in body["checks"]] == [*CRITICAL, "unsent_tasks", *LIVENESS]
+    assert checks["unsent_tasks"] == {**checks["unsent_tasks"], "status": "ok", "critical": False}
     for name in CRITICAL:
         assert checks[name]["status"] == "ok"
         assert checks[name]["critical"] is True
@@ -104,6 +106,20 @@ def test_readyz_needs_no_login_and_is_never_cached():
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
     assert "no-store" in response["Cache-Control"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_tasks_waiting_for_the_broker_degrade_readyz_without_pulling_the_server():
+    _build_page_index()
+    _all_alive()
+    UnsentTask.objects.create(task_name="cms.search.sync", error="ConnectionError: refused")
+    status, body, checks = readyz(Client())
+    assert status == 200
+    assert body["status"] == "degraded"
+    assert checks["unsent_tasks"]["status"] == "failing"
+    assert checks["unsent_tasks"]["error"].startswith("1 background task(s) waiting")
+    UnsentTask.objects.all().delete()
+    assert readyz(Client())[1]["status"] == "ok"
 
 
 @pytest.mark.django_db(transaction=True)
