@@ -28,7 +28,7 @@ from django.shortcuts import resolve_url
 from django.test import Client
 from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
 
-from tests.security.permission_rules import ANONYMOUS, ROLES, RULES, Rule
+from tests.security.permission_rules import ANONYMOUS, MEMBER, ROLES, RULES, Rule
 from tests.security.permission_world import World, world_build
 
 ALLOWED = "allowed"
@@ -251,3 +251,18 @@ def test_only_the_roles_the_rule_names_are_allowed(
     assert wrong == [], (
         f"{rule.method.upper()} {url}, rule {rule.match!r} ({rule.why}):\n" + "\n".join(wrong)
     )
+
+
+def test_the_write_check_sees_a_write(world: World, db: None) -> None:
+    """The member removing their own wrong-answer entry writes: the check would notice."""
+    endpoint = next(
+        endpoint for endpoint, _rule in RULED if endpoint.name == "quizzes:wrong_remove"
+    )
+    rule = rule_for(endpoint)
+    assert rule is not None
+    before = rows_written()
+
+    response = ask(world, MEMBER, rule, url_of(endpoint, rule, world.values))
+
+    assert outcome(response, rule) == ALLOWED
+    assert rows_written() > before
