@@ -441,8 +441,9 @@ RULES: list[Rule] = [
     ),
     Rule(
         "wagtailadmin_pages:convert_alias",
-        NOBODY,
-        "the project makes no alias pages, so the lesson is none: 404 for everybody",
+        CONTENT_STAFF,
+        "turning an alias of the lesson into a page of its own is editing it",
+        args={"page_id": "alias_id"},
     ),
     Rule(
         "wagtailadmin_pages:workflow_*",
@@ -484,8 +485,9 @@ RULES: list[Rule] = [
     ),
     Rule(
         "wagtailadmin_block_preview",
-        NOBODY,
-        "without a block's id it answers 404 to every admin user; strangers go to login",
+        ADMIN_ACCESS,
+        "a StreamField block shown with its sample value (the block chooser's preview): no data",
+        path="/admin/block-preview/?id={block_id}",
     ),
     Rule(
         "wagtaildocs:create_multiple_from_uploaded_document",

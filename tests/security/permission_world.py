@@ -35,7 +35,7 @@ from wagtail.models import (
     Workflow,
 )
 
-from cms.models import CourseCategory, PolicyCategory
+from cms.models import CourseCategory, LessonPage, PolicyCategory
 from learning.integrity.services import flag_raise
 from learning.models import (
     IntegrityFlag,
@@ -137,6 +137,7 @@ def world_build() -> World:
     lesson = lessons_of(course)[0]
     lesson.save_revision(user=editor)
     draft = add_draft_lesson(course, "待审核的课", by=editor, submit=True)
+    destination = add_course("党章学习")
     task_state = draft.current_workflow_task_state
     workflow = Workflow.objects.get(pk=task_state.workflow_state.workflow_id)
 
@@ -219,7 +220,8 @@ def world_build() -> World:
         "page_id": lesson.pk,
         "parent_page_id": course.pk,
         "page_to_move_id": lesson.pk,
-        "destination_id": add_course("党章学习").pk,
+        "destination_id": destination.pk,
+        "alias_id": lesson.create_alias(parent=destination, update_slug="lesson-alias").pk,
         "page_pk": lesson.pk,
         "draft_id": draft.pk,
         "revision_id": lesson.latest_revision_id,
@@ -287,6 +289,10 @@ def world_build() -> World:
         "task_app": "wagtailcore",
         "task_model": "groupapprovaltask",
         "lesson_url": lesson.url,
+        # A StreamField block of the lesson body, by the id Wagtail's block preview takes.
+        "block_id": next(
+            iter(LessonPage._meta.get_field("body").stream_block.child_blocks.values())
+        ).definition_prefix,
         "tag_app": "quizzes",
         "tag_model": "questiontag",
         "uidb64": "MQ",
