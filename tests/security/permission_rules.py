@@ -786,17 +786,29 @@ RULES: list[Rule] = [
         args={"pk": "points_rule_id"},
     ),
     Rule(
-        "wagtailsnippets_cms_*",
+        "wagtailsnippets_cms_coursecategory:*",
         ADMIN_ONLY,
-        "course and policy categories (cms.*)",
+        "course categories (cms.*)",
         args={"pk": "course_category_id"},
+    ),
+    Rule(
+        "wagtailsnippets_cms_policycategory:*",
+        ADMIN_ONLY,
+        "policy categories (cms.*)",
+        args={"pk": "policy_category_id"},
     ),
     Rule("wagtailsnippetchoosers_cms_*:create", ADMIN_ONLY, "adding a category (cms.*)"),
     Rule(
-        "wagtailsnippetchoosers_cms_*",
+        "wagtailsnippetchoosers_cms_coursecategory:*",
         ADMIN_ACCESS,
         "Wagtail opens snippet choosers to every admin user; categories are on public pages",
         args={"pk": "course_category_id"},
+    ),
+    Rule(
+        "wagtailsnippetchoosers_cms_policycategory:*",
+        ADMIN_ACCESS,
+        "Wagtail opens snippet choosers to every admin user; categories are on public pages",
+        args={"pk": "policy_category_id"},
     ),
     # --- The admin: the platform ---------------------------------------------------------
     Rule(

@@ -132,7 +132,7 @@ def world_build() -> World:
     member, editor, administrator = people[MEMBER], people[EDITOR], people[ADMINISTRATOR]
     today = timezone.localdate()
 
-    content = site_content()
+    site_content()
     course = add_course("党史学习", ["第一课"])
     lesson = lessons_of(course)[0]
     lesson.save_revision(user=editor)
@@ -215,7 +215,6 @@ def world_build() -> World:
 
     values: dict[str, Any] = {
         # Pages and the moderation workflow.
-        "home_id": content.home.pk,
         "course_id": course.pk,
         "page_id": lesson.pk,
         "parent_page_id": course.pk,
