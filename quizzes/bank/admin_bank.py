@@ -7,6 +7,8 @@ and edit views in ``quizzes.bank.admin_question_form``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 import django_filters
@@ -14,7 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.functional import cached_property
@@ -27,6 +29,7 @@ from wagtail.admin.ui.tables import Column, TitleColumn
 from wagtail.admin.widgets.button import Button as MenuButton
 from wagtail.admin.widgets.button import HeaderButton
 from wagtail.snippets.bulk_actions.snippet_bulk_action import SnippetBulkAction
+from wagtail.snippets.views.chooser import SnippetChooserViewSet
 from wagtail.snippets.views.snippets import IndexView as SnippetIndexView
 from wagtail.snippets.views.snippets import SnippetViewSet
 
@@ -191,8 +194,39 @@ def _stem_preview(question: Question) -> str:
     return Truncator(text).chars(70)
 
 
+def _bank_users_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.has_perm("quizzes.view_question"):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+class QuestionChooserViewSet(SnippetChooserViewSet):
+    """The question chooser (a quiz's fixed questions), for those who may see the bank.
+
+    Wagtail opens every snippet chooser to anyone with admin access; the question bank is
+    closed to secretaries (docs/roles.md), who could otherwise list and search its stems
+    here, those of open exams included (tests/security/test_permission_matrix.py).
+    """
+
+    def get_urlpatterns(self) -> list[Any]:
+        return [
+            URLPattern(
+                pattern.pattern,
+                _bank_users_only(pattern.callback),
+                pattern.default_args,
+                pattern.name,
+            )
+            for pattern in super().get_urlpatterns()
+        ]
+
+
 class QuestionViewSet(SnippetViewSet):
     model = Question
+    chooser_viewset_class = QuestionChooserViewSet
     icon = "help"
     menu_label = gettext_lazy("Questions")
     menu_order = 300
