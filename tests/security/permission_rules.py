@@ -94,6 +94,8 @@ _ANSWER = {"position": 1, "response": {"choices": []}, "seq": 50}
 RULES: list[Rule] = [
     # --- Public: no login ----------------------------------------------------------------
     Rule("login", EVERYONE, "the login page is for everybody"),
+    Rule("healthz", EVERYONE, "the load balancer's liveness probe: no data, no login"),
+    Rule("readyz", EVERYONE, "the load balancer's readiness probe: service states, no data"),
     Rule(
         "logout",
         EVERYONE,
@@ -137,6 +139,7 @@ RULES: list[Rule] = [
     Rule("learning:points", SIGNED_IN, "each member's own points"),
     Rule("learning:leaderboards", SIGNED_IN, "the leaderboards every member sees"),
     Rule("learning:account", SIGNED_IN, "each member's own account"),
+    Rule("learning:account_data", SIGNED_IN, "each member downloads their own data only"),
     Rule("search", SIGNED_IN, "search is for members (docs/search.md)"),
     Rule(
         "lesson_heartbeat",
@@ -707,6 +710,12 @@ RULES: list[Rule] = [
     Rule("learning_member_import", SECRETARY_AND_ADMIN, "importing members into one's subtree"),
     Rule("learning_member_import_template", SECRETARY_AND_ADMIN, "the member import template"),
     Rule("learning_login_lockouts", ADMIN_ONLY, "failed logins are the administrator's"),
+    Rule(
+        "learning_member_erase",
+        ADMIN_ONLY,
+        "erasing a member's personal data is the administrator's alone (docs/privacy.md)",
+        args={"pk": "member_id"},
+    ),
     Rule("learning_integrity_flags", SECRETARY_AND_ADMIN, "the review queue, scoped"),
     Rule(
         "learning_integrity_flag",
