@@ -44,6 +44,9 @@ limit_request_fields = 100
 limit_request_field_size = 8190
 # One line per request with its duration, unless GUNICORN_ACCESS_LOG=false.
 accesslog = "-" if os.environ.get("GUNICORN_ACCESS_LOG", "true").lower() != "false" else None
+# The path without its query string (searches may carry a phone number or a name), the
+# status, the size and the duration in microseconds.
+access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(D)sus "%(a)s"'
 errorlog = "-"
 # gunicorn's own lines in the application's format: JSON in production (docs/operations.md).
 logconfig_dict = gunicorn_logconfig_dict(
