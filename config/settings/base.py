@@ -276,7 +276,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "kwargs": {"lane": "search"},
         "options": {"queue": "search", "expires": 60},
     },
+    # Expired sessions and old login records removed (docs/privacy.md#how-long-it-stays).
+    "housekeeping": {"task": "ops.housekeeping", "schedule": crontab(hour=4, minute=20)},
 }
+# Login records (django-axes' successful and failed logins) kept this many days.
+DANGJIAN_LOGIN_RECORDS_DAYS = env_int("LOGIN_RECORDS_DAYS", 90)
 
 # --- Email ------------------------------------------------------------------
 
