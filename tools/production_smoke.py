@@ -106,6 +106,7 @@ class Client:
         form: dict[str, str] | None = None,
         body: Any = None,
         timeout: float = 30,
+        request_id: str = "",
     ) -> tuple[int, dict[str, str], bytes]:
         headers = {
             "Host": f"{self.host}:{self.port}",
@@ -114,6 +115,8 @@ class Client:
             "Accept-Language": "zh-hans",
             "User-Agent": "dangjian-production-smoke",
         }
+        if request_id:
+            headers["X-Request-ID"] = request_id
         payload: bytes | None = None
         if form is not None:
             payload = urllib.parse.urlencode(form).encode()
@@ -178,6 +181,23 @@ def wait_ready(client: Client, *, path: str, timeout: float) -> dict[str, Any]:
     raise SmokeError(f"{path} never answered 200 within {timeout:.0f} s: {last}")
 
 
+def wait_alive(client: Client, *, timeout: float) -> str:
+    """Every check of /readyz ok and every heartbeat fresh (they come every 30 s)."""
+    deadline = time.monotonic() + timeout
+    report: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        status, _headers, data = client.request("GET", "/readyz", timeout=10)
+        report = json.loads(data)
+        if status == 200 and report["status"] == "ok":
+            return ", ".join(
+                f"{check['name']} {check['age_seconds']} s"
+                for check in report["checks"]
+                if check["name"].startswith("celery_")
+            )
+        time.sleep(2)
+    raise SmokeError(f"/readyz never became ok: {report}")
+
+
 def course_id(client: Client) -> int:
     for offset in range(0, 200, 20):
         data = json.loads(client.get(f"/admin/api/main/pages/?limit=20&offset={offset}"))
@@ -187,7 +207,9 @@ def course_id(client: Client) -> int:
     raise SmokeError("no course page in the admin API")
 
 
-def lesson_publish(client: Client, *, parent_id: int, title: str, slug: str) -> None:
+def lesson_publish(
+    client: Client, *, parent_id: int, title: str, slug: str, request_id: str
+) -> None:
     add_path = f"/admin/pages/add/cms/lessonpage/{parent_id}/"
     fields = form_fields(client.get(add_path).decode(), form_id="page-edit-form")
     paragraph = f"{title}：各支部要把{UNIQUE_WORD}建设融入主题党日。"
@@ -220,7 +242,9 @@ def lesson_publish(client: Client, *, parent_id: int, title: str, slug: str) -> 
             "action-publish": "action-publish",
         }
     )
-    status, _headers, data = client.request("POST", add_path, form=fields)
+    status, headers, data = client.request("POST", add_path, form=fields, request_id=request_id)
+    if headers.get("x-request-id") != request_id:
+        raise SmokeError(f"the response carries request id {headers.get('x-request-id')!r}")
     if status != 302:
         errors = re.findall(r'class="error-message"[^>]*>\s*<p>([^<]+)', data.decode())
         raise SmokeError(f"publishing the lesson: {status}; errors: {errors or data[:500]!r}")
@@ -289,6 +313,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ready-path", default="/readyz")
     parser.add_argument("--ready-timeout", type=float, default=180)
     parser.add_argument("--index-timeout", type=float, default=90)
+    parser.add_argument("--publish-request-id", default=f"smoke-publish-{int(time.time())}")
     options = parser.parse_args(argv)
     try:
         health = wait_ready(
@@ -300,8 +325,16 @@ def main(argv: list[str] | None = None) -> int:
         approver.log_in("/admin/login/", "approver", options.password)
         title = f"生态文明建设专题课 {time.strftime('%H%M%S')}"
         slug = f"smoke-{time.time_ns()}"
-        lesson_publish(approver, parent_id=course_id(approver), title=title, slug=slug)
-        step(f"the approver published the lesson {title!r}")
+        lesson_publish(
+            approver,
+            parent_id=course_id(approver),
+            title=title,
+            slug=slug,
+            request_id=options.publish_request_id,
+        )
+        step(f"the approver published the lesson {title!r} ({options.publish_request_id})")
+        approver.get("/no-such-page/", expect=404)
+        step("an unknown address is a 404 page")
 
         member = Client(options.base)
         member.log_in("/accounts/login/", "member", options.password)
@@ -323,6 +356,8 @@ def main(argv: list[str] | None = None) -> int:
                 raise SmokeError(f"the screen still shows {after} points today (before: {before})")
             time.sleep(1)
         step(f"the office screen shows today's points: {before} -> {after}")
+        alive = wait_alive(Client(options.base), timeout=options.ready_timeout)
+        step(f"/readyz sees the beat and both workers alive: {alive}")
     except SmokeError as failure:
         print(f"[smoke] FAILED: {failure}", file=sys.stderr, flush=True)
         return 1
