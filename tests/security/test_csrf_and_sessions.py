@@ -291,6 +291,11 @@ READ_ONLY = {
     "learning:points",
     "learning:leaderboards",
     "learning:account",
+    # A member's own data as a download: GET and HEAD only (require_safe).
+    "learning:account_data",
+    # The load balancer's probes: GET and HEAD only, no session.
+    "healthz",
+    "readyz",
 }
 
 
