@@ -12,7 +12,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.cache import add_never_cache_headers, patch_vary_headers
+from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 from health_check.base import HealthCheckResult
@@ -65,13 +67,26 @@ class ReadinessView(HealthCheckView):
             # A check that timed out is abandoned: its own client timeout ends its thread.
             executor.shutdown(wait=False, cancel_futures=True)
 
-    async def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
-        with self.get_executor() as executor:
-            results = await asyncio.gather(
-                *(check.get_result(executor) for check in self.get_checks())
-            )
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        # A synchronous view (django-health-check's is async): the checks' event loop runs
+        # in a thread of its own, so the probe also works where the calling thread already
+        # runs a loop, and a sync gunicorn worker needs no async adapter per request.
+        response = View.dispatch(self, request, *args, **kwargs)
+        patch_vary_headers(response, ["Accept"])
+        add_never_cache_headers(response)
+        return response
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+        with _ContextExecutor(max_workers=1, thread_name_prefix="readyz-loop") as runner:
+            results = runner.submit(asyncio.run, self._gather()).result()
         body = readiness_report(results)
         return JsonResponse(body, status=503 if body["status"] == "failing" else 200)
+
+    async def _gather(self) -> list[HealthCheckResult]:
+        with self.get_executor() as executor:
+            return list(
+                await asyncio.gather(*(check.get_result(executor) for check in self.get_checks()))
+            )
 
 
 def readiness_report(results: list[HealthCheckResult]) -> dict[str, Any]:

@@ -54,10 +54,24 @@ def pytest_report_header(config: pytest.Config) -> str | None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests that need a real PostgreSQL or Redis run only where one is configured."""
+    """Tests that need a real PostgreSQL or Redis run only where one is configured.
+
+    A transactional test must restore the migrations' data (roles, the home page) after
+    it: without ``serialized_rollback`` its flush leaves the database without them, and the
+    tests after it fail far from the cause.
+    """
     on_postgres = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
     has_redis = bool(os.environ.get("REDIS_URL"))
     for item in items:
+        marker = item.get_closest_marker("django_db")
+        if (
+            marker
+            and marker.kwargs.get("transaction")
+            and not marker.kwargs.get("serialized_rollback")
+        ):
+            raise pytest.UsageError(
+                f"{item.nodeid}: django_db(transaction=True) needs serialized_rollback=True"
+            )
         if "postgres" in item.keywords and not on_postgres:
             item.add_marker(pytest.mark.skip(reason="needs DATABASE_URL=postgres://…"))
         if "redis" in item.keywords and not has_redis:

@@ -29,6 +29,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from wagtail.users.models import UserProfile
 
 from learning.models import Member, Membership, OrganizationSecretary, SubtreeLogEntry
@@ -99,7 +100,7 @@ def _profile(member: Member) -> dict[str, Any]:
     organization = member.organization
     return {
         _("Username"): member.username,
-        _("Name"): member.display_name,
+        pgettext("personal data", "Name"): member.display_name,
         _("Mobile number"): member.phone or "",
         _("Email"): member.email,
         _("Organisation"): organization.path_display() if organization else "",
@@ -120,7 +121,7 @@ def _memberships(member: Member) -> Iterator[dict[str, Any]]:
     for membership in memberships.iterator(chunk_size=EXPORT_CHUNK):
         yield {
             _("Organisation"): membership.organization.path_display(),
-            _("From"): day_text(membership.start_date),
+            pgettext("personal data", "From"): day_text(membership.start_date),
             _("Until"): day_text(membership.end_date),
             _("Remark"): membership.note,
         }
@@ -170,7 +171,7 @@ def member_data_export(*, member: Member) -> Iterator[str]:
     """
     parts: list[tuple[str, Iterable[dict[str, Any]] | dict[str, Any] | str | None]] = [
         (_("Exported at"), local_time(timezone.now())),
-        (_("Profile"), _profile(member)),
+        (pgettext("personal data", "Profile"), _profile(member)),
         (_("Organisation history"), _memberships(member)),
         (_("Secretary of"), _secretary_of(member)),
         (_("Account log"), _log_entries(member)),

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from learning.models import LessonProgress, Member, StudyDay
 from learning.people.privacy import (
@@ -35,7 +35,7 @@ def _lessons(member: Member) -> Iterator[dict[str, Any]]:
             _("Verified study seconds"): row.verified_seconds,
             _("Read to the end"): row.reached_end,
             _("Video watched (%)"): row.video_percent,
-            _("Completed at"): local_time(row.completed_at),
+            pgettext("personal data", "Completed at"): local_time(row.completed_at),
         }
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from learning.models import Member
 from learning.people.privacy import (
@@ -57,7 +57,7 @@ def _answers(attempt: Attempt) -> list[dict[str, Any]]:
                 _("Your answer"): response_text(snapshots[item["position"]], item["response"]),
                 _("Result"): feedback.get("state_label", ""),
                 _("Mark given"): feedback.get("mark"),
-                _("Comment"): feedback.get("comment", ""),
+                pgettext("personal data", "Comment"): feedback.get("comment", ""),
             }
         )
     return rows
@@ -72,7 +72,7 @@ def _attempts(member: Member) -> Iterator[dict[str, Any]]:
         yield {
             _("Quiz"): attempt.quiz.title,
             _("Attempt number"): attempt.number,
-            _("Started at"): local_time(attempt.started_at),
+            pgettext("personal data", "Started at"): local_time(attempt.started_at),
             _("Submitted at"): local_time(attempt.submitted_at),
             _("Result"): str(Attempt.ResultState(attempt.result_state).label),
             _("Score"): str(attempt.score) if submitted and attempt.score is not None else None,

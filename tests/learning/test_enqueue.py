@@ -175,6 +175,8 @@ def test_the_command_sends_them_when_the_broker_is_back(memory_broker, monkeypat
     monkeypatch.setattr(enqueue, "current_app", memory_broker)
     call_command("send_unsent_tasks")
     assert not UnsentTask.objects.exists()
+    # Taken off the in-memory queue, which every Celery app of the process shares.
+    assert [message["task"] for message in _queued_messages(memory_broker)] == ["tests.reindex"]
 
 
 def test_eager_mode_runs_the_task_and_lets_its_error_through(settings) -> None:

@@ -72,7 +72,7 @@ def publishing(monkeypatch):
     celery_app.conf.task_always_eager = eager
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_beat_records_its_heartbeat_when_it_sends_one(in_the_beat, publishing):
     heartbeat.apply_async(kwargs={"lane": "search"}, queue="search")
     seen = heartbeats_seen()
@@ -80,14 +80,14 @@ def test_the_beat_records_its_heartbeat_when_it_sends_one(in_the_beat, publishin
     assert (timezone.now() - seen["beat"]).total_seconds() < 5
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_another_process_sending_a_heartbeat_is_not_the_beat(monkeypatch, publishing):
     monkeypatch.setattr(celery_signals, "_in_beat", False)
     heartbeat.apply_async(kwargs={"lane": "default"})
     assert heartbeats_seen() == {}
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_beat_keeps_going_when_the_database_refuses_its_heartbeat(
     in_the_beat, publishing, monkeypatch, caplog
 ):
@@ -100,7 +100,7 @@ def test_the_beat_keeps_going_when_the_database_refuses_its_heartbeat(
     assert "Could not record the beat's heartbeat" in caplog.text
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_worker_running_the_heartbeat_shows_fresh_in_readyz(real_worker):
     heartbeat.apply_async(kwargs={"lane": "default"})
     deadline = time.monotonic() + 20

@@ -170,7 +170,7 @@ def test_a_task_run_eagerly_logs_with_the_request_id_of_the_request_that_enqueue
     assert task_line["task"] == "tests.ops.log_something"
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_task_run_by_a_worker_logs_with_the_request_id_of_the_request_that_enqueued_it(
     real_worker, json_lines
 ):

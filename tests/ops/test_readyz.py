@@ -81,7 +81,7 @@ def test_probes_over_plain_http_are_not_redirected_to_https(db, settings):
 # --- /readyz on the test settings -------------------------------------------------------
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_readyz_is_ok_when_every_service_answers_and_every_process_is_alive():
     _build_page_index()
     _all_alive()
@@ -100,7 +100,7 @@ def test_readyz_is_ok_when_every_service_answers_and_every_process_is_alive():
         assert 0 <= checks[name]["age_seconds"] <= 5
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_readyz_needs_no_login_and_is_never_cached():
     response = Client().get("/readyz", HTTP_ACCEPT="text/html")
     assert response.status_code == 200
@@ -108,7 +108,7 @@ def test_readyz_needs_no_login_and_is_never_cached():
     assert "no-store" in response["Cache-Control"]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_tasks_waiting_for_the_broker_degrade_readyz_without_pulling_the_server():
     _build_page_index()
     _all_alive()
@@ -122,7 +122,7 @@ def test_tasks_waiting_for_the_broker_degrade_readyz_without_pulling_the_server(
     assert readyz(Client())[1]["status"] == "ok"
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_stopped_beat_shows_stale_but_keeps_the_server_in_the_load_balancer():
     long_ago = timezone.now() - datetime.timedelta(seconds=FRESH_SECONDS + 60)
     heartbeat_record(name="beat", at=long_ago)
@@ -138,7 +138,7 @@ def test_a_stopped_beat_shows_stale_but_keeps_the_server_in_the_load_balancer():
     assert checks["celery_worker_search"]["age_seconds"] is None
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_an_unapplied_migration_makes_readyz_503_until_it_is_applied():
     recorder = MigrationRecorder(connection)
     recorder.record_unapplied("ops", "0001_initial")
@@ -157,7 +157,7 @@ def test_an_unapplied_migration_makes_readyz_503_until_it_is_applied():
 # --- the search index -------------------------------------------------------------------
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_readyz_503_while_the_index_directory_is_gone_and_200_when_it_is_back(settings):
     _build_page_index()
     client = Client()
@@ -181,7 +181,7 @@ def test_readyz_503_while_the_index_directory_is_gone_and_200_when_it_is_back(se
     assert readyz(client)[0] == 200
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads every directory, whatever its mode")
 def test_readyz_503_while_the_index_is_unreadable(settings):
     page_index = _build_page_index()
@@ -195,7 +195,7 @@ def test_readyz_503_while_the_index_is_unreadable(settings):
     assert readyz(Client())[0] == 200
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_readyz_503_when_the_index_is_damaged():
     page_index = _build_page_index()
     generation = page_index / (page_index / "CURRENT").read_text().strip()
@@ -269,7 +269,7 @@ def redis_through_proxy(proxy_to):
         yield proxy
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_readyz_503_while_redis_is_down_and_200_when_it_is_back(redis_through_proxy):
     proxy = redis_through_proxy
     client = Client()
@@ -294,7 +294,7 @@ def test_readyz_503_while_redis_is_down_and_200_when_it_is_back(redis_through_pr
     assert checks["cache"]["status"] == checks["broker"]["status"] == "ok"
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_readyz_answers_in_seconds_when_redis_drops_every_packet(redis_through_proxy):
     proxy = redis_through_proxy
     proxy.black_hole()
@@ -326,7 +326,7 @@ def database_through_proxy(monkeypatch, proxy_to):
     return proxy
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_readyz_503_while_postgresql_is_down_and_200_when_it_is_back(database_through_proxy):
     proxy = database_through_proxy
     _build_page_index()
@@ -351,7 +351,7 @@ def test_readyz_503_while_postgresql_is_down_and_200_when_it_is_back(database_th
     assert body["status"] == "ok"
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_readyz_answers_in_seconds_when_postgresql_drops_every_packet(database_through_proxy):
     proxy = database_through_proxy
     proxy.black_hole()
