@@ -203,16 +203,23 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = os.environ.get("REDIS_URL", "")
 CELERY_BROKER_DIR = VAR_DIR / "celery"
 
+# Every Redis client gives up on a server that stops answering (a network cut) instead of
+# waiting for ever: a request, the beat and an enqueue fail within seconds, and a task the
+# broker did not take is kept (learning.common.enqueue). The worker's BRPOP waits 1 s.
+REDIS_CLIENT_TIMEOUTS = {"socket_connect_timeout": 3, "socket_timeout": 5}
+
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "dangjian",
+            "OPTIONS": dict(REDIS_CLIENT_TIMEOUTS),
         }
     }
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = dict(REDIS_CLIENT_TIMEOUTS)
+    CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_CLIENT_TIMEOUTS["socket_connect_timeout"]
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     # kombu's filesystem transport: a broker that needs no server, for `make run`.

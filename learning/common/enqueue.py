@@ -2,7 +2,7 @@
 
 Every enqueue in the project goes through :func:`task_send_on_commit` (or
 :func:`task_send` outside a transaction). The publisher retries a few times within about
-two seconds; if the broker still refuses the message — Redis down, a network cut, a
+three seconds; if the broker still refuses the message — Redis down, a network cut, a
 transport that cannot even be imported — the task is written to ``UnsentTask`` with the
 error, logged once at ERROR, and sent again by the beat job ``learning.send_unsent_tasks``
 (every minute) or ``manage.py send_unsent_tasks``. Administrators see the count on the
@@ -10,7 +10,7 @@ admin home; ``/readyz`` reports it (docs/operations.md).
 
 After one refusal the process stops trying the broker for ``BROKER_DOWN_SECONDS`` and
 keeps every further task straight away, so a page that queues many tasks during an outage
-does not wait two seconds for each of them.
+does not wait three seconds for each of them.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ class Migration(migrations.Migration):
                 ('queue', models.CharField(blank=True, max_length=100, verbose_name='queue')),
                 ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='first failure')),
                 ('last_tried_at', models.DateTimeField(auto_now=True, verbose_name='last attempt')),
-                ('attempts', models.PositiveIntegerField(default=1, verbose_name='attempts')),
+                ('attempts', models.PositiveIntegerField(default=1, verbose_name='tries')),
                 ('error', models.CharField(max_length=500, verbose_name='last error')),
             ],
             options={

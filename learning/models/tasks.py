@@ -21,7 +21,7 @@ class UnsentTask(models.Model):
     queue = models.CharField(_("queue"), max_length=100, blank=True)
     created_at = models.DateTimeField(_("first failure"), auto_now_add=True)
     last_tried_at = models.DateTimeField(_("last attempt"), auto_now=True)
-    attempts = models.PositiveIntegerField(_("attempts"), default=1)
+    attempts = models.PositiveIntegerField(_("tries"), default=1)
     error = models.CharField(_("last error"), max_length=500)
 
     class Meta:

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 from celery import Celery
+from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import transaction
 
@@ -17,6 +18,7 @@ from learning.common.enqueue import task_send, task_send_on_commit, unsent_tasks
 from learning.models import UnsentTask
 from learning.people import roles
 from tests.factories.people import MemberFactory
+from tests.ops.proxy import TcpProxy
 
 pytestmark = pytest.mark.django_db
 
@@ -30,11 +32,15 @@ def _closed_port() -> int:
 
 @functools.cache
 def _app(broker_url: str, task_name: str = "tests.reindex") -> Celery:
-    """A Celery app of its own with one task; names differ per app (one registry)."""
+    """A Celery app of its own with one task; names differ per app (one registry).
+
+    Its Redis client has the production settings' timeouts (``REDIS_CLIENT_TIMEOUTS``).
+    """
     app = Celery("enqueue-test", broker=broker_url, set_as_current=False)
     app.conf.update(
         task_always_eager=False,
-        broker_connection_timeout=1,
+        broker_connection_timeout=settings.REDIS_CLIENT_TIMEOUTS["socket_connect_timeout"],
+        broker_transport_options=dict(settings.REDIS_CLIENT_TIMEOUTS),
         broker_connection_retry_on_startup=False,
         task_serializer="json",
     )
@@ -104,6 +110,21 @@ def test_after_one_refusal_further_tasks_are_kept_without_waiting(redis_down) ->
         assert task_send(task, args=[page_id]) is False
     assert time.monotonic() - started < 1.0
     assert sorted(row.args[0] for row in UnsentTask.objects.all()) == list(range(1, 12))
+
+
+def test_a_broker_that_accepts_and_never_answers_keeps_the_task_within_seconds() -> None:
+    # A network cut: the connection opens, nothing ever comes back. Without the client's
+    # timeouts the publish would wait for ever and the web worker be killed, task and all.
+    silent = TcpProxy("127.0.0.1", _closed_port())
+    silent.black_hole()
+    try:
+        app = _app(f"redis://127.0.0.1:{silent.port}/0", "tests.reindex_silent")
+        started = time.monotonic()
+        assert task_send(app.tasks["tests.reindex_silent"], args=[5]) is False
+        assert time.monotonic() - started < 30
+    finally:
+        silent.close()
+    assert UnsentTask.objects.get().args == [5]
 
 
 def test_a_transport_that_cannot_be_loaded_keeps_the_task() -> None:
