@@ -28,6 +28,7 @@ from learning.people.privacy import (
     personal_data_section_register,
 )
 from quizzes.models import Attempt, AttemptQuestion, Question, WrongAnswer
+from quizzes.taking.practice import without_held_questions
 from quizzes.taking.presenting import ANSWER_SEPARATOR, attempt_items, review_allowed
 
 
@@ -83,8 +84,9 @@ def _attempts(member: Member) -> Iterator[dict[str, Any]]:
 
 
 def _wrong_answers(member: Member) -> Iterator[dict[str, Any]]:
+    # Questions an exam holds back stay out until the lock ends, as in the book itself.
     entries = (
-        WrongAnswer.objects.filter(member=member)
+        without_held_questions(WrongAnswer.objects.filter(member=member))
         .select_related("question")
         .order_by("last_wrong_at", "pk")
     )

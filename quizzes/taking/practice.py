@@ -131,6 +131,17 @@ def practice_check(
     )
 
 
+def without_held_questions(
+    entries: QuerySet[WrongAnswer], *, locks: ExamLocks | None = None
+) -> QuerySet[WrongAnswer]:
+    """``entries`` without the questions an open or scheduled exam holds back now: that a
+    member got one wrong says something of its answer (the book and the data download)."""
+    locks = locks or exam_locks()
+    if not locks.active:
+        return entries
+    return entries.exclude(question__in=locks.locked_questions().values("pk"))
+
+
 def wrong_answers_of(member: Member, *, locks: ExamLocks | None = None) -> QuerySet[WrongAnswer]:
     """The member's open wrong-answer book, most recent mistakes first.
 
@@ -141,11 +152,10 @@ def wrong_answers_of(member: Member, *, locks: ExamLocks | None = None) -> Query
     entries = WrongAnswer.objects.filter(
         member=member, mastered_at__isnull=True, removed_at__isnull=True
     )
-    locks = locks or exam_locks()
-    if locks.active:
-        entries = entries.exclude(question__in=locks.locked_questions().values("pk"))
-    return entries.select_related("question", "question__category").order_by(
-        "-last_wrong_at", "-pk"
+    return (
+        without_held_questions(entries, locks=locks)
+        .select_related("question", "question__category")
+        .order_by("-last_wrong_at", "-pk")
     )
 
 

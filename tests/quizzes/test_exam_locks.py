@@ -239,6 +239,23 @@ def test_the_wrong_answer_book_holds_exam_questions_until_the_exam_closes(
 # --- reviews ----------------------------------------------------------------------------
 
 
+def _downloaded_wrong_answers(browser) -> list[str]:
+    response = browser.get(reverse("learning:account_data"))
+    assert response.status_code == 200
+    data = json.loads(b"".join(response.streaming_content))
+    section = next(value for key, value in data.items() if "错题" in key or "rong" in key)
+    return [row[next(iter(row))] for row in section]
+
+
+def test_the_data_download_holds_exam_questions_until_the_exam_closes(browser, member, bank):
+    exam = _exam(bank)
+    take(exam, member, right=False)
+    assert WrongAnswer.objects.filter(member=member).count() == 5
+    assert _downloaded_wrong_answers(browser) == []
+    Quiz.objects.filter(pk=exam.pk).update(closes_at=timezone.now())
+    assert len(_downloaded_wrong_answers(browser)) == 5
+
+
 def test_the_exam_review_holds_answers_while_others_can_still_sit_it(app, browser, member, bank):
     exam = _exam(bank)
     attempt = take(exam, member, right=False)
