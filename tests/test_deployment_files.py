@@ -152,6 +152,8 @@ def test_the_nginx_site_is_accepted_by_nginx(tmp_path: Path) -> None:
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
+    # Documents go through Django's permission check, never straight from MEDIA_ROOT.
+    assert "location /media/documents/ {\n        return 404;" in site
 
 
 @pytest.mark.processes
