@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime
 import json
 import logging
+import re
 from typing import Any
 
 from ops.context import request_id_var, task_var
@@ -102,6 +103,20 @@ def _jsonable(key: str, value: Any, depth: int = 0) -> Any:
     return str(value)[:EXTRA_TEXT_LIMIT]
 
 
+# An office screen's link is its credential (docs/screens.md): never in a log line.
+SCREEN_TOKEN_PATH = re.compile(r"^/screens/[^/]+/")
+
+
+class AccessPathFilter(logging.Filter):
+    """gunicorn's access line with the path's secret part replaced (``%(U)s`` atom)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        atoms = record.args
+        if isinstance(atoms, dict) and isinstance(atoms.get("U"), str):
+            atoms["U"] = SCREEN_TOKEN_PATH.sub("/screens/…/", atoms["U"])
+        return True
+
+
 def _formatter(log_format: str) -> dict[str, Any]:
     if log_format not in LOG_FORMATS:
         raise ValueError(f"log format must be one of {', '.join(LOG_FORMATS)}, not {log_format!r}")
@@ -145,10 +160,15 @@ def gunicorn_logconfig_dict(*, log_format: str = "json") -> dict[str, Any]:
     is still set (ops.middleware clears it on ``request_finished``), so the line has it.
     """
     config = logging_config(log_format=log_format)
+    config["filters"]["access_path"] = {"()": "ops.logging.AccessPathFilter"}
+    config["handlers"]["access"] = {
+        **config["handlers"]["console"],
+        "filters": ["request_id", "access_path"],
+    }
     config["loggers"] = {
         # propagate False: gunicorn's defaults propagate, which would print each line twice
         # once the application's LOGGING gives the root logger the same handler.
         "gunicorn.error": {"level": "INFO", "handlers": ["console"], "propagate": False},
-        "gunicorn.access": {"level": "INFO", "handlers": ["console"], "propagate": False},
+        "gunicorn.access": {"level": "INFO", "handlers": ["access"], "propagate": False},
     }
     return config

@@ -304,3 +304,35 @@ def test_gunicorn_logs_json_lines_once_with_the_provided_config():
     assert line["logger"] == "gunicorn.error"
     assert line["message"] == "Booting worker with pid: 42"
     assert gunicorn_logconfig_dict()["loggers"]["gunicorn.access"]["propagate"] is False
+
+
+def test_gunicorns_access_line_never_holds_an_office_screens_token():
+    # The real thing: gunicorn's own access logger, its atoms, the project's config and
+    # the access format of gunicorn.conf.py.
+    code = f"""
+import logging.config, runpy, types
+from gunicorn.config import Config
+from gunicorn.glogging import Logger
+conf = runpy.run_path({str(REPO / "gunicorn.conf.py")!r})
+config = Config()
+config.set("accesslog", "-")
+config.set("access_log_format", conf["access_log_format"])
+config.set("logconfig_dict", conf["logconfig_dict"])
+logger = Logger(config)
+request = types.SimpleNamespace(
+    method="GET", path="/screens/SECRET-TOKEN-1234/snapshot.json", query="",
+    version=(1, 1), headers=[("USER-AGENT", "kiosk")], uri="/screens/SECRET-TOKEN-1234/",
+)
+response = types.SimpleNamespace(status="200 OK", headers=[], sent=10, response_length=10)
+environ = {{
+    "REMOTE_ADDR": "127.0.0.1", "RAW_URI": request.uri, "SERVER_PROTOCOL": "HTTP/1.1",
+    "REQUEST_METHOD": "GET", "PATH_INFO": request.path, "QUERY_STRING": "",
+}}
+import datetime
+logger.access(response, request, environ, datetime.timedelta(seconds=0.01))
+"""
+    result = _run(code)
+    assert result.returncode == 0, result.stderr
+    output = result.stdout + result.stderr
+    assert "/screens/…/snapshot.json" in output
+    assert "SECRET-TOKEN-1234" not in output
