@@ -10,26 +10,21 @@ import multiprocessing
 import os
 from typing import Any
 
+from config.env import env_bool, env_int, env_list
 from ops.logging import gunicorn_logconfig_dict
 
-
-def _int(name: str, default: int) -> int:
-    value = os.environ.get(name, "").strip()
-    return int(value) if value else default
-
-
 wsgi_app = "config.wsgi:application"
-bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000").split(",")
+bind = env_list("GUNICORN_BIND", ["127.0.0.1:8000"])
 # Sync workers: every request is short (pages, JSON); a slow client is nginx's problem,
 # which buffers requests and responses in front of gunicorn.
-workers = _int("WEB_CONCURRENCY", 2 * multiprocessing.cpu_count() + 1)
-threads = _int("GUNICORN_THREADS", 1)
+workers = env_int("WEB_CONCURRENCY", 2 * multiprocessing.cpu_count() + 1)
+threads = env_int("GUNICORN_THREADS", 1)
 worker_class = "gthread" if threads > 1 else "sync"
-timeout = _int("GUNICORN_TIMEOUT", 30)
-graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
+timeout = env_int("GUNICORN_TIMEOUT", 30)
+graceful_timeout = env_int("GUNICORN_GRACEFUL_TIMEOUT", 30)
 keepalive = 5
 # A worker is replaced after this many requests (bounded memory growth), at staggered times.
-max_requests = _int("GUNICORN_MAX_REQUESTS", 2000)
+max_requests = env_int("GUNICORN_MAX_REQUESTS", 2000)
 max_requests_jitter = max_requests // 10
 # Load Django once in the master: workers share its memory (the search segmenter's
 # dictionary included, see when_ready) and a broken configuration fails at start, not
@@ -43,7 +38,7 @@ limit_request_line = 8190
 limit_request_fields = 100
 limit_request_field_size = 8190
 # One line per request with its duration, unless GUNICORN_ACCESS_LOG=false.
-accesslog = "-" if os.environ.get("GUNICORN_ACCESS_LOG", "true").lower() != "false" else None
+accesslog = "-" if env_bool("GUNICORN_ACCESS_LOG", True) else None
 # The path without its query string (searches may carry a phone number or a name), the
 # status, the size and the duration in microseconds.
 access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(D)sus "%(a)s"'
