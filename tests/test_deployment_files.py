@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pytest
 
+# Files and processes, not the database: CI runs these once, in the SQLite pass.
+pytestmark = pytest.mark.once
+
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "docs" / "deploy"
 

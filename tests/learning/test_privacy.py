@@ -229,6 +229,8 @@ def _leaks(pages: dict[str, str]) -> list[str]:
 WRONG_PEOPLE = ["same_branch", "other_branch", "secretary_b", "editor", "approver"]
 
 
+# The page walks: what the pages show does not depend on the database engine (once).
+@pytest.mark.once
 @pytest.mark.parametrize("who", WRONG_PEOPLE)
 def test_nobody_else_reads_the_phone_or_email_anywhere(
     world: World, who: str, request: pytest.FixtureRequest
@@ -241,6 +243,7 @@ def test_nobody_else_reads_the_phone_or_email_anywhere(
     assert _leaks(pages) == []
 
 
+@pytest.mark.once
 def test_the_walk_finds_the_phone_where_it_may_be_shown(
     world: World, secretary_a: Member, administrator: Member
 ) -> None:

@@ -31,6 +31,9 @@ from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, r
 from tests.security.permission_rules import ANONYMOUS, MEMBER, ROLES, RULES, Rule
 from tests.security.permission_world import World, world_build
 
+# Who may open which URL does not depend on the database engine: CI asks once, on SQLite.
+pytestmark = pytest.mark.once
+
 ALLOWED = "allowed"
 REFUSED = "refused"
 RULES_FILE = "tests/security/permission_rules.py"
