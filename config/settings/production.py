@@ -14,7 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 from ops.logging import logging_config
 
 from .base import *  # noqa: F403
-from .base import INSECURE_DEFAULT_SECRET_KEY, LOG_FORMAT, SECRET_KEY
+from .base import INSECURE_DEFAULT_SECRET_KEY, LOG_FORMAT, MEDIA_STORAGE, SECRET_KEY
 
 DEBUG = False
 
@@ -26,7 +26,7 @@ if not os.environ.get("ALLOWED_HOSTS", "").strip():
     raise ImproperlyConfigured("Set ALLOWED_HOSTS (comma-separated host names) for production.")
 
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": MEDIA_STORAGE,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 

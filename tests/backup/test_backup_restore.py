@@ -61,7 +61,13 @@ def database_url(database: dict[str, Any]) -> str:
 
 
 def run(
-    argv: list[str], *, database: str, media_root: Path, var_dir: Path, path: str | None = None
+    argv: list[str],
+    *,
+    database: str,
+    media_root: Path,
+    var_dir: Path,
+    path: str | None = None,
+    more: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run a script of the project as an operator would, with this test's environment."""
     environment = {
@@ -70,6 +76,7 @@ def run(
         "DATABASE_URL": database,
         "MEDIA_ROOT": str(media_root),
         "VAR_DIR": str(var_dir),
+        **(more or {}),
     }
     environment.pop("REDIS_URL", None)  # caches and queues are not part of a backup
     if path is not None:
@@ -499,3 +506,20 @@ def test_keep_deletes_only_older_complete_archives_after_a_new_one(
     assert (backups / new / "manifest.json").is_file()
     assert left == {new, *earlier} - {"dangjian-20200101T000000Z"}
     assert "removed the older archive" in finished.stdout
+
+
+def test_uploads_in_a_bucket_are_named_as_not_in_the_archive(
+    django_db_setup: None, tmp_path: Path
+) -> None:
+    """With MEDIA_S3_BUCKET the archive holds the database; it says where the files are."""
+    finished = run(
+        [str(ROOT / "bin" / "backup"), "--output", str(tmp_path / "archive")],
+        database=database_url(connection.settings_dict),
+        media_root=tmp_path / "media",
+        var_dir=tmp_path / "var",
+        more={"MEDIA_S3_BUCKET": "dangjian-media", "MEDIA_S3_PREFIX": "uploads"},
+    )
+
+    assert finished.returncode == 0, finished.stderr
+    assert manifest_of(tmp_path / "archive")["media_elsewhere"] == "s3://dangjian-media/uploads"
+    assert "s3://dangjian-media/uploads, NOT in this archive" in finished.stdout
