@@ -219,6 +219,8 @@ CELERY_RESULT_BACKEND = None
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Only the beat holding a lock in Redis sends; a second beat is a standby (ops/beat.py).
+CELERY_BEAT_SCHEDULER = "ops.beat:SingleBeatScheduler"
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Scheduled publishing and expiry of pages ("go live at" / "expire at").
     "publish-scheduled-pages": {"task": "cms.publish_scheduled", "schedule": 60.0},
