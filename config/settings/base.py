@@ -310,6 +310,10 @@ PASSWORD_HASHERS = [
     "learning.people.hashers.InitialPasswordHasher",
 ]
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 14
+# With Redis, sessions are read from the cache and written to the database as well: every
+# web server reads them without a query, and a Redis restart logs nobody out.
+if os.environ.get("REDIS_URL", ""):
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 # Wagtail's admin login and password reset, with the lockout message and the throttle.
 WAGTAILADMIN_USER_LOGIN_FORM = "learning.forms.AdminLoginForm"
 WAGTAILADMIN_USER_PASSWORD_RESET_FORM = "learning.forms.ThrottledPasswordResetForm"  # noqa: S105
