@@ -131,7 +131,9 @@ def test_a_key_taken_meanwhile_undoes_the_pipeline_and_awards_the_rest_one_by_on
     """Another request holds the key (not yet committed) while a batch reaches it: the
     batch waits, fails on the key when the other commits, and is made again one by one:
     that award a duplicate, the others awarded, the caller's transaction still usable."""
-    member, other = (MemberFactory(organization=tree.branch_a1) for _ in range(2))
+    member = MemberFactory(organization=tree.branch_a1)
+    # In another branch: the holder's award locks its own branch's totals too.
+    other = MemberFactory(organization=tree.branch_a2)
     holding = threading.Event()
     errors: list[BaseException] = []
 
