@@ -5,13 +5,21 @@ these; its docstring explains the locking order they keep."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache as memoize
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
+from django.db import (
+    DEFAULT_DB_ALIAS,
+    DatabaseError,
+    IntegrityError,
+    connection,
+    connections,
+    transaction,
+)
 
 from learning.common.periods import STORED_PERIODS, Period, period_starts_for
 from learning.common.raw_sql import sql_date, sql_table
@@ -264,8 +272,10 @@ def awards_postgresql(awards: Sequence[Award]) -> list[Outcome]:
     trip instead of three thousand (a savepoint, the award, its release). When one of
     them fails (a concurrent award took its key) the rest are not run, the savepoint is
     rolled back (nothing written, the caller's transaction intact) and the error is
-    raised. Prepared even when queries are logged (the development settings that
-    ``seed_demo`` runs under): the log then shows the statement with ``$n`` placeholders.
+    raised; so is any other database error, after the same rollback if the connection
+    still answers. Prepared even when queries are logged (the development settings that
+    ``seed_demo`` runs under): the log then shows the statement as written, without its
+    values.
     """
     db = connections[DEFAULT_DB_ALIAS]  # the connection itself, not the per-call proxy
     if not db.in_atomic_block:
@@ -284,8 +294,10 @@ def awards_postgresql(awards: Sequence[Award]) -> list[Outcome]:
                 cursor.execute(sql, _postgresql_params(award))
             control.execute(f"RELEASE SAVEPOINT {_AWARDS_SAVEPOINT}")
         rows = [cursor.fetchone() for cursor in cursors]
-    except IntegrityError:
-        with db.cursor() as control:
+    except DatabaseError:
+        # Leave the caller's transaction as it was before the batch, even if the caller
+        # catches the error and carries on; a connection that is gone says so itself.
+        with contextlib.suppress(DatabaseError), db.cursor() as control:
             control.execute(f"ROLLBACK TO SAVEPOINT {_AWARDS_SAVEPOINT}")
             control.execute(f"RELEASE SAVEPOINT {_AWARDS_SAVEPOINT}")
         raise

@@ -255,7 +255,8 @@ def prepared_cursor(db: Any, *, even_when_logged: bool = False) -> Any:
     off because it breaks transaction-mode connection poolers; this project connects to
     PostgreSQL directly. When queries are logged (DEBUG, tests counting queries) the
     statement is not prepared, so that the log shows its SQL with its values, unless
-    ``even_when_logged`` (a batch of thousands: the log then shows ``$n`` placeholders).
+    ``even_when_logged`` (a batch of thousands: the log then shows the statement as
+    written, without its values).
     Elsewhere: Django's cursor (SQLite keeps its own cache of compiled statements).
     """
     if db.vendor != "postgresql":
