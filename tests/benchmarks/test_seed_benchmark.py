@@ -56,6 +56,13 @@ POSTGRESQL_BEFORE = {
     "after_wall": 94.6,
     "entries": 40_909,
 }
+# SQLite the same way, old and new code one after the other (load average 8.7, then 3.9).
+SQLITE_BEFORE = {
+    "date": "Tue Dec  8 00:40 UTC 2026",
+    "before_wall": 75.2,
+    "after_wall": 76.4,
+    "entries": 40_906,
+}
 BEGIN_MARKER = "<!-- seed-benchmark:begin -->"
 # Its base and two copies get the suffixes "", "_activity" and "_rest".
 POSTGRESQL_DATABASE = os.environ.get("DANGJIAN_BENCH_SEED_DATABASE", "dangjian_bench_seed")
@@ -242,7 +249,7 @@ def _render(results: dict[str, Any]) -> str:
     info = results["machine"]
     dirty = " plus uncommitted changes in the working tree" if info["dirty"] else ""
     lite, pg = results["sqlite"], results["postgresql"]
-    before = POSTGRESQL_BEFORE
+    before, lite_before = POSTGRESQL_BEFORE, SQLITE_BEFORE
     return f"""
 ## Demo data
 
@@ -272,7 +279,9 @@ the transaction began. Measured by hand side by side, on a machine busy with oth
 moment on copies of one database: **{before["before_wall"]:.0f} s** at commit
 `{before["commit"]}` ({before["date"]}), **{before["after_wall"]:.0f} s** at commit
 `{before["after_commit"]}` ({before["after_date"]}), identical ledger, totals, lesson
-progress and study days.
+progress and study days. On SQLite, the same comparison ({lite_before["date"]}, the
+{lite_before["entries"]:,} awards of that moment, old code then new):
+{lite_before["before_wall"]:.1f} s before, {lite_before["after_wall"]:.1f} s after, identical data.
 """
 
 
