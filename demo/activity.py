@@ -1,15 +1,19 @@
 """About 90 days of plausible study activity for the demo organisation.
 
-Every point goes through ``points_award``, exactly as real study will, so caps,
-roll-ups and the ledger check all hold. A lesson is completed the only way a member can
-complete one: by reading it, as heartbeats to ``learning.study.progress.lesson_heartbeats``
-until its minimum study time has passed and the end is reached. So the lesson progress
-behind assigned study and the completion reports agrees with the ledger (the demo once
-awarded ``lesson_completed`` points without any lesson behind them, and the report said
-nobody had completed anything). Branches differ in habit (some study almost
-daily, some rarely), members differ within a branch, weekends are quieter. The random
-generator is seeded, so the activity is the same on every machine, and keys are
-derived from member, day and action, so a second run adds nothing.
+Every point goes through the ledger's award statement, exactly as real study will, so
+caps, roll-ups and the ledger check all hold: a day's awards are handed to
+``points_award_many`` together (on PostgreSQL one pipeline instead of a round trip or
+three per award), and each day is a transaction of its own. A lesson is completed the
+only way a member can complete one: by reading it, as heartbeats to
+``learning.study.progress.lesson_heartbeats`` until its minimum study time has passed
+and the end is reached. So the lesson progress behind assigned study and the completion
+reports agrees with the ledger (the demo once awarded ``lesson_completed`` points
+without any lesson behind them, and the report said nobody had completed anything).
+Branches differ in habit (some study almost daily, some rarely), members differ within
+a branch, weekends are quieter. The random generator is seeded, so the activity is the
+same on every machine, and keys are derived from member, day and action, so a second
+run adds nothing. A run stopped halfway keeps the days it finished, and a second run
+then adds nothing either: start over from an empty database.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from django.db.models import Count, Sum
 from django.utils import timezone
 
 from learning.models import Member, Organization, PointsEntry, Screen
-from learning.points.ledger import points_award
+from learning.points.ledger import AwardRequest, points_award_many
 from learning.study.progress import MAX_CREDIT, Heartbeat, LessonRequirements, lesson_heartbeats
 
 KEY_PREFIX = "demo:"
@@ -79,25 +83,48 @@ def demo_activity_seed(
     habits = _branch_habits(committee)
     next_lesson = dict.fromkeys((member.pk for member in members), 0)
     before = _ledger_size()
-    with transaction.atomic():
-        for offset in range(days, -1, -1):
-            day = now.date() - datetime.timedelta(days=offset)
-            for member in members:
-                for rule_code, quantity, at in _member_day(member, day, habits, now):
-                    if rule_code == LESSON_ACTION:
-                        index = next_lesson[member.pk]
-                        if index < len(lessons) and _lesson_read(member, lessons[index], at, now):
-                            next_lesson[member.pk] = index + 1
-                        continue
-                    points_award(
-                        member=member,
-                        rule_code=rule_code,
-                        key=f"{KEY_PREFIX}{member.pk}:{day.isoformat()}:{rule_code}",
-                        quantity=quantity,
-                        occurred_at=at,
-                    )
+    for offset in range(days, -1, -1):
+        day = now.date() - datetime.timedelta(days=offset)
+        # A day at a time: a transaction of 90 days kept every version of the rows each
+        # award adds to (a branch's totals, thousands of times) and slowed every award on
+        # PostgreSQL as it went (docs/benchmarks.md#demo-data).
+        with transaction.atomic():
+            _day_seed(day, members, habits, lessons, next_lesson, now)
     after = _ledger_size()
     return ActivitySummary(awards=after[0] - before[0], points=after[1] - before[1], screen=screen)
+
+
+def _day_seed(
+    day: datetime.date,
+    members: Sequence[Member],
+    habits: dict[str, float],
+    lessons: Sequence[DemoLesson],
+    next_lesson: dict[int, int],
+    now: datetime.datetime,
+) -> None:
+    """Award one day's study of every member, in the members' order."""
+    pending: list[AwardRequest] = []
+    for member in members:
+        for rule_code, quantity, at in _member_day(member, day, habits, now):
+            if rule_code == LESSON_ACTION:
+                # Reading awards study time too: the awards before it are made first,
+                # so every daily cap is reached in the same order as one by one.
+                points_award_many(awards=pending)
+                pending = []
+                index = next_lesson[member.pk]
+                if index < len(lessons) and _lesson_read(member, lessons[index], at, now):
+                    next_lesson[member.pk] = index + 1
+                continue
+            pending.append(
+                AwardRequest(
+                    member=member,
+                    rule_code=rule_code,
+                    key=f"{KEY_PREFIX}{member.pk}:{day.isoformat()}:{rule_code}",
+                    quantity=quantity,
+                    occurred_at=at,
+                )
+            )
+    points_award_many(awards=pending)
 
 
 def _ledger_size() -> tuple[int, int]:

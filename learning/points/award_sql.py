@@ -5,13 +5,21 @@ these; its docstring explains the locking order they keep."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime
-from contextlib import nullcontext
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache as memoize
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
+from django.db import (
+    DEFAULT_DB_ALIAS,
+    DatabaseError,
+    IntegrityError,
+    connection,
+    connections,
+    transaction,
+)
 
 from learning.common.periods import STORED_PERIODS, Period, period_starts_for
 from learning.common.raw_sql import sql_date, sql_table
@@ -193,8 +201,7 @@ def _postgresql_award_sql() -> str:
     return " ".join(sql.split())
 
 
-def award_postgresql(award: Award) -> Outcome | None:
-    """The award in one prepared statement; None when a concurrent award took the key."""
+def _postgresql_params(award: Award) -> dict[str, Any]:
     params: dict[str, Any] = {
         "member": award.member_id,
         "code": award.rule_code,
@@ -213,18 +220,10 @@ def award_postgresql(award: Award) -> Outcome | None:
     }
     for kind, start in period_starts_for(award.day):
         params[f"start_{kind}"] = start
-    db = connections[DEFAULT_DB_ALIAS]  # the connection itself, not the per-call proxy
-    try:
-        # Inside a caller's transaction a failed statement would break it: a savepoint
-        # keeps the caller's work when the key turns out to be taken.
-        savepoint = transaction.atomic() if db.in_atomic_block else nullcontext()
-        with savepoint, prepared_cursor(db) as cursor:
-            cursor.execute(_postgresql_award_sql(), params)
-            row = cursor.fetchone()
-    except IntegrityError:
-        if not PointsEntry.objects.filter(idempotency_key=award.key).exists():
-            raise
-        return None
+    return params
+
+
+def _postgresql_outcome(row: Any) -> Outcome:
     (rule_id, active, requested, earlier_id, organization_id, branch_id, branch_path) = row[:7]
     points, entry_id = row[7], row[8]
     return Outcome(
@@ -238,6 +237,74 @@ def award_postgresql(award: Award) -> Outcome | None:
         points=int(points or 0),
         entry_id=entry_id,
     )
+
+
+def award_postgresql(award: Award) -> Outcome | None:
+    """The award in one prepared statement; None when a concurrent award took the key."""
+    db = connections[DEFAULT_DB_ALIAS]  # the connection itself, not the per-call proxy
+    try:
+        if db.in_atomic_block:
+            # Inside a caller's transaction a failed statement would break it: the
+            # statement goes between a savepoint and its release, in one round trip.
+            return awards_postgresql([award])[0]
+        with prepared_cursor(db) as cursor:
+            cursor.execute(_postgresql_award_sql(), _postgresql_params(award))
+            row = cursor.fetchone()
+    except IntegrityError:
+        if not PointsEntry.objects.filter(idempotency_key=award.key).exists():
+            raise
+        return None
+    return _postgresql_outcome(row)
+
+
+# Not one of Django's savepoint names (``s<thread>_x<n>``): a savepoint of our own, taken
+# and released (or rolled back to) within ``awards_postgresql``.
+_AWARDS_SAVEPOINT = "dangjian_awards"
+
+
+def awards_postgresql(awards: Sequence[Award]) -> list[Outcome]:
+    """Awards, in order, inside the caller's transaction, in one round trip to the database.
+
+    Each statement runs exactly as ``award_postgresql``'s, one after the other, each
+    seeing the ones before it (caps, keys, totals); only the waiting is shared: a
+    savepoint, the statements and the savepoint's release are sent without waiting for
+    each other's results (libpq's pipeline mode), so a thousand awards cost one round
+    trip instead of three thousand (a savepoint, the award, its release). When one of
+    them fails (a concurrent award took its key) the rest are not run, the savepoint is
+    rolled back (nothing written, the caller's transaction intact) and the error is
+    raised; so is any other database error, after the same rollback if the connection
+    still answers. Prepared even when queries are logged (the development settings that
+    ``seed_demo`` runs under): the log then shows the statement as written, without its
+    values.
+    """
+    db = connections[DEFAULT_DB_ALIAS]  # the connection itself, not the per-call proxy
+    if not db.in_atomic_block:
+        raise RuntimeError("awards_postgresql runs inside a transaction")
+    if not awards:
+        return []
+    sql = _postgresql_award_sql()
+    db.ensure_connection()
+    cursors = []
+    try:
+        with db.wrap_database_errors, db.connection.pipeline(), db.cursor() as control:
+            control.execute(f"SAVEPOINT {_AWARDS_SAVEPOINT}")
+            for award in awards:
+                cursor = prepared_cursor(db, even_when_logged=True)
+                cursors.append(cursor)
+                cursor.execute(sql, _postgresql_params(award))
+            control.execute(f"RELEASE SAVEPOINT {_AWARDS_SAVEPOINT}")
+        rows = [cursor.fetchone() for cursor in cursors]
+    except DatabaseError:
+        # Leave the caller's transaction as it was before the batch, even if the caller
+        # catches the error and carries on; a connection that is gone says so itself.
+        with contextlib.suppress(DatabaseError), db.cursor() as control:
+            control.execute(f"ROLLBACK TO SAVEPOINT {_AWARDS_SAVEPOINT}")
+            control.execute(f"RELEASE SAVEPOINT {_AWARDS_SAVEPOINT}")
+        raise
+    finally:
+        for cursor in cursors:
+            cursor.close()
+    return [_postgresql_outcome(row) for row in rows]
 
 
 # --- internals: one award on SQLite ---------------------------------------------------

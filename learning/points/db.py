@@ -244,7 +244,7 @@ def uninstall_branch_list_version(schema_editor: Any) -> None:
 _NEVER = 2**62
 
 
-def prepared_cursor(db: Any) -> Any:
+def prepared_cursor(db: Any, *, even_when_logged: bool = False) -> Any:
     """A cursor on connection ``db`` for a statement run very often.
 
     On PostgreSQL the statement is bound on the server and prepared on first use in each
@@ -254,8 +254,10 @@ def prepared_cursor(db: Any) -> Any:
     preparation
     off because it breaks transaction-mode connection poolers; this project connects to
     PostgreSQL directly. When queries are logged (DEBUG, tests counting queries) the
-    statement is not prepared, so that the log shows its SQL. Elsewhere: Django's cursor
-    (SQLite keeps its own cache of compiled statements).
+    statement is not prepared, so that the log shows its SQL with its values, unless
+    ``even_when_logged`` (a batch of thousands: the log then shows the statement as
+    written, without its values).
+    Elsewhere: Django's cursor (SQLite keeps its own cache of compiled statements).
     """
     if db.vendor != "postgresql":
         return db.cursor()
@@ -263,10 +265,12 @@ def prepared_cursor(db: Any) -> Any:
 
     db.ensure_connection()
     raw_connection = db.connection
-    if db.queries_logged:
-        return db.make_debug_cursor(Cursor(raw_connection))
     if raw_connection.prepare_threshold is None:
         raw_connection.prepare_threshold = _NEVER
+    if db.queries_logged:
+        if even_when_logged:
+            return _prepared_debug_wrapper_class()(_prepared_cursor_class()(raw_connection), db)
+        return db.make_debug_cursor(Cursor(raw_connection))
     return db.make_cursor(_prepared_cursor_class()(raw_connection))
 
 
@@ -280,6 +284,21 @@ def _prepared_cursor_class() -> type:
             return super().execute(query, params, **kwargs)
 
     return PreparedCursor
+
+
+@cache
+def _prepared_debug_wrapper_class() -> type:
+    from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
+
+    class PreparedDebugWrapper(CursorDebugWrapper):
+        """Logs the statement as written: psycopg knows what it sent to a prepared
+        statement (or in a pipeline) only later, and Django would log nothing."""
+
+        def execute(self, sql: Any, params: Any = None) -> Any:
+            with self.debug_sql(sql, params):
+                return CursorWrapper.execute(self, sql, params)
+
+    return PreparedDebugWrapper
 
 
 def branch_list_triggers_missing(connection: Any) -> list[str]:
