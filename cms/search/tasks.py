@@ -11,12 +11,16 @@ late (``acks_late``): a worker killed mid-write gets the message again and loses
 
 from __future__ import annotations
 
+from importlib import import_module
 from typing import Any
 
 from celery import shared_task
 from django.apps import apps
 
 from cms.search.storage import IndexBusyError
+
+#: The backends a task may build (a message names one of them in ``options["BACKEND"]``).
+BACKEND_MODULES = ("cms.search.backend", "cms.search.postgres")
 
 
 @shared_task(
@@ -29,11 +33,18 @@ from cms.search.storage import IndexBusyError
     ignore_result=True,
 )
 def search_index_sync(*, options: dict[str, Any], model: str, pks: list[str]) -> None:
-    """Make the search index agree with the database about ``pks`` of ``model``."""
-    from cms.search.backend import WhooshSearchBackend
+    """Make the search index agree with the database about ``pks`` of ``model``.
 
+    ``options["BACKEND"]`` says which backend queued it; messages queued before the
+    PostgreSQL backend existed carry none and are the Whoosh backend's.
+    """
+    options = dict(options)
+    backend_module = options.pop("BACKEND", BACKEND_MODULES[0])
+    if backend_module not in BACKEND_MODULES:
+        raise ValueError(f"Not a search backend of this project: {backend_module!r}")
     try:
         model_class = apps.get_model(model)
     except LookupError:
         return
-    WhooshSearchBackend({**options, "WRITE_QUEUE": None}).sync(model_class, pks)
+    backend_class = import_module(backend_module).SearchBackend
+    backend_class({**options, "WRITE_QUEUE": None}).sync(model_class, pks)
