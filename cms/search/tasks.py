@@ -1,8 +1,9 @@
-"""The Celery task that applies index writes, meant for a queue with a single worker.
+"""The Celery task that applies index writes, for either search backend.
 
-Route it with the backend's ``WRITE_QUEUE`` option and run exactly one worker process on
-that queue (``celery -A config worker -Q search --concurrency 1``): then only that worker
-writes the live index, so web requests never wait for the Whoosh lock.
+Route it with the backend's ``WRITE_QUEUE`` option. For Whoosh, run exactly one worker
+process on that queue (``celery -A config worker -Q search --concurrency 1``): then only
+that worker writes the live index, so web requests never wait for the Whoosh lock. The
+PostgreSQL backend has no such constraint: any number of workers may consume the queue.
 
 The task is safe to run late, twice, or out of order: it carries primary keys and asks the
 database for the current state of each object. That is also why it may be acknowledged
