@@ -279,7 +279,6 @@ class PostgresSearchResults(BaseSearchResults):
         return (
             self.query_compiler.queryset.annotate(_search_key=Cast("pk", output_field=TextField()))
             .filter(_search_key__in=entries.values("object_id"))
-            .distinct()
         )
 
     def _do_search(self) -> list[models.Model]:
