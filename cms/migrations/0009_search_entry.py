@@ -1,7 +1,8 @@
 """The PostgreSQL search backend's table (cms.search.postgres, docs/search.md).
 
 The table is created on every database engine, so migrations stay engine-neutral; the GIN
-index on the words exists only on PostgreSQL, where the table is used.
+index on the words, and storing them uncompressed, exist only on PostgreSQL, where the
+table is used.
 """
 
 import cms.models
@@ -15,6 +16,11 @@ def create_gin_index(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(
             f"CREATE INDEX {GIN_INDEX} ON cms_searchentry USING gin (vector)"
+        )
+        # Ranking reads the vector of every match; pglz barely shrinks a tsvector (8.5 of
+        # 10 KB on the benchmark's pages) but decompressing it tripled the cost of a pass.
+        schema_editor.execute(
+            "ALTER TABLE cms_searchentry ALTER COLUMN vector SET STORAGE EXTERNAL"
         )
 
 

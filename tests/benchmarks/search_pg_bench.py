@@ -85,6 +85,8 @@ def run(index_dir: Path, progress: Progress) -> dict[str, Any]:
     progress(f"search/postgres benchmark: creating {DOCUMENTS:,} pages")
     results["dataset"] = create_pages(documents, progress)
     page_ids = _page_ids(documents)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")  # as autovacuum would after a bulk load
     from learning.people import roles
     from tests.factories.people import MemberFactory
 
