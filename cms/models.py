@@ -5,7 +5,8 @@ Home → 政策文件 (PolicyIndexPage) → policy documents. Every content page
 through the moderation workflow (editors submit, approvers publish).
 
 ``DocumentText`` holds the text of attached files (Wagtail documents), which lessons and
-policy documents index as ``attachment_text`` (see ``cms.extraction``).
+policy documents index as ``attachment_text`` (see ``cms.extraction``). ``SearchEntry``
+is the PostgreSQL search backend's index (``cms.search.postgres``, docs/search.md).
 """
 
 from __future__ import annotations
@@ -540,6 +541,50 @@ class DocumentText(models.Model):
             .values_list("document_id", "text")
         )
         return [texts[pk] for pk in wanted if pk in texts]
+
+
+# --- The PostgreSQL search backend's index --------------------------------------------
+
+
+class TsVectorField(models.Field):
+    """A PostgreSQL ``tsvector`` column, written as a tsvector literal.
+
+    The search backend builds the literal itself from the project's own analysis (word
+    positions, sub-words at their parent's position), so PostgreSQL's text search parser
+    and dictionaries never see the text. On SQLite the column is plain text and unused.
+    """
+
+    description = "PostgreSQL text search vector"
+
+    def db_type(self, connection: Any) -> str:
+        return "tsvector" if connection.vendor == "postgresql" else "text"
+
+    def get_placeholder(self, value: Any, compiler: Any, connection: Any) -> str:
+        return "CAST(%s AS tsvector)" if connection.vendor == "postgresql" else "%s"
+
+
+class SearchEntry(models.Model):
+    """One indexed object (a page, a document, an image) of the PostgreSQL search backend.
+
+    ``root`` is the concrete root model (``wagtailcore.page`` for every page type) and
+    ``object_id`` its primary key as text; filters, ordering and permissions are applied by
+    the searched queryset in the database, so nothing but the words is stored here. The
+    GIN index on ``vector`` exists on PostgreSQL only (migration 0009).
+    """
+
+    root = models.CharField(_("model"), max_length=100)
+    object_id = models.CharField(_("object ID"), max_length=64)
+    vector = TsVectorField(_("words"), blank=True, default="")
+
+    class Meta:
+        verbose_name = _("search entry")
+        verbose_name_plural = _("search entries")
+        constraints = [
+            models.UniqueConstraint(fields=["root", "object_id"], name="cms_searchentry_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.root} {self.object_id}"
 
 
 def _paginate(queryset: QuerySet[Any], request: HttpRequest) -> PaginatorPage:

@@ -21,7 +21,7 @@ import logging
 import os
 import uuid
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import kombu
 from django.conf import settings
@@ -184,22 +184,45 @@ class Broker(ReadinessCheck):
 
 @dataclasses.dataclass
 class SearchIndex(ReadinessCheck):
-    """The search index directory is there, and every index built in it opens and reads.
+    """The search index can be read: for Whoosh, the index directory is there and every index
+    built in it opens and reads; for PostgreSQL, its table answers.
 
-    Read-only and cheap: the index's table of contents and a reader, no query. An index
-    that was never built (a new installation before its first page) is not an error.
+    Read-only and cheap: the index's table of contents and a reader, or one row of the
+    table; no search. An index that was never built (a new installation before its first
+    page) is not an error.
     """
 
     name: ClassVar[str] = "search_index"
 
     def run(self) -> None:
+        from wagtail.search.backends import get_search_backend
+
+        from cms.search.postgres import PostgresSearchBackend
+
+        backend = get_search_backend()
+        if isinstance(backend, PostgresSearchBackend):
+            self._run_postgres()
+        else:
+            self._run_whoosh(backend)
+
+    @staticmethod
+    def _run_postgres() -> None:
+        from django.db import DatabaseError
+
+        from cms.models import SearchEntry
+
+        try:
+            SearchEntry.objects.only("pk").first()
+        except DatabaseError as error:
+            raise _unavailable("cannot read the search index", error) from error
+
+    @staticmethod
+    def _run_whoosh(backend: Any) -> None:
         from modelsearch.backends.base import get_model_root
         from modelsearch.index import get_indexed_models
-        from wagtail.search.backends import get_search_backend
 
         from cms.search.storage import IndexStore
 
-        backend = get_search_backend()
         root = Path(backend.path)
         if not root.is_dir():
             raise ServiceUnavailable(

@@ -31,6 +31,7 @@ SETTINGS_VARIABLES = {
     "SECURE_COOKIES",
     "SCREEN_FRAME_ANCESTORS",
     "VIDEO_EMBED_ORIGINS",
+    "SEARCH_BACKEND",
 }
 PRODUCTION = {
     # 50 random characters, as `check --deploy` wants of a real key.
@@ -95,6 +96,39 @@ def test_database_url_switches_to_postgresql():
     )
     assert result.returncode == 0, result.stderr
     assert "postgresql" in result.stdout
+
+
+def _search_backend(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    code = "import config.settings.dev as s; print(s.WAGTAILSEARCH_BACKENDS['default']['BACKEND'])"
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        env=_environment(env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_search_backend_is_whoosh_by_default_and_postgres_when_asked():
+    assert _search_backend({}).stdout.strip() == "cms.search.backend"
+    postgres = {"DATABASE_URL": "postgres://u@127.0.0.1:5432/x", "SEARCH_BACKEND": "postgres"}
+    result = _search_backend(postgres)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "cms.search.postgres"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"SEARCH_BACKEND": "postgres"}, "SEARCH_BACKEND=postgres needs DATABASE_URL"),
+        ({"SEARCH_BACKEND": "elasticsearch"}, "SEARCH_BACKEND must be one of whoosh, postgres"),
+    ],
+)
+def test_a_search_backend_that_cannot_work_stops_the_start(env, message):
+    result = _search_backend(env)
+    assert result.returncode != 0
+    assert message in result.stderr
 
 
 @pytest.mark.parametrize(

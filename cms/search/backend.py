@@ -303,61 +303,40 @@ class WhooshIndexRebuilder:
 # --- backend ------------------------------------------------------------------------
 
 
-class WhooshSearchBackend(BaseSearchBackend):
-    query_compiler_class = WhooshSearchQueryCompiler
-    autocomplete_query_compiler_class = WhooshAutocompleteQueryCompiler
-    results_class = WhooshSearchResults
-    index_class = WhooshIndex
-    rebuilder_class = WhooshIndexRebuilder
-    # A local index that fails to write is a bug or a full disk: let it surface.
-    catch_indexing_errors = False
+class QueuedWritesMixin:
+    """Index writes straight to the index, or as a task on a queue after commit.
 
-    def __init__(self, params: dict[str, Any]) -> None:
-        super().__init__(params)
-        options = dict(params)
-        options.pop("AUTO_UPDATE", None)
-        self.path = Path(options.pop("PATH", None) or settings.SEARCH_INDEX_DIR)
-        self.index_prefix = str(options.pop("INDEX_PREFIX", ""))
-        self.write_timeout = float(options.pop("WRITE_TIMEOUT", 30))
-        self.write_queue: str | None = options.pop("WRITE_QUEUE", None)
-        if options:
-            raise ImproperlyConfigured(
-                f"Unknown options for the Whoosh search backend: {', '.join(sorted(options))}"
-            )
+    Shared by the Whoosh and the PostgreSQL backends. The class needs ``write_queue``,
+    ``options`` (what a worker needs to build the same backend, ``BACKEND`` included) and
+    an index whose ``sync(model, pks)`` re-reads those objects from the database.
+    """
+
+    write_queue: str | None
 
     @property
     def options(self) -> dict[str, Any]:
-        """What a worker needs to build the same backend (without the queue)."""
-        return {
-            "PATH": str(self.path),
-            "INDEX_PREFIX": self.index_prefix,
-            "WRITE_TIMEOUT": self.write_timeout,
-        }
+        raise NotImplementedError
 
-    def get_index_for_model(self, model: type[models.Model]) -> WhooshIndex:
-        root = get_model_root(model)
-        name = f"{self.index_prefix}{root._meta.app_label.lower()}_{root.__name__.lower()}"
-        return self.index_class(self, root, name)
-
-    # Writes: straight to the index, or as a task on the single-writer queue.
+    def get_index_for_model(self, model: type[models.Model]) -> Any:
+        raise NotImplementedError
 
     def add(self, obj: models.Model) -> None:
         if self.write_queue:
             self.enqueue_sync(type(obj), [obj.pk])
         else:
-            super().add(obj)
+            super().add(obj)  # type: ignore[misc]
 
     def add_bulk(self, model: type[models.Model], obj_list: Any) -> None:
         if self.write_queue:
             self.enqueue_sync(model, [obj.pk for obj in obj_list])
         else:
-            super().add_bulk(model, obj_list)
+            super().add_bulk(model, obj_list)  # type: ignore[misc]
 
     def delete(self, obj: models.Model) -> None:
         if self.write_queue:
             self.enqueue_sync(type(obj), [obj.pk])
         else:
-            super().delete(obj)
+            super().delete(obj)  # type: ignore[misc]
 
     def sync(self, model: type[models.Model], pks: list[Any]) -> None:
         """Re-read these objects from the database into the index, in this process."""
@@ -389,6 +368,45 @@ class WhooshSearchBackend(BaseSearchBackend):
                 kwargs={"options": options, "model": label, "pks": chunk},
                 queue=queue,
             )
+
+
+class WhooshSearchBackend(QueuedWritesMixin, BaseSearchBackend):
+    query_compiler_class = WhooshSearchQueryCompiler
+    autocomplete_query_compiler_class = WhooshAutocompleteQueryCompiler
+    results_class = WhooshSearchResults
+    index_class = WhooshIndex
+    rebuilder_class = WhooshIndexRebuilder
+    # A local index that fails to write is a bug or a full disk: let it surface.
+    catch_indexing_errors = False
+
+    def __init__(self, params: dict[str, Any]) -> None:
+        super().__init__(params)
+        options = dict(params)
+        options.pop("AUTO_UPDATE", None)
+        options.pop("BACKEND", None)
+        self.path = Path(options.pop("PATH", None) or settings.SEARCH_INDEX_DIR)
+        self.index_prefix = str(options.pop("INDEX_PREFIX", ""))
+        self.write_timeout = float(options.pop("WRITE_TIMEOUT", 30))
+        self.write_queue: str | None = options.pop("WRITE_QUEUE", None)
+        if options:
+            raise ImproperlyConfigured(
+                f"Unknown options for the Whoosh search backend: {', '.join(sorted(options))}"
+            )
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """What a worker needs to build the same backend (without the queue)."""
+        return {
+            "BACKEND": "cms.search.backend",
+            "PATH": str(self.path),
+            "INDEX_PREFIX": self.index_prefix,
+            "WRITE_TIMEOUT": self.write_timeout,
+        }
+
+    def get_index_for_model(self, model: type[models.Model]) -> WhooshIndex:
+        root = get_model_root(model)
+        name = f"{self.index_prefix}{root._meta.app_label.lower()}_{root.__name__.lower()}"
+        return self.index_class(self, root, name)
 
 
 SearchBackend = WhooshSearchBackend

@@ -438,10 +438,25 @@ SEARCH_INDEX_DIR = Path(os.environ.get("SEARCH_INDEX_DIR", VAR_DIR / "search-ind
 
 WAGTAIL_SITE_NAME = "智慧党建"
 WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
-# Whoosh with Chinese word segmentation (docs/search.md). Index writes go to the "search"
-# Celery queue, which has exactly one worker, so only one process ever writes the index.
+# Chinese word segmentation in one of two indexes (docs/search.md): Whoosh on this machine's
+# disk (the embedded default; the "search" Celery queue has exactly one worker, the only
+# writer), or PostgreSQL (SEARCH_BACKEND=postgres: one index for every web server, any
+# number of workers on the "search" queue). Index writes are queued after commit either way.
+SEARCH_BACKEND = os.environ.get("SEARCH_BACKEND", "").strip().lower() or "whoosh"
+SEARCH_BACKEND_MODULES = {"whoosh": "cms.search.backend", "postgres": "cms.search.postgres"}
+if SEARCH_BACKEND not in SEARCH_BACKEND_MODULES:
+    raise ImproperlyConfigured(
+        f"SEARCH_BACKEND must be one of {', '.join(SEARCH_BACKEND_MODULES)}, "
+        f"not {SEARCH_BACKEND!r}."
+    )
+if SEARCH_BACKEND == "postgres" and not DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    raise ImproperlyConfigured("SEARCH_BACKEND=postgres needs DATABASE_URL=postgres://…")
 WAGTAILSEARCH_BACKENDS = {
-    "default": {"BACKEND": "cms.search.backend", "WRITE_QUEUE": "search", "WRITE_TIMEOUT": 30}
+    "default": {
+        "BACKEND": SEARCH_BACKEND_MODULES[SEARCH_BACKEND],
+        "WRITE_QUEUE": "search",
+        "WRITE_TIMEOUT": 30,
+    }
 }
 WAGTAILDOCS_EXTENSIONS = ["pdf", "docx", "doc", "xlsx", "pptx", "txt", "odt"]
 WAGTAILDOCS_MAX_UPLOAD_SIZE = 20 * 1024 * 1024

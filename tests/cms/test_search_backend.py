@@ -17,6 +17,7 @@ from django.core.management import call_command
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from modelsearch.backends import get_search_backend
+from modelsearch.backends.base import BaseSearchBackend
 from modelsearch.query import Phrase, PlainText
 from wagtail.models import Page
 from wagtail.search.utils import parse_query_string
@@ -31,6 +32,7 @@ from cms.search.analysis import (
 from cms.search.backend import WhooshSearchBackend
 from cms.search.highlight import highlight
 from cms.search.storage import CURRENT, IndexBusyError, IndexStore
+from tests.cms.conftest import BACKENDS
 from tests.factories.documents import upload
 from tests.factories.pages import Content, add_course, add_lesson
 
@@ -154,7 +156,7 @@ def _titles(results: object) -> set[str]:
 
 
 def test_chinese_words_in_titles_are_found_by_the_word_and_by_its_parts(
-    backend: WhooshSearchBackend, course: CoursePage
+    backend: BaseSearchBackend, course: CoursePage
 ) -> None:
     _lesson(course, "全面从严治党")
     _lesson(course, "党史学习教育")
@@ -165,7 +167,7 @@ def test_chinese_words_in_titles_are_found_by_the_word_and_by_its_parts(
 
 
 def test_a_word_is_found_when_the_document_segments_it_differently(
-    backend: WhooshSearchBackend, course: CoursePage
+    backend: BaseSearchBackend, course: CoursePage
 ) -> None:
     _lesson(course, "党支部书记述职")
     _lesson(course, "中华人民共和国宪法")
@@ -174,7 +176,7 @@ def test_a_word_is_found_when_the_document_segments_it_differently(
 
 
 def test_body_text_is_searched_and_title_hits_rank_first(
-    backend: WhooshSearchBackend, course: CoursePage
+    backend: BaseSearchBackend, course: CoursePage
 ) -> None:
     _lesson(course, "第一课", text="本课讲解民主集中制的基本内容。")
     _lesson(course, "民主集中制", text="概述。")
@@ -183,12 +185,16 @@ def test_body_text_is_searched_and_title_hits_rank_first(
 
 
 def test_related_tags_are_searchable_once_the_transaction_commits(
-    index_dir: Path, settings, content: Content, django_capture_on_commit_callbacks
+    backend_name: str,
+    index_dir: Path,
+    settings,
+    content: Content,
+    django_capture_on_commit_callbacks,
 ) -> None:
     # A ClusterableModel saves its tags *after* post_save fires, so only a write that reads
     # the database after commit (the queued mode used in production) sees them.
     settings.WAGTAILSEARCH_BACKENDS = {
-        "default": {"BACKEND": "cms.search.backend", "WRITE_QUEUE": "search"}
+        "default": {**BACKENDS[backend_name], "WRITE_QUEUE": "search"}
     }
     with django_capture_on_commit_callbacks(execute=True):
         course = add_course(title="第一课程")
@@ -198,7 +204,7 @@ def test_related_tags_are_searchable_once_the_transaction_commits(
 
 
 def test_documents_are_found_by_title_and_tags_within_a_collection(
-    backend: WhooshSearchBackend, db: None
+    backend: BaseSearchBackend, db: None
 ) -> None:
     from wagtail.documents.models import Document
     from wagtail.models import Collection
@@ -220,7 +226,7 @@ def test_documents_are_found_by_title_and_tags_within_a_collection(
 
 
 def test_all_words_are_required_by_default_and_any_with_or(
-    backend: WhooshSearchBackend, course: CoursePage
+    backend: BaseSearchBackend, course: CoursePage
 ) -> None:
     _lesson(course, "从严治党与廉政教育")
     _lesson(course, "从严治党的历史")
@@ -232,7 +238,7 @@ def test_all_words_are_required_by_default_and_any_with_or(
 
 
 def test_a_quoted_phrase_matches_only_adjacent_words_in_order(
-    backend: WhooshSearchBackend, course: CoursePage
+    backend: BaseSearchBackend, course: CoursePage
 ) -> None:
     _lesson(course, "加强党员教育管理")
     _lesson(course, "教育引导党员")  # both words, but not "党员" followed by "教育"
@@ -253,7 +259,7 @@ def test_a_quoted_phrase_matches_only_adjacent_words_in_order(
 
 
 def test_english_words_match_case_insensitively_without_stemming(
-    backend: WhooshSearchBackend, course: CoursePage
+    backend: BaseSearchBackend, course: CoursePage
 ) -> None:
     _lesson(course, "Party History 党史")
     assert _titles(backend.search("party", LessonPage)) == {"Party History 党史"}
@@ -262,7 +268,7 @@ def test_english_words_match_case_insensitively_without_stemming(
 
 
 def test_full_width_query_finds_half_width_text(
-    backend: WhooshSearchBackend, course: CoursePage
+    backend: BaseSearchBackend, course: CoursePage
 ) -> None:
     _lesson(course, "Wagtail 2024 使用指南")
     assert _titles(backend.search("ＷＡＧＴＡＩＬ", LessonPage)) == {"Wagtail 2024 使用指南"}
@@ -284,7 +290,7 @@ def test_full_width_query_finds_half_width_text(
     ],
 )
 def test_odd_queries_never_raise(
-    backend: WhooshSearchBackend, course: CoursePage, query: str
+    backend: BaseSearchBackend, course: CoursePage, query: str
 ) -> None:
     _lesson(course, "全面从严治党")
     for search in (backend.search, backend.autocomplete):
@@ -295,7 +301,7 @@ def test_odd_queries_never_raise(
     list(backend.search(parsed, Page))
 
 
-def test_empty_query_finds_nothing(backend: WhooshSearchBackend, course: CoursePage) -> None:
+def test_empty_query_finds_nothing(backend: BaseSearchBackend, course: CoursePage) -> None:
     _lesson(course, "全面从严治党")
     assert backend.search("", Page).count() == 0
     assert backend.search("，", Page).count() == 0
@@ -304,9 +310,7 @@ def test_empty_query_finds_nothing(backend: WhooshSearchBackend, course: CourseP
 # --- filters, ordering, counting ----------------------------------------------------
 
 
-def test_filters_used_by_wagtail_page_queries(
-    backend: WhooshSearchBackend, content: Content
-) -> None:
+def test_filters_used_by_wagtail_page_queries(backend: BaseSearchBackend, content: Content) -> None:
     first = add_course(title="学习课程一")
     second = add_course(title="学习课程二")
     in_first = _lesson(first, "学习第一课")
@@ -338,7 +342,7 @@ def test_filters_used_by_wagtail_page_queries(
 
 
 def test_large_in_filters_and_subqueries_work(
-    backend: WhooshSearchBackend, course: CoursePage
+    backend: BaseSearchBackend, course: CoursePage
 ) -> None:
     lessons = [_lesson(course, f"学习第{number}课") for number in range(3)]
     many = [lessons[0].pk, *range(100_000, 100_200)]
@@ -348,7 +352,7 @@ def test_large_in_filters_and_subqueries_work(
 
 
 def test_ordering_counting_slicing_and_scores(
-    backend: WhooshSearchBackend, course: CoursePage
+    backend: BaseSearchBackend, course: CoursePage
 ) -> None:
     for title in ("学习丙", "学习甲", "学习乙", "学习丁"):
         _lesson(course, title)
@@ -364,7 +368,7 @@ def test_ordering_counting_slicing_and_scores(
     assert all(page.score > 0 for page in scored)
 
 
-def test_facets_count_content_types(backend: WhooshSearchBackend, course: CoursePage) -> None:
+def test_facets_count_content_types(backend: BaseSearchBackend, course: CoursePage) -> None:
     _lesson(course, "学习一")
     _lesson(course, "学习二")
     from django.contrib.contenttypes.models import ContentType
@@ -376,7 +380,7 @@ def test_facets_count_content_types(backend: WhooshSearchBackend, course: Course
 
 
 def test_admin_page_search_uses_the_index(
-    backend: WhooshSearchBackend, course: CoursePage, client, tree
+    backend: BaseSearchBackend, course: CoursePage, client, tree
 ) -> None:
     from tests.factories.people import MemberFactory
 
@@ -396,9 +400,7 @@ def test_admin_page_search_uses_the_index(
 # --- keeping the index in sync -------------------------------------------------------
 
 
-def test_update_replaces_and_delete_removes(
-    backend: WhooshSearchBackend, course: CoursePage
-) -> None:
+def test_update_replaces_and_delete_removes(backend: BaseSearchBackend, course: CoursePage) -> None:
     lesson = _lesson(course, "党风廉政建设")
     lesson.title = "民主集中制"
     lesson.save_revision().publish()
@@ -409,7 +411,7 @@ def test_update_replaces_and_delete_removes(
 
 
 def test_unpublish_and_move_update_filter_values(
-    backend: WhooshSearchBackend, content: Content
+    backend: BaseSearchBackend, content: Content
 ) -> None:
     first = add_course(title="课程一")
     second = add_course(title="课程二")
@@ -423,10 +425,14 @@ def test_unpublish_and_move_update_filter_values(
 
 
 def test_queued_writes_happen_after_commit(
-    index_dir: Path, settings, course: CoursePage, django_capture_on_commit_callbacks
+    backend_name: str,
+    index_dir: Path,
+    settings,
+    course: CoursePage,
+    django_capture_on_commit_callbacks,
 ) -> None:
     settings.WAGTAILSEARCH_BACKENDS = {
-        "default": {"BACKEND": "cms.search.backend", "WRITE_QUEUE": "search"}
+        "default": {**BACKENDS[backend_name], "WRITE_QUEUE": "search"}
     }
     search_backend = get_search_backend()
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
@@ -441,10 +447,10 @@ def test_queued_writes_happen_after_commit(
 
 
 def test_concurrent_writers_wait_for_each_other_and_lose_nothing(
-    backend: WhooshSearchBackend, course: CoursePage
+    whoosh_backend: WhooshSearchBackend, course: CoursePage
 ) -> None:
     lessons = [_lesson(course, f"并发第{number}课") for number in range(24)]
-    index = backend.get_index_for_model(LessonPage)
+    index = whoosh_backend.get_index_for_model(LessonPage)
     errors: list[BaseException] = []
 
     def write(batch: list[LessonPage]) -> None:
@@ -471,7 +477,7 @@ def test_concurrent_writers_wait_for_each_other_and_lose_nothing(
     for thread in [holder, *writers]:
         thread.join()
     assert errors == []
-    assert backend.search("修订版", LessonPage).count() == 24
+    assert whoosh_backend.search("修订版", LessonPage).count() == 24
 
 
 def _write_in_child(directory: str, generation: str, worker: int) -> None:
@@ -546,25 +552,25 @@ def test_opening_a_removed_generation_fails_at_once(tmp_path: Path) -> None:
 
 
 def test_a_writer_that_waits_too_long_gets_a_clear_error(
-    backend: WhooshSearchBackend, course: CoursePage
+    whoosh_backend: WhooshSearchBackend, course: CoursePage
 ) -> None:
     lesson = _lesson(course, "等待")
     impatient = WhooshSearchBackend({"WRITE_TIMEOUT": 0.2})
-    holder = backend.get_index_for_model(LessonPage)
+    holder = whoosh_backend.get_index_for_model(LessonPage)
     with holder.live_writer([]), pytest.raises(IndexBusyError, match="stayed locked"):
         impatient.add(lesson)
 
 
 def test_rebuild_is_atomic_and_keeps_updates_made_while_it_runs(
-    backend: WhooshSearchBackend, course: CoursePage, index_dir: Path
+    whoosh_backend: WhooshSearchBackend, course: CoursePage, index_dir: Path
 ) -> None:
     lessons = [_lesson(course, f"重建第{number}课") for number in range(5)]
-    index = backend.get_index_for_model(Page)
-    rebuilder = backend.rebuilder_class(index)
+    index = whoosh_backend.get_index_for_model(Page)
+    rebuilder = whoosh_backend.rebuilder_class(index)
     building = rebuilder.start()
     building.add_items(LessonPage, lessons[:2])
     # Half-way through: searches still see the old, complete index …
-    assert backend.search("重建", LessonPage).count() == 5
+    assert whoosh_backend.search("重建", LessonPage).count() == 5
     # … and an edit made now is not lost when the new generation replaces it.
     lessons[4].title = "民主评议"
     lessons[4].save_revision().publish()
@@ -573,18 +579,18 @@ def test_rebuild_is_atomic_and_keeps_updates_made_while_it_runs(
     rebuilder.finish()
     new_generation = (index_dir / "wagtailcore_page" / CURRENT).read_text().strip()
     assert new_generation != old_generation
-    assert backend.search("重建", LessonPage).count() == 4
-    assert _titles(backend.search("民主评议", LessonPage)) == {"民主评议"}
+    assert whoosh_backend.search("重建", LessonPage).count() == 4
+    assert _titles(whoosh_backend.search("民主评议", LessonPage)) == {"民主评议"}
 
 
 def test_update_index_command_rebuilds_every_index(
-    backend: WhooshSearchBackend, course: CoursePage, index_dir: Path
+    whoosh_backend: WhooshSearchBackend, course: CoursePage, index_dir: Path
 ) -> None:
     _lesson(course, "全面从严治党")
     (index_dir / "wagtailcore_page" / CURRENT).unlink()  # as if the index were lost
-    assert backend.search("治党", LessonPage).count() == 0
+    assert whoosh_backend.search("治党", LessonPage).count() == 0
     call_command("update_index", verbosity=0)
-    assert _titles(backend.search("治党", LessonPage)) == {"全面从严治党"}
+    assert _titles(whoosh_backend.search("治党", LessonPage)) == {"全面从严治党"}
     call_command("update_index", verbosity=0)
     generations = [path for path in (index_dir / "wagtailcore_page").iterdir() if path.is_dir()]
     assert len(generations) <= 2  # the live one and the one it just replaced

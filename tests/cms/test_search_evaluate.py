@@ -44,6 +44,12 @@ QUERIES = [
 
 
 @pytest.fixture
+def backend_name() -> str:
+    """``cms/search/evaluate.py`` belongs to the Whoosh backend: these tests run on it alone."""
+    return "whoosh"
+
+
+@pytest.fixture
 def course(content: Content) -> CoursePage:
     return add_course(title="党员教育专题", summary="学习党章，学习党史。")
 

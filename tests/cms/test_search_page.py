@@ -2,7 +2,8 @@
 
 Content is created inside ``django_capture_on_commit_callbacks(execute=True)``, so index
 writes take the production path: queued after commit, then (Celery being eager in tests)
-read back from the database by the sync task.
+read back from the database by the sync task. Every test that uses the database runs on
+the Whoosh backend and, where the database is PostgreSQL, on the PostgreSQL backend too.
 """
 
 from __future__ import annotations
@@ -32,12 +33,32 @@ from cms.site_search import (
     suggested_words,
 )
 from learning.people import roles
+from tests.cms.conftest import BACKEND_PARAMS, BACKENDS
 from tests.factories.pages import Content, add_course, add_lesson, add_policy
 from tests.factories.people import MemberFactory
 
 SEARCH_URL = "/search/"
 
 Capture = Callable[..., AbstractContextManager[Any]]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """The page's tests that search an index run once per backend."""
+    if "db" in metafunc.fixturenames:
+        metafunc.parametrize("search_backend_name", BACKEND_PARAMS)
+
+
+@pytest.fixture
+def search_backend_name() -> str:
+    return "whoosh"
+
+
+@pytest.fixture(autouse=True)
+def _search_backend(search_backend_name: str, settings: Any) -> None:
+    """The backend under test, with writes queued after commit as in production."""
+    settings.WAGTAILSEARCH_BACKENDS = {
+        "default": {**BACKENDS[search_backend_name], "WRITE_QUEUE": "search"}
+    }
 
 
 @pytest.fixture

@@ -360,3 +360,23 @@ def test_readyz_answers_in_seconds_when_postgresql_drops_every_packet(database_t
     assert time.monotonic() - started < ANSWER_WITHIN_SECONDS
     assert status == 503
     assert checks["database"]["status"] == "failing"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_readyz_checks_the_postgres_index_table_when_that_backend_is_used(settings):
+    settings.WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "cms.search.postgres"}}
+    # No index directory is needed: the index lives in the database.
+    settings.SEARCH_INDEX_DIR = Path(settings.SEARCH_INDEX_DIR) / "never-created"
+    client = Client()
+    assert readyz(client)[2]["search_index"]["status"] == "ok"
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE cms_searchentry RENAME TO cms_searchentry_away")
+    try:
+        status, _body, checks = readyz(client)
+        assert status == 503
+        assert checks["search_index"]["error"].startswith("cannot read the search index")
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("ALTER TABLE cms_searchentry_away RENAME TO cms_searchentry")
+    assert readyz(client)[2]["search_index"]["status"] == "ok"
