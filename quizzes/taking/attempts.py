@@ -37,7 +37,7 @@ from quizzes.taking import pacing, scoring
 from quizzes.taking.availability import attempts_left, quiz_is_for
 from quizzes.taking.errors import AttemptError
 from quizzes.taking.locks import ExamLocks, exam_locks
-from quizzes.taking.submitting import attempt_submit, score_item
+from quizzes.taking.submitting import ATTEMPT_ROW, attempt_submit, score_item
 
 # How many times a start reads again after losing a race to create the attempt.
 START_ROUNDS = 5
@@ -383,7 +383,9 @@ def _open_question(
     """
     if attempt.member_id != member.pk:
         raise AttemptError(_("This is not your attempt."), "not_yours")
-    locked = Attempt.objects.select_for_update().select_related("quiz").get(pk=attempt.pk)
+    locked = (
+        Attempt.objects.select_for_update(of=ATTEMPT_ROW).select_related("quiz").get(pk=attempt.pk)
+    )
     _check_in_progress(locked, now)
     item = AttemptQuestion.objects.filter(attempt=locked, position=position).first()
     if item is None:

@@ -32,6 +32,11 @@ from quizzes.taking.integrity import answer_fingerprint, attempt_flags_raise, at
 logger = logging.getLogger(__name__)
 
 TWO_PLACES = Decimal("0.01")
+# What an attempt's writers lock: the attempt's row only. With ``select_related("quiz")``
+# a plain ``select_for_update()`` locks the quiz's row as well (PostgreSQL's FOR UPDATE
+# covers every table of the join), so every member taking the same daily quiz waited for
+# every other member's save, check and submit (docs/benchmarks.md#morning-spike).
+ATTEMPT_ROW = ("self",)
 
 
 def attempt_submit(
@@ -51,7 +56,11 @@ def attempt_submit(
     if member is not None and attempt.member_id != member.pk:
         raise AttemptError(_("This is not your attempt."), "not_yours")
     with transaction.atomic():
-        locked = Attempt.objects.select_for_update().select_related("quiz").get(pk=attempt.pk)
+        locked = (
+            Attempt.objects.select_for_update(of=ATTEMPT_ROW)
+            .select_related("quiz")
+            .get(pk=attempt.pk)
+        )
         if locked.state == Attempt.State.SUBMITTED:
             return locked
         if locked.deadline is not None and now > locked.deadline:
@@ -235,7 +244,11 @@ def attempt_question_grade(
         raise AttemptError(_("The mark must be between 0 and 100 %."), "bad_mark")
     now = timezone.now()
     with transaction.atomic():
-        attempt = Attempt.objects.select_for_update().select_related("quiz").get(pk=item.attempt_id)
+        attempt = (
+            Attempt.objects.select_for_update(of=ATTEMPT_ROW)
+            .select_related("quiz")
+            .get(pk=item.attempt_id)
+        )
         locked = AttemptQuestion.objects.select_for_update().get(pk=item.pk)
         if locked.state != AttemptQuestion.State.NEEDS_GRADING:
             raise AttemptError(_("This answer has already been graded."), "graded")
