@@ -56,11 +56,17 @@ def attempt_submit(
     if member is not None and attempt.member_id != member.pk:
         raise AttemptError(_("This is not your attempt."), "not_yours")
     with transaction.atomic():
-        locked = (
-            Attempt.objects.select_for_update(of=ATTEMPT_ROW)
-            .select_related("quiz")
-            .get(pk=attempt.pk)
-        )
+        mine = Attempt.objects.select_for_update(of=ATTEMPT_ROW).select_related("quiz")
+        if member is not None:
+            # Whose it is, read under the lock (the API passes a bare reference).
+            mine = mine.filter(member_id=member.pk)
+        locked = mine.filter(pk=attempt.pk).first()
+        if locked is None:
+            if member is None:
+                raise Attempt.DoesNotExist(f"no attempt {attempt.pk}")
+            raise AttemptError(_("This is not your attempt."), "not_yours")
+        if member is not None:
+            locked.member = member  # the points and any flag name them: no second read
         if locked.state == Attempt.State.SUBMITTED:
             return locked
         if locked.deadline is not None and now > locked.deadline:
@@ -70,6 +76,7 @@ def attempt_submit(
             if item.mark is None:
                 score_item(item, locked.multiple_rule)
         AttemptQuestion.objects.bulk_update(items, ["mark", "state"])
+        locked.question_count = len(items)  # shown in the reply: no count query
         locked.state = Attempt.State.SUBMITTED
         locked.submitted_at = min(now, locked.deadline) if locked.deadline else now
         locked.finished_by = finished_by
