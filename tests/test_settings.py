@@ -61,7 +61,7 @@ def _import_settings(module: str, env: dict[str, str]) -> subprocess.CompletedPr
         f"import importlib, json; s = importlib.import_module({module!r}); "
         "print(json.dumps({'db': s.DATABASES['default']['ENGINE'], "
         "'broker': s.CELERY_BROKER_URL, 'cache': s.CACHES['default']['BACKEND'], "
-        "'lang': s.LANGUAGE_CODE, 'tz': s.TIME_ZONE}))"
+        "'lang': s.LANGUAGE_CODE, 'tz': s.TIME_ZONE, 'sessions': s.SESSION_ENGINE}))"
     )
     return subprocess.run(
         [sys.executable, "-c", code],
@@ -81,6 +81,7 @@ def test_embedded_defaults_need_no_services():
     assert "LocMemCache" in result.stdout
     assert '"lang": "zh-hans"' in result.stdout
     assert '"tz": "Asia/Shanghai"' in result.stdout
+    assert '"sessions": "django.contrib.sessions.backends.db"' in result.stdout
 
 
 def test_redis_url_switches_broker_and_cache():
@@ -88,6 +89,8 @@ def test_redis_url_switches_broker_and_cache():
     assert result.returncode == 0, result.stderr
     assert '"broker": "redis://127.0.0.1:6379/3"' in result.stdout
     assert "RedisCache" in result.stdout
+    # Sessions read from Redis, written through to the database.
+    assert '"sessions": "django.contrib.sessions.backends.cached_db"' in result.stdout
 
 
 def test_database_url_switches_to_postgresql():

@@ -310,10 +310,15 @@ PASSWORD_HASHERS = [
     "learning.people.hashers.InitialPasswordHasher",
 ]
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 14
-# With Redis, sessions are read from the cache and written to the database as well: every
-# web server reads them without a query, and a Redis restart logs nobody out.
-if os.environ.get("REDIS_URL", ""):
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Every signed-in request reads its session. With Redis it is read from the cache and
+# written through to the database, which stays the record (a Redis restart signs nobody
+# out): one query less per request (docs/benchmarks.md#morning-spike). Without Redis the
+# cache is per process, so sessions stay in the database alone.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if REDIS_URL
+    else "django.contrib.sessions.backends.db"
+)
 # Wagtail's admin login and password reset, with the lockout message and the throttle.
 WAGTAILADMIN_USER_LOGIN_FORM = "learning.forms.AdminLoginForm"
 WAGTAILADMIN_USER_PASSWORD_RESET_FORM = "learning.forms.ThrottledPasswordResetForm"  # noqa: S105

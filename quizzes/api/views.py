@@ -208,6 +208,24 @@ def _own_attempt(request: Request, pk: int) -> Attempt:
     return attempt
 
 
+def _attempt_ref(request: Request, pk: int) -> Attempt:
+    """A reference to my attempt ``pk`` for the services that lock and read it themselves
+    (save, check, submit): reading it here as well would cost every autosave a query.
+    Whether it is mine is checked under their lock (``not_yours``, a 404 like any other
+    attempt that is not mine: see ``_mine``)."""
+    return Attempt(pk=pk, member_id=request.user.pk)
+
+
+def _mine(call: Callable[..., Any], **arguments: Any) -> Any:
+    """``call(**arguments)``, with another member's attempt simply not found."""
+    try:
+        return call(**arguments)
+    except AttemptError as error:
+        if error.code == "not_yours":
+            raise NotFound from error
+        raise
+
+
 def _own_entry(request: Request, pk: int) -> WrongAnswer:
     entry = WrongAnswer.objects.filter(pk=pk, member=request.user).first()
     if entry is None:
@@ -345,11 +363,11 @@ def _answer(
 ) -> Any:
     """``service`` (``attempt_answer_save`` or ``attempt_answer_check``) called with my own
     attempt, the question's position and the body ``body_serializer`` validated."""
-    attempt = _own_attempt(request, pk)
     body = body_serializer(data=request.data)
     body.is_valid(raise_exception=True)
-    return service(
-        attempt=attempt,
+    return _mine(
+        service,
+        attempt=_attempt_ref(request, pk),
         member=request.user,
         position=position,
         response=body.validated_data["response"],
@@ -378,8 +396,7 @@ class AttemptSubmitView(QuizAPIMixin, APIView):
     """POST: submit and score my attempt; submitting again returns the same result."""
 
     def post(self, request: Request, pk: int) -> Response:
-        attempt = _own_attempt(request, pk)
-        submitted = attempt_submit(attempt=attempt, member=request.user)
+        submitted = _mine(attempt_submit, attempt=_attempt_ref(request, pk), member=request.user)
         return Response(_attempt_body(submitted))
 
 

@@ -26,7 +26,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Q
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -37,7 +37,7 @@ from quizzes.taking import pacing, scoring
 from quizzes.taking.availability import attempts_left, quiz_is_for
 from quizzes.taking.errors import AttemptError
 from quizzes.taking.locks import ExamLocks, exam_locks
-from quizzes.taking.submitting import attempt_submit, score_item
+from quizzes.taking.submitting import ATTEMPT_ROW, attempt_submit, score_item
 
 # How many times a start reads again after losing a race to create the attempt.
 START_ROUNDS = 5
@@ -272,11 +272,15 @@ def attempt_answer_save(
             problem = scoring.response_problem(item.snapshot, response)
             if problem is not None:
                 raise AttemptError(str(problem), "invalid")
-        changed = AttemptQuestion.objects.filter(pk=item.pk, response_seq__lt=seq).update(
-            response=response or None, response_seq=seq, saved_at=now
+        if seq <= item.response_seq:
+            return SaveResult(item=item, stale=True)
+        # The attempt's row is locked: no other writer of its answers runs until this
+        # transaction ends, so the row read above is current and needs no second read.
+        item.response, item.response_seq, item.saved_at = response or None, seq, now
+        AttemptQuestion.objects.filter(pk=item.pk).update(
+            response=item.response, response_seq=seq, saved_at=now
         )
-        item.refresh_from_db()
-    return SaveResult(item=item, stale=not changed)
+    return SaveResult(item=item, stale=False)
 
 
 @dataclass(frozen=True)
@@ -325,7 +329,8 @@ def attempt_answer_check(
             raise AttemptError(_("Answer the questions in order."), "out_of_order")
         if response in (None, {}) or not scoring.response_is_valid(item.snapshot, response):
             raise AttemptError(_("Choose or write an answer first."), "invalid")
-        pacing.reading_check(item.snapshot, since=_last_verdict_at(locked, item), now=now)
+        last_verdict_at, locked.question_count = _verdicts_so_far(locked, item)
+        pacing.reading_check(item.snapshot, since=last_verdict_at, now=now)
         if locked.deadline is None:
             # A timed quiz's checks are bounded by its questions and its clock; the limit
             # must not refuse them while the time runs (practice spent it, say).
@@ -347,13 +352,15 @@ def attempt_answer_check(
     return Feedback(item=item, correct=correct, attempt=locked)
 
 
-def _last_verdict_at(attempt: Attempt, item: AttemptQuestion) -> datetime.datetime:
-    """From when ``item`` is read: when it was served, or the attempt's last verdict since."""
+def _verdicts_so_far(attempt: Attempt, item: AttemptQuestion) -> tuple[datetime.datetime, int]:
+    """From when ``item`` is read (when it was served, or the attempt's last verdict
+    since), and how many questions the attempt has (the reply shows it), in one query."""
     served = item.served_at or attempt.started_at
-    checked = AttemptQuestion.objects.filter(attempt=attempt, mark__isnull=False).aggregate(
-        last=Max("saved_at")
-    )["last"]
-    return max(served, checked) if checked else served
+    found = AttemptQuestion.objects.filter(attempt=attempt).aggregate(
+        last=Max("saved_at", filter=Q(mark__isnull=False)), count=Count("pk")
+    )
+    checked = found["last"]
+    return (max(served, checked) if checked else served), found["count"]
 
 
 def _answered_for_good(attempt: Attempt, item: AttemptQuestion) -> bool:
@@ -383,7 +390,16 @@ def _open_question(
     """
     if attempt.member_id != member.pk:
         raise AttemptError(_("This is not your attempt."), "not_yours")
-    locked = Attempt.objects.select_for_update().select_related("quiz").get(pk=attempt.pk)
+    # Whose it is, read under the lock: the caller may pass a bare reference (the API
+    # does, rather than read the attempt a first time without the lock).
+    locked = (
+        Attempt.objects.select_for_update(of=ATTEMPT_ROW)
+        .select_related("quiz")
+        .filter(pk=attempt.pk, member_id=member.pk)
+        .first()
+    )
+    if locked is None:
+        raise AttemptError(_("This is not your attempt."), "not_yours")
     _check_in_progress(locked, now)
     item = AttemptQuestion.objects.filter(attempt=locked, position=position).first()
     if item is None:

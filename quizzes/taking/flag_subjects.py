@@ -29,7 +29,7 @@ from learning.models import IntegrityFlag, Member
 from learning.points.ledger import points_reverse_source
 from quizzes.models import Attempt, AttemptQuestion
 from quizzes.taking.integrity import ATTEMPT_SUBJECT, attempt_subject_key
-from quizzes.taking.submitting import attempt_points_award
+from quizzes.taking.submitting import ATTEMPT_ROW, attempt_points_award
 
 
 def _attempt_id(flag: IntegrityFlag) -> int | None:
@@ -41,7 +41,12 @@ def _attempt_of(flag: IntegrityFlag) -> Attempt | None:
     pk = _attempt_id(flag)
     if pk is None:
         return None
-    return Attempt.objects.select_for_update().select_related("quiz").filter(pk=pk).first()
+    return (
+        Attempt.objects.select_for_update(of=ATTEMPT_ROW)
+        .select_related("quiz")
+        .filter(pk=pk)
+        .first()
+    )
 
 
 def _dismissed(flag: IntegrityFlag, by: Member) -> None:

@@ -32,6 +32,11 @@ from quizzes.taking.integrity import answer_fingerprint, attempt_flags_raise, at
 logger = logging.getLogger(__name__)
 
 TWO_PLACES = Decimal("0.01")
+# What an attempt's writers lock: the attempt's row only. With ``select_related("quiz")``
+# a plain ``select_for_update()`` locks the quiz's row as well (PostgreSQL's FOR UPDATE
+# covers every table of the join), so every member taking the same daily quiz waited for
+# every other member's save, check and submit (docs/benchmarks.md#morning-spike).
+ATTEMPT_ROW = ("self",)
 
 
 def attempt_submit(
@@ -51,7 +56,17 @@ def attempt_submit(
     if member is not None and attempt.member_id != member.pk:
         raise AttemptError(_("This is not your attempt."), "not_yours")
     with transaction.atomic():
-        locked = Attempt.objects.select_for_update().select_related("quiz").get(pk=attempt.pk)
+        mine = Attempt.objects.select_for_update(of=ATTEMPT_ROW).select_related("quiz")
+        if member is not None:
+            # Whose it is, read under the lock (the API passes a bare reference).
+            mine = mine.filter(member_id=member.pk)
+        locked = mine.filter(pk=attempt.pk).first()
+        if locked is None:
+            if member is None:
+                raise Attempt.DoesNotExist(f"no attempt {attempt.pk}")
+            raise AttemptError(_("This is not your attempt."), "not_yours")
+        if member is not None:
+            locked.member = member  # the points and any flag name them: no second read
         if locked.state == Attempt.State.SUBMITTED:
             return locked
         if locked.deadline is not None and now > locked.deadline:
@@ -61,6 +76,7 @@ def attempt_submit(
             if item.mark is None:
                 score_item(item, locked.multiple_rule)
         AttemptQuestion.objects.bulk_update(items, ["mark", "state"])
+        locked.question_count = len(items)  # shown in the reply: no count query
         locked.state = Attempt.State.SUBMITTED
         locked.submitted_at = min(now, locked.deadline) if locked.deadline else now
         locked.finished_by = finished_by
@@ -235,7 +251,11 @@ def attempt_question_grade(
         raise AttemptError(_("The mark must be between 0 and 100 %."), "bad_mark")
     now = timezone.now()
     with transaction.atomic():
-        attempt = Attempt.objects.select_for_update().select_related("quiz").get(pk=item.attempt_id)
+        attempt = (
+            Attempt.objects.select_for_update(of=ATTEMPT_ROW)
+            .select_related("quiz")
+            .get(pk=item.attempt_id)
+        )
         locked = AttemptQuestion.objects.select_for_update().get(pk=item.pk)
         if locked.state != AttemptQuestion.State.NEEDS_GRADING:
             raise AttemptError(_("This answer has already been graded."), "graded")
