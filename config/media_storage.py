@@ -85,8 +85,8 @@ def media_origins(storage: dict[str, Any]) -> list[str]:
     if endpoint:
         parts = urllib.parse.urlsplit(endpoint)
         return [f"{parts.scheme}://{parts.netloc}", f"{parts.scheme}://{bucket}.{parts.netloc}"]
-    # AWS itself: the bucket's names, with and without its region.
-    origins = [f"https://{bucket}.s3.amazonaws.com"]
+    # AWS itself: the bucket's names, with and without its region, and the path-style host.
+    origins = [f"https://{bucket}.s3.amazonaws.com", "https://s3.amazonaws.com"]
     if region := options.get("region_name"):
         origins += [
             f"https://{bucket}.s3.{region}.amazonaws.com",

@@ -78,17 +78,23 @@ class SingleBeatScheduler(PersistentScheduler):
             else:
                 self._leading = bool(lock.acquire(blocking=False))
         except redis.exceptions.LockNotOwnedError:
-            self._leading = bool(lock.acquire(blocking=False))
+            try:
+                self._leading = bool(lock.acquire(blocking=False))
+            except redis.RedisError as error:
+                self._redis_unreachable(error)
         except redis.RedisError as error:
-            # Redis is the broker too: nothing could be sent now anyway.
-            logger.warning("beat %s cannot reach Redis for its lock: %s", self.identity, error)
-            self._leading = False
+            self._redis_unreachable(error)
         if self._leading != was_leading:
             if self._leading:
                 logger.info("beat %s leads: it sends the scheduled tasks", self.identity)
             else:
                 logger.warning("beat %s stands by: another beat holds the lock", self.identity)
         return self._leading
+
+    def _redis_unreachable(self, error: Exception) -> None:
+        # Redis is the broker too: nothing could be sent now anyway.
+        logger.warning("beat %s cannot reach Redis for its lock: %s", self.identity, error)
+        self._leading = False
 
     # --- Celery's hooks ---------------------------------------------------------------
 

@@ -8,9 +8,14 @@ are the signed ones a browser would follow.
 from __future__ import annotations
 
 import io
+import json
+import os
 import re
+import subprocess
+import sys
 import urllib.parse
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -154,3 +159,44 @@ def test_a_wrong_setting_stops_the_start_with_its_name(
     with pytest.raises(ImproperlyConfigured, match=re.escape(message)) as raised:
         media_storage()
     assert name in str(raised.value)
+
+
+def test_the_production_settings_store_uploads_in_the_bucket_and_allow_its_origin() -> None:
+    """Images and lesson videos load from the bucket's origin, which the CSP then allows."""
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("MEDIA_S3_", "DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS"))
+    }
+    environment.update(
+        SECRET_KEY="s" * 50,
+        ALLOWED_HOSTS="dangjian.example.org",
+        MEDIA_S3_BUCKET="media",
+        MEDIA_S3_ENDPOINT_URL="https://oss.example.cn:9000",
+    )
+    code = (
+        "import json, config.settings.production as s; "
+        "d = s.CONTENT_SECURITY_POLICY['DIRECTIVES']; "
+        "print(json.dumps([s.STORAGES['default']['BACKEND'], d['img-src'], d['media-src']]))"
+    )
+    finished = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert finished.returncode == 0, finished.stderr
+    backend, images, media = json.loads(finished.stdout.strip().splitlines()[-1])
+    assert backend == S3_BACKEND
+    assert "https://oss.example.cn:9000" in images
+    assert "https://oss.example.cn:9000" in media
+
+
+def test_aws_path_style_links_are_allowed_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MEDIA_S3_BUCKET", "media")
+    monkeypatch.delenv("MEDIA_S3_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("MEDIA_S3_REGION", raising=False)
+    assert "https://s3.amazonaws.com" in media_origins(media_storage())

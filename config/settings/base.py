@@ -520,6 +520,9 @@ CONTENT_SECURITY_POLICY = {
         "script-src": [SELF],
         "style-src": [SELF],
         "img-src": [SELF, "data:", *media_origins(MEDIA_STORAGE)],
+        # Lesson videos uploaded as documents: with a bucket, the document view redirects
+        # the <video> element to the file's signed address there.
+        "media-src": [SELF, *media_origins(MEDIA_STORAGE)],
         "frame-src": DANGJIAN_VIDEO_EMBED_ORIGINS or [NONE],
         "object-src": [NONE],
         "base-uri": [SELF],

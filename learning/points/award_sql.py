@@ -294,9 +294,10 @@ def awards_postgresql(awards: Sequence[Award]) -> list[Outcome]:
                 cursor.execute(sql, _postgresql_params(award))
             control.execute(f"RELEASE SAVEPOINT {_AWARDS_SAVEPOINT}")
         rows = [cursor.fetchone() for cursor in cursors]
-    except DatabaseError:
+    except BaseException:
         # Leave the caller's transaction as it was before the batch, even if the caller
-        # catches the error and carries on; a connection that is gone says so itself.
+        # catches the error and carries on (a database error, or a time limit or an
+        # interrupt arriving meanwhile); a connection that is gone says so itself.
         with contextlib.suppress(DatabaseError), db.cursor() as control:
             control.execute(f"ROLLBACK TO SAVEPOINT {_AWARDS_SAVEPOINT}")
             control.execute(f"RELEASE SAVEPOINT {_AWARDS_SAVEPOINT}")

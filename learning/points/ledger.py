@@ -158,7 +158,8 @@ def points_award_many(*, awards: Sequence[AwardRequest]) -> list[AwardResult]:
     """
     prepared = [_award(request) for request in awards]  # every argument checked first
     single = award_postgresql if connection.vendor == "postgresql" else award_sqlite
-    with transaction.atomic(savepoint=False):
+    # A savepoint of its own: whatever goes wrong, a caller's transaction stays usable.
+    with transaction.atomic():
         outcomes: Sequence[Outcome | None] | None = None
         if connection.vendor == "postgresql":
             try:
