@@ -101,6 +101,22 @@ def test_an_unknown_rule_in_a_batch_is_an_error(tree):
         points_award_many(awards=[AwardRequest(member=member, rule_code="no_such_rule", key="k")])
 
 
+def test_a_caller_that_catches_a_failed_batch_carries_on_with_nothing_of_it_written(tree):
+    member = MemberFactory(organization=tree.branch_a1)
+    requests = [
+        AwardRequest(member=member, rule_code="study_time", key="fine", occurred_at=NOON),
+        AwardRequest(member=member, rule_code="no_such_rule", key="bad", occurred_at=NOON),
+    ]
+    with transaction.atomic():
+        with pytest.raises(ValueError, match="unknown points rule"):
+            points_award_many(awards=requests)
+        # The caller's transaction is still usable, and the batch left nothing behind.
+        assert not PointsEntry.objects.exists()
+        points_award(member=member, rule_code="study_time", key="after", occurred_at=NOON)
+    assert list(PointsEntry.objects.values_list("idempotency_key", flat=True)) == ["after"]
+    assert ledger_differences() == []
+
+
 def test_an_empty_batch_does_nothing(tree):
     with CaptureQueriesContext(connection) as queries:
         assert points_award_many(awards=[]) == []
@@ -119,9 +135,12 @@ def test_on_postgresql_a_batch_is_one_savepoint_around_its_statements(tree):
         results = points_award_many(awards=requests)
     assert [r.status for r in results] == [AwardStatus.AWARDED] * 5
     statements = [q["sql"] for q in queries]
-    assert statements[0] == "SAVEPOINT dangjian_awards"
-    assert statements[-1] == "RELEASE SAVEPOINT dangjian_awards"
-    assert len(statements) == 5 + 2
+    # The batch's own savepoint (Django's), then the pipeline's around the five awards.
+    assert statements[0].startswith('SAVEPOINT "')
+    assert statements[1] == "SAVEPOINT dangjian_awards"
+    assert statements[-2] == "RELEASE SAVEPOINT dangjian_awards"
+    assert statements[-1].startswith('RELEASE SAVEPOINT "')
+    assert len(statements) == 5 + 4
     assert ledger_differences() == []
 
 
