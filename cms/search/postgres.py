@@ -43,7 +43,6 @@ from modelsearch.backends.base import (
     BaseIndex,
     BaseSearchBackend,
     BaseSearchResults,
-    FilterFieldError,
     get_model_root,
 )
 from modelsearch.index import class_is_indexed
@@ -52,7 +51,12 @@ from whoosh import query as wq
 from cms.search.analysis import iter_word_tokens, normalize
 from cms.search.backend import SYNC_CHUNK_SIZE, QueuedWritesMixin, collect_documents
 from cms.search.mapping import KEY, ModelMapping, _index_models
-from cms.search.results import WhooshAutocompleteQueryCompiler, WhooshSearchQueryCompiler
+from cms.search.results import (
+    WhooshAutocompleteQueryCompiler,
+    WhooshSearchQueryCompiler,
+    facet_field,
+    sliced_count,
+)
 from cms.search.storage import IndexBusyError
 
 __all__ = ["PostgresSearchBackend", "SearchBackend", "document_vector", "tsquery_of"]
@@ -311,22 +315,11 @@ class PostgresSearchResults(BaseSearchResults):
 
     def _do_count(self) -> int:
         entries = self._entries()
-        total = 0 if entries is None else entries.count()
-        total -= self.start
-        if self.stop is not None:
-            total = min(total, self.stop - self.start)
-        return max(total, 0)
+        return sliced_count(0 if entries is None else entries.count(), self.start, self.stop)
 
     def facet(self, field_name: str) -> OrderedDict[Any, int]:
         """Counts per value of a FilterField over all matches, most frequent first."""
-        field = self.query_compiler._get_filterable_field(field_name)
-        if field is None:
-            raise FilterFieldError(
-                f'Cannot facet search results with field "{field_name}". Please add '
-                f'index.FilterField("{field_name}") to '
-                f"{self.query_compiler.queryset.model.__name__}.search_fields.",
-                field_name=field_name,
-            )
+        facet_field(self.query_compiler, field_name)  # refuses a field that is not a FilterField
         entries = self._entries()
         if entries is None:
             return OrderedDict()

@@ -56,6 +56,27 @@ if TYPE_CHECKING:
     from cms.search.backend import WhooshIndex
 
 
+def facet_field(query_compiler: Any, field_name: str) -> Any:
+    """The FilterField a facet counts by; a clear error when the model has none of that name."""
+    field = query_compiler._get_filterable_field(field_name)
+    if field is None:
+        raise FilterFieldError(
+            f'Cannot facet search results with field "{field_name}". Please add '
+            f'index.FilterField("{field_name}") to '
+            f"{query_compiler.queryset.model.__name__}.search_fields.",
+            field_name=field_name,
+        )
+    return field
+
+
+def sliced_count(total: int, start: int, stop: int | None) -> int:
+    """How many of ``total`` matches fall in the results' slice ``[start:stop]``."""
+    total -= start
+    if stop is not None:
+        total = min(total, stop - start)
+    return max(total, 0)
+
+
 class WhooshSearchQueryCompiler(BaseSearchQueryCompiler):
     """Turns a modelsearch query plus queryset filters into (Whoosh query, Whoosh filter)."""
 
@@ -306,21 +327,11 @@ class WhooshSearchResults(BaseSearchResults):
         return 0 if results is None else len(results)
 
     def _do_count(self) -> int:
-        total = self._matching_count() - self.start
-        if self.stop is not None:
-            total = min(total, self.stop - self.start)
-        return max(total, 0)
+        return sliced_count(self._matching_count(), self.start, self.stop)
 
     def facet(self, field_name: str) -> OrderedDict[Any, int]:
         """Counts per value of a FilterField over all matches, most frequent first."""
-        field = self.query_compiler._get_filterable_field(field_name)
-        if field is None:
-            raise FilterFieldError(
-                f'Cannot facet search results with field "{field_name}". Please add '
-                f'index.FilterField("{field_name}") to '
-                f"{self.query_compiler.queryset.model.__name__}.search_fields.",
-                field_name=field_name,
-            )
+        field = facet_field(self.query_compiler, field_name)
         column = self.query_compiler.mapping.filter_column([field]).name
         facet = sorting.FieldFacet(column, maptype=sorting.Count)
         counts: dict[Any, int] | None = None
